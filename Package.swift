@@ -1,0 +1,87 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One set of settings for every target: Swift 6 mode, complete concurrency
+/// checking, `any` spelled out for existentials.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableExperimentalFeature("StrictConcurrency=complete"),
+]
+
+let package = Package(
+    name: "rotor",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "rotor", targets: ["rotor"]),
+        .library(name: "RotorCore", targets: ["RotorCore"]),
+        .library(name: "RotorSQLite", targets: ["RotorSQLite"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // C shims for the few system calls Swift cannot reach.
+        .target(name: "CRotorShims"),
+        // The product: rotation engine, crypto, audit chain, registry. Knows no SQL.
+        .target(
+            name: "RotorCore",
+            dependencies: [
+                "CRotorShims",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The SQLite store behind RotorCore's `Store` interface.
+        .target(
+            name: "RotorSQLite",
+            dependencies: [
+                "RotorCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedMigrations"]
+        ),
+        // The command-line shell: parses arguments, calls the libraries.
+        .executableTarget(
+            name: "rotor",
+            dependencies: [
+                "RotorCore",
+                "RotorSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Test support: temporary databases, the built binary, fixtures.
+        .target(
+            name: "RotorTesting",
+            dependencies: ["RotorCore", "RotorSQLite"],
+            swiftSettings: swiftSettings
+        ),
+        // Build tool: turns migrations/*.sql into Swift source.
+        .executableTarget(
+            name: "MigrationEmbedder",
+            swiftSettings: swiftSettings
+        ),
+        .plugin(
+            name: "EmbedMigrations",
+            capability: .buildTool(),
+            dependencies: ["MigrationEmbedder"]
+        ),
+        .executableTarget(
+            name: "RotorBenchmarks",
+            dependencies: ["RotorCore", "RotorSQLite", "RotorTesting"],
+            path: "Benchmarks/RotorBenchmarks",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RotorTests",
+            dependencies: ["RotorCore", "RotorSQLite", "RotorTesting"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

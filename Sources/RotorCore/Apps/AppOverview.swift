@@ -1,0 +1,73 @@
+import Foundation
+
+/// An app as `rotor app list` shows it.
+public struct AppOverview: Sendable, Equatable {
+    public var app: AppRecord
+    public var credential: CredentialRecord
+    public var lastRotation: RotationSummary?
+
+    /// When the app is next due, where that can be told from its schedule
+    /// alone: `--every` counts from when the current pair was stored.
+    /// Cron schedules are resolved by the scheduler.
+    public var nextDue: Date? {
+        guard app.enabled, case .every(let seconds) = app.schedule else { return nil }
+        return credential.createdAt.addingTimeInterval(TimeInterval(seconds))
+    }
+
+    /// Seconds since the current pair was stored.
+    public func secretAge(at now: Date) -> Int64 {
+        Int64(now.timeIntervalSince(credential.createdAt))
+    }
+
+    public func json(at now: Date) -> JSONValue {
+        [
+            "name": .string(app.name),
+            "application_id": .string(app.applicationID),
+            "client_id": .string(credential.clientID),
+            "api_url": .string(app.apiURL),
+            "schedule": .string(app.schedule.description),
+            "jitter": .string(DurationText.format(app.jitter)),
+            "window": .optional(app.window?.description),
+            "timezone": .string(app.timezone),
+            "enabled": .bool(app.enabled),
+            "version": .int(Int64(credential.version)),
+            "fingerprint": .string(credential.fingerprint),
+            "secret_created_at": .string(RFC3339.format(credential.createdAt)),
+            "secret_age_seconds": .int(secretAge(at: now)),
+            "next_due": .optional(nextDue.map(RFC3339.format)),
+            "last_rotation": lastRotation.map { rotation in
+                [
+                    "id": .int(rotation.id), "state": .string(rotation.state.rawValue),
+                    "started_at": .string(RFC3339.format(rotation.startedAt)),
+                    "finished_at": .optional(rotation.finishedAt.map(RFC3339.format)),
+                ]
+            } ?? .null,
+        ]
+    }
+}
+
+/// One app as `rotor app show` shows it.
+public struct AppDetail: Sendable, Equatable {
+    public var overview: AppOverview
+    public var identity: String?
+    public var rotations: [RotationSummary]
+
+    public func json(at now: Date) -> JSONValue {
+        guard case .object(var members) = overview.json(at: now) else { return .null }
+        members["identity"] = .optional(identity)
+        members["created_at"] = .string(RFC3339.format(overview.app.createdAt))
+        members["rotations"] = .array(rotations.map(\.json))
+        return .object(members)
+    }
+}
+
+extension RotationSummary {
+    public var json: JSONValue {
+        [
+            "id": .int(id), "trigger": .string(trigger.rawValue), "state": .string(state.rawValue),
+            "from_version": .int(Int64(fromVersion)), "to_version": .optional(toVersion),
+            "started_at": .string(RFC3339.format(startedAt)),
+            "finished_at": .optional(finishedAt.map(RFC3339.format)), "error": .optional(error),
+        ]
+    }
+}

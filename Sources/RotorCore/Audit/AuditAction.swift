@@ -1,0 +1,25 @@
+/// The audit actions of `cli.md`. Their names are a public contract.
+public enum AuditAction: String, Sendable, CaseIterable, Codable {
+    case appAdded = "app.added"
+    case appUpdated = "app.updated"
+    case appRemoved = "app.removed"
+    case targetAdded = "target.added"
+    case targetRemoved = "target.removed"
+    case identityAdded = "identity.added"
+    case identityRemoved = "identity.removed"
+    case rotationStarted = "rotation.started"
+    case rotationRotated = "rotation.rotated"
+    case rotationVerified = "rotation.verified"
+    case rotationCompleted = "rotation.completed"
+    case rotationFailed = "rotation.failed"
+    case rotationRecovered = "rotation.recovered"
+    case deliverySucceeded = "delivery.succeeded"
+    case deliveryFailed = "delivery.failed"
+    case secretRevealed = "secret.revealed"
+    case keyRotated = "key.rotated"
+}
+
+public enum AuditOutcome: String, Sendable, Codable, CaseIterable {
+    case success
+    case failure
+}

@@ -1,0 +1,137 @@
+import Foundation
+
+extension Ledger {
+    /// Opens an initialised database with its key file, after checking that
+    /// the key belongs to the database, then applies pending migrations.
+    ///
+    /// `notices` receives one line for anything repaired on the way (a key
+    /// rotation that a crash interrupted).
+    public static func open(
+        store: any Store, keyFile: String, clock: any WallClock, actor: String, notices: inout [String]
+    ) throws -> Ledger {
+        guard let facts = try store.read({ try DatabaseFacts(reader: $0) }) else {
+            throw RotorError(.notInitialized, "the database has not been initialised; run `rotor init` first")
+        }
+        let key = try resolveKey(keyFile: keyFile, facts: facts, notices: &notices)
+        let ledger = try Ledger(
+            store: store, keyring: facts.keyring(with: key), clock: clock, actor: actor)
+        try store.migrate()
+        return ledger
+    }
+
+    /// What `rotor init` did.
+    public struct Initialization: Sendable {
+        public var ledger: Ledger
+        public var createdDatabase: Bool
+        public var createdKeyFile: Bool
+    }
+
+    /// Creates the schema and binds the database to a master key: the key
+    /// file's if one exists, otherwise a new one written with mode 0600.
+    /// On a database that is already initialised it changes nothing.
+    public static func initialize(store: any Store, keyFile: String, clock: any WallClock, actor: String) throws
+        -> Initialization
+    {
+        if try store.read({ try DatabaseFacts(reader: $0) }) != nil {
+            var notices: [String] = []
+            let ledger = try open(store: store, keyFile: keyFile, clock: clock, actor: actor, notices: &notices)
+            return Initialization(ledger: ledger, createdDatabase: false, createdKeyFile: false)
+        }
+        var createdKey = false
+        let key: MasterKey
+        if Files.exists(keyFile) {
+            key = try KeyFile.load(keyFile)
+        } else {
+            key = MasterKey.generate()
+            try KeyFile.create(key, at: keyFile)
+            createdKey = true
+        }
+        try store.migrate()
+        let databaseID = UUID().uuidString.lowercased()
+        let root = Keyring.newRoot()
+        let keyring = Keyring(master: key, databaseID: databaseID, root: root)
+        try store.write { writer in
+            try writer.setMeta(.databaseID, databaseID)
+            try writer.setMeta(.keyID, key.id)
+            try writer.setMeta(.keyCheck, key.checkValue(databaseID: databaseID))
+            try writer.setMeta(.derivationRoot, try keyring.seal(root, for: .derivationRoot).base64EncodedString())
+            try writer.setMeta(.createdAt, RFC3339.format(clock.now))
+        }
+        return Initialization(
+            ledger: Ledger(store: store, keyring: keyring, clock: clock, actor: actor), createdDatabase: true,
+            createdKeyFile: createdKey)
+    }
+
+    /// Loads the key that belongs to the database. A `<key-file>.old` left by
+    /// an interrupted `rotor key rotate` is resolved here: if the database
+    /// still uses the old key, the old key file goes back into place; if it
+    /// uses the new one, the old file is removed.
+    static func resolveKey(keyFile: String, facts: DatabaseFacts, notices: inout [String]) throws -> MasterKey {
+        let oldFile = keyFile + ".old"
+        let current = Result { try KeyFile.load(keyFile) }
+        if Files.exists(oldFile) {
+            if case .success(let key) = current, facts.accepts(key) {
+                try removeKeyFile(oldFile)
+                notices.append("removed \(oldFile), left over from a finished key rotation")
+                return key
+            }
+            let old = try KeyFile.load(oldFile)
+            if facts.accepts(old) {
+                do {
+                    try Files.replace(oldFile, with: keyFile)
+                } catch {
+                    throw RotorError(.io, "cannot restore the key file after an interrupted key rotation: \(error)")
+                }
+                notices.append(
+                    "an interrupted key rotation was rolled back: \(keyFile) holds key \(old.id) again")
+                return old
+            }
+        }
+        let key = try current.get()
+        guard facts.accepts(key) else {
+            throw RotorError(
+                .keyMismatch,
+                "this key file does not belong to this database (the key file holds key \(key.id), the database was sealed with key \(facts.keyID)); pass the database's own --key-file")
+        }
+        return key
+    }
+
+    static func removeKeyFile(_ path: String) throws {
+        do {
+            try Files.remove(path)
+        } catch {
+            throw RotorError(.io, "\(error)")
+        }
+    }
+}
+
+/// The `meta` facts that tie a database to its master key.
+struct DatabaseFacts {
+    var databaseID: String
+    var keyID: String
+    var keyCheck: String
+    var sealedRoot: Data
+
+    /// nil when the database has not been initialised.
+    init?(reader: any StoreReader) throws {
+        guard let databaseID = try reader.meta(.databaseID) else { return nil }
+        guard let keyID = try reader.meta(.keyID), let keyCheck = try reader.meta(.keyCheck),
+            let root = try reader.meta(.derivationRoot), let sealedRoot = Data(base64Encoded: root)
+        else {
+            throw RotorError(.databaseInvalid, "the database's key facts are damaged; restore it from a backup")
+        }
+        self.databaseID = databaseID
+        self.keyID = keyID
+        self.keyCheck = keyCheck
+        self.sealedRoot = sealedRoot
+    }
+
+    func accepts(_ key: MasterKey) -> Bool {
+        key.id == keyID && key.checkValue(databaseID: databaseID) == keyCheck
+    }
+
+    func keyring(with key: MasterKey) throws -> Keyring {
+        let root = try Keyring.open(sealedRoot, for: .derivationRoot, key: key, databaseID: databaseID)
+        return Keyring(master: key, databaseID: databaseID, root: root)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// The store, the keys that seal its secrets, the clock and who is acting:
+/// everything a change needs to be written with its audit event in one
+/// transaction.
+public struct Ledger: Sendable {
+    public let store: any Store
+    public let keyring: Keyring
+    public let clock: any WallClock
+    /// `user@host` for the CLI, `scheduler` for the daemon.
+    public let actor: String
+
+    public init(store: any Store, keyring: Keyring, clock: any WallClock, actor: String) {
+        self.store = store
+        self.keyring = keyring
+        self.clock = clock
+        self.actor = actor
+    }
+
+    public func read<T>(_ body: (any StoreReader) throws -> T) throws -> T {
+        try store.read(body)
+    }
+
+    /// Runs `body` in one write transaction. The transaction first checks
+    /// that the database is still sealed with this process's key: after
+    /// `rotor key rotate` in another process, nothing is sealed with the old one.
+    public func write<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
+        try store.write { writer in
+            guard try writer.meta(.keyID) == keyring.master.id else {
+                throw RotorError(
+                    .keyMismatch,
+                    "the master key was rotated by another process since this one started; run the command again")
+            }
+            return try body(LedgerTransaction(store: writer, keyring: keyring, now: clock.now, actor: actor))
+        }
+    }
+}
+
+/// One write transaction, with the means to seal secrets and record events.
+public struct LedgerTransaction {
+    public let store: any StoreWriter
+    public let keyring: Keyring
+    /// The transaction's time; every row and event it writes carries it.
+    public let now: Date
+    public let actor: String
+
+    /// Appends an audit event to the chain, in this transaction.
+    @discardableResult
+    public func record(_ draft: AuditDraft) throws -> AuditEvent {
+        let head = try store.auditHead()
+        let event = AuditChain.next(draft, after: head, time: now, actor: actor)
+        try store.appendAudit(event, head: AuditChain.head(after: event, previous: head, keyring: keyring))
+        return event
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+
+/// The persistence interface the core owns. The rotation engine, the
+/// registry and the audit log speak only to this; the SQLite implementation
+/// (and one day a shared PostgreSQL) sits behind it.
+///
+/// Every write runs in one transaction that holds the write lock from its
+/// first statement (`BEGIN IMMEDIATE` in SQLite, `SELECT … FOR UPDATE` on the
+/// audit head in PostgreSQL), so a change and its audit event commit together.
+public protocol Store: Sendable {
+    /// Runs `body` in one read transaction.
+    func read<T>(_ body: (any StoreReader) throws -> T) throws -> T
+    /// Runs `body` in one write transaction; a thrown error rolls it back.
+    func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T
+    /// Schema versions known to this build and not yet applied.
+    func pendingMigrations() throws -> [String]
+    /// Applies pending schema migrations, each in its own transaction.
+    func migrate() throws
+}
+
+/// Queries inside a transaction.
+public protocol StoreReader {
+    func meta(_ key: MetaKey) throws -> String?
+
+    func app(named name: String) throws -> AppRecord?
+    func app(id: Int64) throws -> AppRecord?
+    func apps() throws -> [AppRecord]
+    func credential(appID: Int64, version: Int) throws -> CredentialRecord?
+    /// Each app's current credential, keyed by app id.
+    func currentCredentials() throws -> [Int64: CredentialRecord]
+
+    func identity(named name: String) throws -> IdentitySummary?
+    func identity(id: Int64) throws -> IdentitySummary?
+
+    /// The newest rotation of each app, keyed by app id.
+    func latestRotations() throws -> [Int64: RotationSummary]
+    func rotations(appID: Int64?, limit: Int) throws -> [RotationSummary]
+    func unresolvedRotation(appID: Int64) throws -> RotationSummary?
+
+    func auditHead() throws -> AuditHead?
+    /// Events with ids in `range`, ascending.
+    func auditEvents(ids range: ClosedRange<Int64>) throws -> [AuditEvent]
+
+    /// Every sealed value in the database, for re-encryption under a new key.
+    func sealedValues() throws -> [SealedValue]
+}
+
+/// Changes inside a write transaction.
+public protocol StoreWriter: StoreReader {
+    func setMeta(_ key: MetaKey, _ value: String) throws
+
+    func insertApp(_ app: NewApp, at time: Date) throws -> Int64
+    func updateApp(_ app: AppRecord) throws
+    func deleteApp(id: Int64) throws
+    func insertCredential(_ credential: CredentialRecord) throws
+
+    func appendAudit(_ event: AuditEvent, head: AuditHead) throws
+    func replaceSealedValue(_ slot: SealSlot, with box: Data) throws
+}
+
+/// Keys of the `meta` table.
+public enum MetaKey: String, Sendable {
+    case databaseID = "database_id"
+    case keyID = "key_id"
+    case keyCheck = "key_check"
+    case derivationRoot = "derivation_root"
+    case createdAt = "created_at"
+}
+
+/// A sealed value and where it lives.
+public struct SealedValue: Sendable {
+    public var slot: SealSlot
+    public var box: Data
+
+    public init(slot: SealSlot, box: Data) {
+        self.slot = slot
+        self.box = box
+    }
+}
+
+/// An app to insert; the store assigns the id.
+public struct NewApp: Sendable {
+    public var name: String
+    public var applicationID: String
+    public var apiURL: String
+    public var schedule: Schedule
+    public var jitter: Int64
+    public var window: TimeWindow?
+    public var timezone: String
+    public var identityID: Int64?
+
+    public init(
+        name: String, applicationID: String, apiURL: String, schedule: Schedule, jitter: Int64, window: TimeWindow?,
+        timezone: String, identityID: Int64?
+    ) {
+        self.name = name
+        self.applicationID = applicationID
+        self.apiURL = apiURL
+        self.schedule = schedule
+        self.jitter = jitter
+        self.window = window
+        self.timezone = timezone
+        self.identityID = identityID
+    }
+}

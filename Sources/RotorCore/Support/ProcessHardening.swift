@@ -1,0 +1,42 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CRotorShims
+import Foundation
+
+/// Process-wide protections applied before anything reads a secret.
+public enum ProcessHardening {
+    /// Files this process creates are private unless a mode is set on
+    /// purpose (umask 077); no core dump is written, and on Linux the
+    /// process is not dumpable, so other unprivileged processes cannot
+    /// read its memory through /proc or ptrace.
+    public static func apply() {
+        umask(0o077)
+        var limit = rlimit(rlim_cur: 0, rlim_max: 0)
+        _ = setrlimit(Int32(RLIMIT_CORE.rawValue), &limit)
+        _ = rotor_set_not_dumpable()
+    }
+
+    /// `user@host` for audit events written by a person at the CLI.
+    public static func actor() -> String {
+        var user = "uid\(geteuid())"
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name {
+            user = String(cString: name)
+        }
+        if let sudoUser = ProcessInfo.processInfo.environment["SUDO_USER"], !sudoUser.isEmpty, sudoUser != user {
+            user = "\(sudoUser)(as \(user))"
+        }
+        var host = [CChar](repeating: 0, count: 256)
+        let hostname =
+            gethostname(&host, host.count) == 0
+            ? String(decoding: host.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
+        return "\(user)@\(hostname)"
+    }
+}
+
+/// Rotor's version, reported by `rotor --version` and in the User-Agent.
+public enum RotorVersion {
+    public static let string = "0.1.0"
+}

@@ -1,0 +1,83 @@
+import Foundation
+import GRDB
+import RotorCore
+
+/// A schema migration embedded from `migrations/NNNN_name.sql`.
+public struct Migration: Sendable {
+    public var version: Int
+    public var file: String
+    public var sql: String
+
+    /// Every migration this build carries, in order.
+    public static let all: [Migration] = embeddedMigrations.map { entry in
+        let version = Int(entry.file.prefix(while: \.isNumber)) ?? 0
+        let sql = String(decoding: Data(base64Encoded: entry.base64) ?? Data(), as: UTF8.self)
+        return Migration(version: version, file: entry.file, sql: sql)
+    }
+}
+
+extension SQLiteStore {
+    public func pendingMigrations() throws -> [String] {
+        let applied = try appliedVersions()
+        return Migration.all.filter { !applied.contains($0.version) }.map(\.file)
+    }
+
+    /// Applies each pending migration in its own `BEGIN IMMEDIATE`
+    /// transaction and records it in `schema_migrations`.
+    public func migrate() throws {
+        for migration in Migration.all {
+            do {
+                try queue.writeWithoutTransaction { db in
+                    try db.inTransaction(.immediate) {
+                        try SQLiteStore.createMigrationsTable(db)
+                        let done = try Bool.fetchOne(
+                            db, sql: "SELECT 1 FROM schema_migrations WHERE version = ?",
+                            arguments: [migration.version]) ?? false
+                        if !done {
+                            try db.execute(sql: migration.sql)
+                            try db.execute(
+                                sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                                arguments: [migration.version, migration.file, RFC3339.format(Date())])
+                        }
+                        return .commit
+                    }
+                }
+            } catch {
+                throw SQLiteStore.translate(error, path: path)
+            }
+        }
+    }
+
+    /// Refuses a database whose schema is newer than this build knows.
+    func checkSchemaIsKnown() throws {
+        let newest = try appliedVersions().max() ?? 0
+        let known = Migration.all.map(\.version).max() ?? 0
+        if newest > known {
+            throw RotorError(
+                .databaseTooNew,
+                "\(path) has schema version \(newest), newer than this rotor knows (\(known)); run a newer rotor")
+        }
+    }
+
+    func appliedVersions() throws -> Set<Int> {
+        do {
+            return try queue.read { db in
+                guard try db.tableExists("schema_migrations") else { return [] }
+                return Set(try Int.fetchAll(db, sql: "SELECT version FROM schema_migrations"))
+            }
+        } catch {
+            throw SQLiteStore.translate(error, path: path)
+        }
+    }
+
+    static func createMigrationsTable(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version    INTEGER PRIMARY KEY NOT NULL,
+                    name       TEXT NOT NULL,
+                    applied_at TEXT NOT NULL
+                )
+                """)
+    }
+}

@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import GRDB
+import RotorCore
+
+/// The SQLite implementation of ``RotorCore/Store``, on the system
+/// libsqlite3 through GRDB.
+///
+/// Every connection runs in WAL mode (checked), with `synchronous=FULL`
+/// because the database holds the only copy of live secrets, foreign keys
+/// on and a busy timeout. Every write transaction is `BEGIN IMMEDIATE`.
+public struct SQLiteStore: Store {
+    public let path: String
+    let queue: DatabaseQueue
+
+    /// How long a writer waits for another process's lock before giving up.
+    public static let busyTimeout: TimeInterval = 15
+
+    /// Opens the database at `path`. With `create` a missing file is created
+    /// with mode 0600; without it a missing file is an error (nothing is
+    /// created). A database written by a newer Rotor is refused.
+    public static func open(path: String, create: Bool = false) throws -> SQLiteStore {
+        if !Files.exists(path) {
+            guard create else {
+                throw RotorError(
+                    .notInitialized, "no database at \(path); run `rotor init` (or pass the right --db / ROTOR_DB)")
+            }
+            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                let reason = String(cString: strerror(errno))
+                throw RotorError(.databaseUnavailable, "cannot create database \(path): \(reason)")
+            }
+            close(fd)
+        } else if let info = Files.status(path), info.st_mode & S_IFMT != S_IFREG {
+            throw RotorError(.databaseInvalid, "\(path) is not a regular file, so not a Rotor database")
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeout)
+        config.foreignKeysEnabled = true
+        config.label = "rotor"
+        config.prepareDatabase { db in
+            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            guard mode?.lowercased() == "wal" else {
+                throw RotorError(
+                    .databaseUnavailable,
+                    "SQLite did not switch \(path) to WAL mode (it answered \(mode ?? "nothing")); is it on a network file system?")
+            }
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: config)
+        } catch {
+            throw SQLiteStore.translate(error, path: path)
+        }
+        let store = SQLiteStore(path: path, queue: queue)
+        try store.checkSchemaIsKnown()
+        return store
+    }
+
+    public func read<T>(_ body: (any StoreReader) throws -> T) throws -> T {
+        do {
+            return try queue.read { db in try body(SQLiteTransaction(db: db)) }
+        } catch {
+            throw SQLiteStore.translate(error, path: path)
+        }
+    }
+
+    public func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
+        do {
+            return try queue.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(SQLiteTransaction(db: db))
+                    return .commit
+                }
+                return result!
+            }
+        } catch {
+            throw SQLiteStore.translate(error, path: path)
+        }
+    }
+
+    /// Runs `body` with the raw GRDB connection. For test support and
+    /// benchmarks only; the product goes through ``read(_:)`` and ``write(_:)``.
+    public func withConnection<T>(_ body: (Database) throws -> T) throws -> T {
+        try queue.writeWithoutTransaction(body)
+    }
+
+    /// A readable description of a database failure, with SQLite's result
+    /// code and message but never the bound values.
+    static func translate(_ error: any Error, path: String) -> any Error {
+        guard let error = error as? DatabaseError else { return error }
+        switch error.resultCode {
+        case .SQLITE_NOTADB:
+            return RotorError(.databaseInvalid, "\(path) is not a Rotor database (not an SQLite file); check --db")
+        case .SQLITE_CORRUPT:
+            return RotorError(.databaseInvalid, "\(path) is damaged (SQLite reports corruption); restore it from a backup")
+        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
+            return RotorError(
+                .databaseUnavailable,
+                "cannot open \(path) for writing (\(error.message ?? "SQLite error \(error.resultCode.rawValue)")); check that the file and its directory are writable by this user")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return RotorError(
+                .busy, "\(path) stayed locked by another process for \(Int(busyTimeout))s; try again")
+        case .SQLITE_FULL:
+            return RotorError(.io, "the disk holding \(path) is full; nothing was changed")
+        case .SQLITE_IOERR:
+            return RotorError(.io, "I/O error on \(path) (\(error.message ?? "")); nothing was changed")
+        default:
+            return RotorError(
+                .io, "database error on \(path): SQLite \(error.resultCode.rawValue): \(error.message ?? "unknown")")
+        }
+    }
+}

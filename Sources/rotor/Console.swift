@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import RotorCore
+
+/// Output for people and scripts.
+enum Console {
+    static func out(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    static func json(_ value: JSONValue) {
+        out(value.canonical)
+    }
+
+    /// One line on stderr: `rotor: <message>`.
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("rotor: \(message)\n".utf8))
+    }
+
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("rotor: note: \(message)\n".utf8))
+    }
+
+    /// Columns padded to their widest cell; the last column is not padded.
+    static func table(_ header: [String], _ rows: [[String]]) {
+        let all = [header] + rows
+        var widths = [Int](repeating: 0, count: header.count)
+        for row in all {
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        for row in all {
+            let cells = row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }
+            out(cells.joined(separator: "  "))
+        }
+    }
+
+    /// `key  value` lines.
+    static func fields(_ pairs: [(String, String)]) {
+        let width = pairs.map(\.0.count).max() ?? 0
+        for (key, value) in pairs {
+            out(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
+        }
+    }
+
+    /// Reads all of stdin (at most 64 KiB). At a terminal it prompts on
+    /// stderr and turns echo off, like `read -s`.
+    static func readSecretFromStdin(prompt: String) throws -> [UInt8] {
+        let terminal = isatty(0) == 1
+        var saved = termios()
+        if terminal {
+            FileHandle.standardError.write(Data(prompt.utf8))
+            tcgetattr(0, &saved)
+            var quiet = saved
+            quiet.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(0, TCSAFLUSH, &quiet)
+        }
+        defer {
+            if terminal {
+                tcsetattr(0, TCSAFLUSH, &saved)
+                FileHandle.standardError.write(Data("\n".utf8))
+            }
+        }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw RotorError(.invalidInput, "cannot read the secret from stdin: \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: buffer[0..<count])
+            // At a terminal one line is the whole answer.
+            if terminal, bytes.contains(0x0a) { break }
+            if bytes.count > 65536 {
+                throw RotorError(.invalidInput, "the secret on stdin is longer than 64 KiB")
+            }
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import RotorCore
+import RotorSQLite
+
+/// `--db` and `--key-file`, on every command.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The SQLite database (env ROTOR_DB; default rotor.db).", valueName: "path"))
+    var db: String?
+
+    @Option(
+        name: .customLong("key-file"),
+        help: ArgumentHelp("The master key file (env ROTOR_KEY_FILE; default: the database path + .key).", valueName: "path"))
+    var keyFile: String?
+
+    var databasePath: String {
+        db ?? ProcessInfo.processInfo.environment["ROTOR_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "rotor.db"
+    }
+
+    var keyFilePath: String {
+        keyFile ?? ProcessInfo.processInfo.environment["ROTOR_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? databasePath + ".key"
+    }
+
+    /// Opens the database with its key, reporting on stderr anything that
+    /// was repaired on the way.
+    func openLedger() throws -> Ledger {
+        let store = try SQLiteStore.open(path: databasePath)
+        var notices: [String] = []
+        let ledger = try Ledger.open(
+            store: store, keyFile: keyFilePath, clock: SystemClock(), actor: ProcessHardening.actor(),
+            notices: &notices)
+        for notice in notices { Console.note(notice) }
+        return ledger
+    }
+}
+
+/// `--json` / `--format table|json` for commands that print data.
+struct OutputOptions: ParsableArguments {
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, json
+    }
+
+    @Flag(help: "Machine-readable JSON on stdout (same as --format json).")
+    var json = false
+
+    @Option(help: "Output format.")
+    var format: Format?
+
+    var isJSON: Bool { json || format == .json }
+}
+
+/// Reads a secret from stdin or a file, never from the command line.
+struct SecretSource {
+    var fromStdin: Bool
+    var file: String?
+    var option: String
+
+    /// nil when neither source was given.
+    func read() throws -> RotorCore.Secret? {
+        if fromStdin {
+            return try Validate.secret(Console.readSecretFromStdin(prompt: "\(option): "), source: "stdin")
+        }
+        if let file {
+            let bytes: [UInt8]
+            do {
+                bytes = try Files.read(file, limit: 65536)
+            } catch {
+                throw RotorError(.invalidInput, "\(error)")
+            }
+            return try Validate.secret(bytes, source: file)
+        }
+        return nil
+    }
+}
+
+/// Runs a command body and turns a ``RotorError`` into one line on stderr
+/// and the contract's exit status.
+func reporting(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as RotorError {
+        Console.error(error.message)
+        throw ExitCode(error.exitStatus.rawValue)
+    } catch let error as FileError {
+        Console.error(error.description)
+        throw ExitCode(ExitStatus.failed.rawValue)
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import RotorCore
+import RotorSQLite
+
+extension Rotor {
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the database and, if absent, a new master key file (both mode 0600).",
+            discussion: "Running it again changes nothing and says so. It never overwrites a key file.")
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await reporting {
+                let store = try SQLiteStore.open(path: global.databasePath, create: true)
+                let result = try Ledger.initialize(
+                    store: store, keyFile: global.keyFilePath, clock: SystemClock(), actor: ProcessHardening.actor())
+                let keyID = result.ledger.keyring.master.id
+                guard result.createdDatabase else {
+                    Console.out("\(global.databasePath) is already initialised (key \(keyID)); nothing changed.")
+                    return
+                }
+                Console.out("Initialised \(global.databasePath).")
+                if result.createdKeyFile {
+                    Console.out("Created master key file \(global.keyFilePath) (key \(keyID), mode 0600).")
+                    Console.out("Back it up apart from the database: without it no stored secret can be read.")
+                } else {
+                    Console.out("Sealed with the existing key file \(global.keyFilePath) (key \(keyID)).")
+                }
+            }
+        }
+    }
+}

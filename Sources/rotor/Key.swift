@@ -1,0 +1,31 @@
+import ArgumentParser
+import RotorCore
+
+extension Rotor {
+    struct Key: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Manage the master key.",
+            subcommands: [Rotate.self])
+
+        struct Rotate: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Make a new master key and re-encrypt every secret with it in one transaction.",
+                discussion: """
+                    The old key file is kept as <key-file>.old until the re-encryption is \
+                    committed, then removed. Back up the new key file afterwards.
+                    """)
+
+            @OptionGroup var global: GlobalOptions
+
+            func run() async throws {
+                try await reporting {
+                    let ledger = try global.openLedger()
+                    let result = try KeyRotation.rotate(ledger: ledger, keyFile: global.keyFilePath)
+                    Console.out(
+                        "Rotated the master key \(result.oldKeyID) → \(result.newKeyID); re-sealed \(result.resealed) secrets.")
+                    Console.out("Back up \(global.keyFilePath) now: backups of the old key no longer open this database.")
+                }
+            }
+        }
+    }
+}

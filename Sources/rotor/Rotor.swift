@@ -1,0 +1,33 @@
+import ArgumentParser
+import RotorCore
+
+@main
+struct Rotor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotor",
+        abstract: "Rotates vitalera API credentials on a schedule, safely.",
+        discussion: """
+            Rotor keeps applications, encrypted secrets and an audit log in one SQLite \
+            database, rotates each app's client ID and secret when due, verifies the new \
+            pair and delivers it. Exit status: 0 done, 1 failed with the vendor unchanged, \
+            3 rotated but verification or delivery pending, 4 operator action needed, \
+            64 bad usage or input.
+            """,
+        version: RotorVersion.string,
+        subcommands: [Init.self, App.self, Secret.self, Key.self]
+    )
+
+    static func main() async {
+        ProcessHardening.apply()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
