@@ -59,7 +59,7 @@ let package = Package(
         // Test support: temporary databases, the built binary, fixtures.
         .target(
             name: "RotorTesting",
-            dependencies: ["RotorCore", "RotorSQLite"],
+            dependencies: ["RotorCore", "RotorSQLite", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // Build tool: turns migrations/*.sql into Swift source.
@@ -80,7 +80,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RotorTests",
-            dependencies: ["RotorCore", "RotorSQLite", "RotorTesting"],
+            dependencies: [
+                "RotorCore", "RotorSQLite", "RotorTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

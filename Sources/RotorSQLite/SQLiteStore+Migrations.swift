@@ -48,8 +48,18 @@ extension SQLiteStore {
         }
     }
 
-    /// Refuses a database whose schema is newer than this build knows.
+    /// Refuses a database whose schema is newer than this build knows, and
+    /// an SQLite database that holds tables but is not Rotor's.
     func checkSchemaIsKnown() throws {
+        let foreign = try mapped {
+            try queue.read { db in
+                try !db.tableExists("schema_migrations")
+                    && (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'") ?? 0) > 0
+            }
+        }
+        if foreign {
+            throw RotorError(.databaseInvalid, "\(path) is an SQLite database but not Rotor's; check --db")
+        }
         let newest = try appliedVersions().max() ?? 0
         let known = Migration.all.map(\.version).max() ?? 0
         if newest > known {
@@ -60,11 +70,18 @@ extension SQLiteStore {
     }
 
     func appliedVersions() throws -> Set<Int> {
-        do {
-            return try queue.read { db in
+        try mapped {
+            try queue.read { db in
                 guard try db.tableExists("schema_migrations") else { return [] }
                 return Set(try Int.fetchAll(db, sql: "SELECT version FROM schema_migrations"))
             }
+        }
+    }
+
+    /// Runs `body`, turning a database error into a ``RotorCore/RotorError``.
+    func mapped<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
         } catch {
             throw SQLiteStore.translate(error, path: path)
         }

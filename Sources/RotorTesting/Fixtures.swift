@@ -1,0 +1,74 @@
+import Foundation
+import RotorCore
+import RotorSQLite
+
+/// A clock tests move by hand.
+public final class ManualClock: WallClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+
+    public init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
+        current = start
+    }
+
+    public var now: Date {
+        lock.withLock { current }
+    }
+
+    public func advance(by seconds: TimeInterval) {
+        lock.withLock { current = current.addingTimeInterval(seconds) }
+    }
+
+    public func sleep(until deadline: Date) async throws {
+        while now < deadline {
+            try Task.checkCancellation()
+            await Task.yield()
+        }
+    }
+}
+
+/// A fresh, initialised database with its key in a temporary directory.
+public struct TestDatabase: Sendable {
+    public let directory: TemporaryDirectory
+    public let store: SQLiteStore
+    public let ledger: Ledger
+    public let clock: ManualClock
+
+    public var path: String { directory.file("rotor.db") }
+    public var keyFile: String { directory.file("rotor.db.key") }
+
+    public init(clock: ManualClock = ManualClock(), actor: String = "test@host") throws {
+        directory = TemporaryDirectory()
+        self.clock = clock
+        store = try SQLiteStore.open(path: directory.file("rotor.db"), create: true)
+        ledger = try Ledger.initialize(
+            store: store, keyFile: directory.file("rotor.db.key"), clock: clock, actor: actor
+        ).ledger
+    }
+
+    public var registry: AppRegistry { AppRegistry(ledger: ledger, checker: nil) }
+
+    /// Registers an app without asking the vendor.
+    @discardableResult
+    public func addApp(_ name: String, secret: String = "s3cret-\(UUID().uuidString)", schedule: Schedule = .none)
+        async throws -> AppRecord
+    {
+        try await registry.add(
+            AppSpec(
+                name: name, applicationID: "app-\(name)", clientID: "client-\(name)", clientSecret: Secret(secret),
+                schedule: schedule),
+            verify: false)
+    }
+}
+
+/// SHA-256 of a file's bytes, hex; nil if it does not exist.
+public func fileDigest(_ path: String) -> String? {
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    return Hex.encode(Array(data).sha256())
+}
+
+import Crypto
+
+extension Array where Element == UInt8 {
+    func sha256() -> [UInt8] { Array(SHA256.hash(data: self)) }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import RotorCore
+
+/// Runs the built `rotor` binary as a real child process.
+public struct RotorProcess: Sendable {
+    /// The binary: `ROTOR_BINARY`, or `rotor` beside the test bundle.
+    public static let binary: String = {
+        if let path = ProcessInfo.processInfo.environment["ROTOR_BINARY"] { return path }
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = bundle.deletingLastPathComponent()
+        // The test bundle may be a directory (…/rotorPackageTests.xctest/…); walk up to the build folder.
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("rotor").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory.appendingPathComponent("rotor").path
+    }()
+
+    /// What a finished process left behind.
+    public struct Result: Sendable, CustomStringConvertible {
+        public var status: Int32
+        /// Set when a signal ended the process.
+        public var signal: Int32?
+        public var stdout: String
+        public var stderr: String
+
+        public var description: String { "status \(status) signal \(signal ?? 0)\nstdout: \(stdout)\nstderr: \(stderr)" }
+        /// stderr split into non-empty lines.
+        public var errorLines: [String] { stderr.split(separator: "\n").map(String.init) }
+    }
+
+    public var directory: String
+    public var environment: [String: String]
+    /// A command prefix, e.g. `setpriv --reuid=65534 …` to drop privileges.
+    public var prefix: [String] = []
+    public var executable: String = RotorProcess.binary
+
+    /// A runner whose `--db` is `directory/rotor.db`.
+    public init(directory: String, environment: [String: String] = [:]) {
+        self.directory = directory
+        self.environment = environment
+    }
+
+    /// Runs `rotor ARGS` with `stdin`, waiting at most `timeout` seconds.
+    @discardableResult
+    public func run(_ arguments: [String], stdin: String = "", timeout: TimeInterval = 60) throws -> Result {
+        let process = Process()
+        let launch = prefix + [executable] + arguments
+        process.executableURL = URL(fileURLWithPath: launch[0])
+        process.arguments = Array(launch.dropFirst())
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var env = ["PATH": "/usr/bin:/bin", "HOME": directory, "ROTOR_DB": "\(directory)/rotor.db"]
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let input = Pipe()
+        let output = Pipe()
+        let error = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outReader = PipeReader(output.fileHandleForReading)
+        let errReader = PipeReader(error.fileHandleForReading)
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try? input.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() > deadline {
+                process.terminate()
+                throw RotorError(.io, "rotor \(arguments.joined(separator: " ")) ran past \(Int(timeout))s")
+            }
+            usleep(5000)
+        }
+        process.waitUntilExit()
+        let signaled = process.terminationReason == .uncaughtSignal
+        return Result(
+            status: signaled ? -1 : process.terminationStatus, signal: signaled ? process.terminationStatus : nil,
+            stdout: outReader.finish(), stderr: errReader.finish())
+    }
+}
+
+/// Drains a pipe on a background thread so a chatty child never blocks.
+final class PipeReader: @unchecked Sendable {
+    private let handle: FileHandle
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        self.handle = handle
+        Thread.detachNewThread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+
+    func finish() -> String {
+        done.wait()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import GRDB
+import RotorCore
+import RotorSQLite
+import RotorTesting
+import Testing
+
+struct MigrationTests {
+    @Test func everyMigrationFileIsEmbeddedInOrder() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("migrations").path)
+            .filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(!files.isEmpty)
+        #expect(Migration.all.map(\.file) == files)
+        #expect(Migration.all.map(\.version) == Array(1...files.count))
+        for migration in Migration.all {
+            let onDisk = try String(contentsOf: root.appendingPathComponent("migrations/\(migration.file)"), encoding: .utf8)
+            #expect(migration.sql == onDisk)
+        }
+    }
+
+    @Test func aFreshDatabaseHasEverythingApplied() throws {
+        let db = try TestDatabase()
+        #expect(try db.store.pendingMigrations().isEmpty)
+        let mode = try db.store.withConnection { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let sync = try db.store.withConnection { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        #expect(sync == 2)  // FULL
+        let foreignKeys = try db.store.withConnection { try Int.fetchOne($0, sql: "PRAGMA foreign_keys") }
+        #expect(foreignKeys == 1)
+    }
+
+    @Test func aNewerSchemaIsRefused() throws {
+        let db = try TestDatabase()
+        try db.store.withConnection {
+            try $0.execute(sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future.sql', 'x')")
+        }
+        #expect(throws: RotorError.self) { try SQLiteStore.open(path: db.path) }
+    }
+
+    @Test func aForeignSQLiteDatabaseIsRefused() throws {
+        let dir = TemporaryDirectory()
+        let other = try DatabaseQueue(path: dir.file("other.db"))
+        try other.write { try $0.execute(sql: "CREATE TABLE customers (id INTEGER)") }
+        do {
+            _ = try SQLiteStore.open(path: dir.file("other.db"), create: true)
+            Issue.record("opened a foreign database")
+        } catch let error as RotorError {
+            #expect(error.code == .databaseInvalid)
+        }
+    }
+}
+
+struct RegistryTests {
+    @Test func addListShowSetRemove() async throws {
+        let db = try TestDatabase()
+        try await db.addApp("billing", secret: "first", schedule: .every(seconds: 86400))
+        var list = try db.registry.list()
+        #expect(list.map(\.app.name) == ["billing"])
+        #expect(list[0].nextDue == db.clock.now.addingTimeInterval(86400))
+        #expect(list[0].credential.fingerprint == db.ledger.keyring.fingerprint(Secret("first")))
+
+        db.clock.advance(by: 3600)
+        var changes = AppChanges()
+        changes.pair = ("client-2", Secret("second"))
+        changes.enabled = false
+        try await db.registry.set("billing", changes, verify: false)
+        list = try db.registry.list()
+        #expect(list[0].credential.version == 2)
+        #expect(list[0].credential.clientID == "client-2")
+        #expect(list[0].nextDue == nil)
+        #expect(try db.registry.reveal("billing").clientSecret.reveal() == "second")
+
+        try db.registry.remove("billing")
+        #expect(try db.registry.list().isEmpty)
+        let secrets = try db.store.withConnection { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM credentials") }
+        #expect(secrets == 0)
+        let actions = try db.store.read { try $0.auditEvents(ids: 1...10) }.map(\.action)
+        #expect(actions == ["app.added", "app.updated", "secret.revealed", "app.removed"])
+    }
+
+    @Test func duplicatesAndUnknownNamesAreRefused() async throws {
+        let db = try TestDatabase()
+        try await db.addApp("billing")
+        await #expect(throws: RotorError.self) { try await db.addApp("billing") }
+        #expect(throws: RotorError.self) { try db.registry.show("nope") }
+        await #expect(throws: RotorError.self) {
+            try await db.registry.add(
+                AppSpec(name: "x", applicationID: "a", clientID: "c", clientSecret: Secret("s"), identity: "ghost"),
+                verify: false)
+        }
+    }
+
+    @Test func verificationIsRefusedWithoutAVendorClient() async throws {
+        let db = try TestDatabase()
+        await #expect(throws: RotorError.self) {
+            try await db.registry.add(
+                AppSpec(name: "x", applicationID: "a", clientID: "c", clientSecret: Secret("s")), verify: true)
+        }
+        #expect(try db.registry.list().isEmpty)
+    }
+
+    @Test func aStoredSecretCopiedToAnotherRowDoesNotOpen() async throws {
+        let db = try TestDatabase()
+        try await db.addApp("a", secret: "secret-a")
+        try await db.addApp("b", secret: "secret-b")
+        try db.store.withConnection {
+            try $0.execute(
+                sql: "UPDATE credentials SET client_secret = (SELECT client_secret FROM credentials c JOIN apps a ON a.id = c.app_id WHERE a.name = 'a') WHERE app_id = (SELECT id FROM apps WHERE name = 'b')")
+        }
+        #expect(try db.registry.reveal("a").clientSecret.reveal() == "secret-a")
+        #expect(throws: RotorError.self) { try db.registry.reveal("b") }
+    }
+}
+
+struct KeyRotationTests {
+    @Test func everySecretIsResealedAndFingerprintsStay() async throws {
+        let db = try TestDatabase()
+        for index in 0..<5 { try await db.addApp("app\(index)", secret: "secret-\(index)") }
+        let before = try db.registry.list().map(\.credential.fingerprint)
+        let result = try KeyRotation.rotate(ledger: db.ledger, keyFile: db.keyFile)
+        #expect(result.resealed == 6)  // five secrets and the derivation root
+        #expect(!FileManager.default.fileExists(atPath: db.keyFile + ".old"))
+
+        var notices: [String] = []
+        let reopened = try Ledger.open(
+            store: db.store, keyFile: db.keyFile, clock: db.clock, actor: "t", notices: &notices)
+        let registry = AppRegistry(ledger: reopened, checker: nil)
+        #expect(try registry.list().map(\.credential.fingerprint) == before)
+        for index in 0..<5 {
+            #expect(try registry.reveal("app\(index)").clientSecret.reveal() == "secret-\(index)")
+        }
+        #expect(try AuditLog(ledger: reopened).verify().isIntact)
+        // The process still holding the old key may no longer write.
+        await #expect(throws: RotorError.self) { try await db.addApp("late") }
+    }
+}
