@@ -1,0 +1,52 @@
+import Foundation
+import RotorCore
+
+/// A temporary working directory and the built binary, for end-to-end tests.
+public struct CLIHarness: Sendable {
+    public let directory: TemporaryDirectory
+    public var rotor: RotorProcess
+
+    public var db: String { directory.file("rotor.db") }
+    public var keyFile: String { directory.file("rotor.db.key") }
+
+    public init(environment: [String: String] = [:]) {
+        directory = TemporaryDirectory("rotor-cli")
+        chmod(directory.path, 0o755)
+        rotor = RotorProcess(directory: directory.path, environment: environment)
+    }
+
+    /// `rotor init`, which must succeed.
+    @discardableResult
+    public func initialize() throws -> RotorProcess.Result {
+        try expectSuccess(["init"])
+    }
+
+    /// `rotor app add NAME … --no-verify` with the secret on stdin.
+    @discardableResult
+    public func addApp(_ name: String, secret: String, extra: [String] = []) throws -> RotorProcess.Result {
+        try expectSuccess(
+            ["app", "add", name, "--application-id", "app-\(name)", "--client-id", "client-\(name)",
+             "--client-secret-stdin", "--no-verify"] + extra,
+            stdin: secret + "\n")
+    }
+
+    /// Runs and throws unless the exit status is 0.
+    @discardableResult
+    public func expectSuccess(_ arguments: [String], stdin: String = "") throws -> RotorProcess.Result {
+        let result = try rotor.run(arguments, stdin: stdin)
+        guard result.status == 0 else {
+            throw RotorError(.io, "rotor \(arguments.joined(separator: " ")) failed: \(result)")
+        }
+        return result
+    }
+
+    @discardableResult
+    public func run(_ arguments: [String], stdin: String = "") throws -> RotorProcess.Result {
+        try rotor.run(arguments, stdin: stdin)
+    }
+
+    /// Digests of the database, its -wal and -shm, and the key file.
+    public func snapshot() -> [String?] {
+        [db, db + "-wal", db + "-shm", keyFile].map(fileDigest)
+    }
+}
