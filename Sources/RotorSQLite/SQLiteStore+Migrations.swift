@@ -30,9 +30,10 @@ extension SQLiteStore {
                 try queue.writeWithoutTransaction { db in
                     try db.inTransaction(.immediate) {
                         try SQLiteStore.createMigrationsTable(db)
-                        let done = try Bool.fetchOne(
-                            db, sql: "SELECT 1 FROM schema_migrations WHERE version = ?",
-                            arguments: [migration.version]) ?? false
+                        let done =
+                            try Bool.fetchOne(
+                                db, sql: "SELECT 1 FROM schema_migrations WHERE version = ?",
+                                arguments: [migration.version]) ?? false
                         if !done {
                             try db.execute(sql: migration.sql)
                             try db.execute(
@@ -54,7 +55,8 @@ extension SQLiteStore {
         let foreign = try mapped {
             try queue.read { db in
                 try !db.tableExists("schema_migrations")
-                    && (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'") ?? 0) > 0
+                    && (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'") ?? 0)
+                        > 0
             }
         }
         if foreign {

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import GRDB
 import RotorCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The SQLite implementation of ``RotorCore/Store``, on the system
 /// libsqlite3 through GRDB.
@@ -47,7 +48,8 @@ public struct SQLiteStore: Store {
             guard mode?.lowercased() == "wal" else {
                 throw RotorError(
                     .databaseUnavailable,
-                    "SQLite did not switch \(path) to WAL mode (it answered \(mode ?? "nothing")); is it on a network file system?")
+                    "SQLite did not switch \(path) to WAL mode (it answered \(mode ?? "nothing")); is it on a network file system?"
+                )
             }
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
@@ -99,11 +101,13 @@ public struct SQLiteStore: Store {
         case .SQLITE_NOTADB:
             return RotorError(.databaseInvalid, "\(path) is not a Rotor database (not an SQLite file); check --db")
         case .SQLITE_CORRUPT:
-            return RotorError(.databaseInvalid, "\(path) is damaged (SQLite reports corruption); restore it from a backup")
+            return RotorError(
+                .databaseInvalid, "\(path) is damaged (SQLite reports corruption); restore it from a backup")
         case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
             return RotorError(
                 .databaseUnavailable,
-                "cannot open \(path) for writing (\(error.message ?? "SQLite error \(error.resultCode.rawValue)")); check that the file and its directory are writable by this user")
+                "cannot open \(path) for writing (\(error.message ?? "SQLite error \(error.resultCode.rawValue)")); check that the file and its directory are writable by this user"
+            )
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return RotorError(
                 .busy, "\(path) stayed locked by another process for \(Int(busyTimeout))s; try again")

@@ -70,7 +70,9 @@ struct SQLiteTransaction: StoreWriter {
         let kind: String = row["schedule_kind"]
         let expression: String? = row["schedule_expr"]
         guard let schedule = Schedule.stored(kind: kind, expression: expression) else {
-            throw RotorError(.databaseInvalid, "app \(row["name"] as String) has a damaged schedule; set it again with `rotor app set`")
+            throw RotorError(
+                .databaseInvalid,
+                "app \(row["name"] as String) has a damaged schedule; set it again with `rotor app set`")
         }
         let start: Int? = row["window_start"]
         let end: Int? = row["window_end"]
@@ -130,8 +132,10 @@ struct SQLiteTransaction: StoreWriter {
     // MARK: identities
 
     func identity(named name: String) throws -> IdentitySummary? {
-        try Row.fetchOne(db, sql: "SELECT id, name, username, api_url FROM identities WHERE name = ?", arguments: [name])
-            .map(Self.identity)
+        try Row.fetchOne(
+            db, sql: "SELECT id, name, username, api_url FROM identities WHERE name = ?", arguments: [name]
+        )
+        .map(Self.identity)
     }
 
     func identity(id: Int64) throws -> IdentitySummary? {
@@ -169,7 +173,8 @@ struct SQLiteTransaction: StoreWriter {
     func unresolvedRotation(appID: Int64) throws -> RotationSummary? {
         try Row.fetchOne(
             db,
-            sql: "SELECT * FROM rotations WHERE app_id = ? AND state IN ('requesting', 'rotated', 'verified', 'failed')",
+            sql:
+                "SELECT * FROM rotations WHERE app_id = ? AND state IN ('requesting', 'rotated', 'verified', 'failed')",
             arguments: [appID]
         ).map(Self.rotation)
     }
@@ -236,7 +241,9 @@ struct SQLiteTransaction: StoreWriter {
         for row in try Row.fetchAll(
             db, sql: "SELECT app_id, version, client_secret FROM credentials WHERE client_secret IS NOT NULL")
         {
-            out.append(SealedValue(slot: .clientSecret(appID: row["app_id"], version: row["version"]), box: row["client_secret"]))
+            out.append(
+                SealedValue(
+                    slot: .clientSecret(appID: row["app_id"], version: row["version"]), box: row["client_secret"]))
         }
         for row in try Row.fetchAll(db, sql: "SELECT id, password, access_token, refresh_token FROM identities") {
             for field in SealSlot.IdentityField.allCases {

@@ -25,8 +25,10 @@ public struct CLIHarness: Sendable {
     @discardableResult
     public func addApp(_ name: String, secret: String, extra: [String] = []) throws -> RotorProcess.Result {
         try expectSuccess(
-            ["app", "add", name, "--application-id", "app-\(name)", "--client-id", "client-\(name)",
-             "--client-secret-stdin", "--no-verify"] + extra,
+            [
+                "app", "add", name, "--application-id", "app-\(name)", "--client-id", "client-\(name)",
+                "--client-secret-stdin", "--no-verify",
+            ] + extra,
             stdin: secret + "\n")
     }
 

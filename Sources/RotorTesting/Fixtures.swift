@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import RotorCore
 import RotorSQLite
@@ -66,8 +67,6 @@ public func fileDigest(_ path: String) -> String? {
     guard let data = FileManager.default.contents(atPath: path) else { return nil }
     return Hex.encode(Array(data).sha256())
 }
-
-import Crypto
 
 extension Array where Element == UInt8 {
     func sha256() -> [UInt8] { Array(SHA256.hash(data: self)) }

@@ -25,7 +25,9 @@ public struct RotorProcess: Sendable {
         public var stdout: String
         public var stderr: String
 
-        public var description: String { "status \(status) signal \(signal ?? 0)\nstdout: \(stdout)\nstderr: \(stderr)" }
+        public var description: String {
+            "status \(status) signal \(signal ?? 0)\nstdout: \(stdout)\nstderr: \(stderr)"
+        }
         /// stderr split into non-empty lines.
         public var errorLines: [String] { stderr.split(separator: "\n").map(String.init) }
     }

@@ -12,16 +12,20 @@ extension Rotor {
 
 /// Schedule flags shared by `app add` and `app set`.
 struct ScheduleOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Rotate every DURATION after the last successful rotation (90s, 12h, 30d).", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "Rotate every DURATION after the last successful rotation (90s, 12h, 30d).", valueName: "duration"))
     var every: String?
 
     @Option(help: ArgumentHelp("Rotate at the times of a 5-field cron expression.", valueName: "expr"))
     var cron: String?
 
-    @Option(help: ArgumentHelp("Delay each scheduled rotation by a random amount up to DURATION.", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp("Delay each scheduled rotation by a random amount up to DURATION.", valueName: "duration"))
     var jitter: String?
 
-    @Option(help: ArgumentHelp("Start scheduled rotations only between these times (HH:MM-HH:MM).", valueName: "window"))
+    @Option(
+        help: ArgumentHelp("Start scheduled rotations only between these times (HH:MM-HH:MM).", valueName: "window"))
     var window: String?
 
     @Option(help: ArgumentHelp("IANA time zone for --cron and --window (default UTC).", valueName: "tz"))
@@ -91,7 +95,9 @@ extension Rotor.App {
         @Option(name: .customLong("client-id"), help: "The current client ID.") var clientID: String
         @Flag(name: .customLong("client-secret-stdin"), help: "Read the client secret from stdin.")
         var secretFromStdin = false
-        @Option(name: .customLong("client-secret-file"), help: ArgumentHelp("Read the client secret from a file.", valueName: "path"))
+        @Option(
+            name: .customLong("client-secret-file"),
+            help: ArgumentHelp("Read the client secret from a file.", valueName: "path"))
         var secretFile: String?
         @Option(name: .customLong("api-url"), help: "The vendor API (default https://api.vitalera.io).")
         var apiURL: String?
@@ -112,8 +118,10 @@ extension Rotor.App {
                     name: try Validate.name(name),
                     applicationID: try Validate.identifier(applicationID, option: "--application-id"),
                     clientID: try Validate.identifier(clientID, option: "--client-id"),
-                    clientSecret: try SecretSource(fromStdin: secretFromStdin, file: secretFile, option: "client secret")
-                        .read()!,
+                    clientSecret: try SecretSource(
+                        fromStdin: secretFromStdin, file: secretFile, option: "client secret"
+                    )
+                    .read()!,
                     apiURL: try Validate.apiURL(apiURL ?? AppRegistry.defaultAPIURL),
                     schedule: try schedule.schedule() ?? .none,
                     jitter: try schedule.jitterSeconds() ?? 0,
@@ -123,7 +131,8 @@ extension Rotor.App {
                 let registry = AppRegistry(ledger: try global.openLedger(), checker: nil)
                 let app = try await registry.add(spec, verify: !noVerify)
                 Console.out(
-                    "Added \(app.name) (application \(app.applicationID), \(app.schedule))\(noVerify ? "; the pair was not checked" : ", pair checked with the vendor").")
+                    "Added \(app.name) (application \(app.applicationID), \(app.schedule))\(noVerify ? "; the pair was not checked" : ", pair checked with the vendor")."
+                )
             }
         }
     }
@@ -157,7 +166,8 @@ extension Rotor.App {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one application and its recent rotations. Never prints a secret.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show one application and its recent rotations. Never prints a secret.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
@@ -227,7 +237,9 @@ extension Rotor.App {
         @Option(name: .customLong("client-id"), help: "A new client ID (with its secret).") var clientID: String?
         @Flag(name: .customLong("client-secret-stdin"), help: "Read the new client secret from stdin.")
         var secretFromStdin = false
-        @Option(name: .customLong("client-secret-file"), help: ArgumentHelp("Read the new client secret from a file.", valueName: "path"))
+        @Option(
+            name: .customLong("client-secret-file"),
+            help: ArgumentHelp("Read the new client secret from a file.", valueName: "path"))
         var secretFile: String?
         @Flag(name: .customLong("no-verify"), help: "Store a new pair without checking it with the vendor.")
         var noVerify = false
@@ -242,7 +254,8 @@ extension Rotor.App {
                 throw ValidationError("give only one of --client-secret-stdin and --client-secret-file")
             }
             if (clientID != nil) != (secretFromStdin || secretFile != nil) {
-                throw ValidationError("--client-id and a new secret (--client-secret-stdin or --client-secret-file) go together")
+                throw ValidationError(
+                    "--client-id and a new secret (--client-secret-stdin or --client-secret-file) go together")
             }
         }
 

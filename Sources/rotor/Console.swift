@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import RotorCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Output for people and scripts.
 enum Console {
@@ -70,7 +71,8 @@ enum Console {
             let count = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw RotorError(.invalidInput, "cannot read the secret from stdin: \(String(cString: strerror(errno)))")
+                throw RotorError(
+                    .invalidInput, "cannot read the secret from stdin: \(String(cString: strerror(errno)))")
             }
             if count == 0 { break }
             bytes.append(contentsOf: buffer[0..<count])

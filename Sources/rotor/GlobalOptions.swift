@@ -10,7 +10,8 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(
         name: .customLong("key-file"),
-        help: ArgumentHelp("The master key file (env ROTOR_KEY_FILE; default: the database path + .key).", valueName: "path"))
+        help: ArgumentHelp(
+            "The master key file (env ROTOR_KEY_FILE; default: the database path + .key).", valueName: "path"))
     var keyFile: String?
 
     var databasePath: String {

@@ -22,8 +22,10 @@ extension Rotor {
                     let ledger = try global.openLedger()
                     let result = try KeyRotation.rotate(ledger: ledger, keyFile: global.keyFilePath)
                     Console.out(
-                        "Rotated the master key \(result.oldKeyID) → \(result.newKeyID); re-sealed \(result.resealed) secrets.")
-                    Console.out("Back up \(global.keyFilePath) now: backups of the old key no longer open this database.")
+                        "Rotated the master key \(result.oldKeyID) → \(result.newKeyID); re-sealed \(result.resealed) secrets."
+                    )
+                    Console.out(
+                        "Back up \(global.keyFilePath) now: backups of the old key no longer open this database.")
                 }
             }
         }

@@ -79,7 +79,9 @@ public struct AppRegistry: Sendable {
         _ = try Validate.name(spec.name)
         try ledger.read { reader in
             if try reader.app(named: spec.name) != nil {
-                throw RotorError(.alreadyExists, "an app named \(spec.name) already exists; pick another name or use `rotor app set`")
+                throw RotorError(
+                    .alreadyExists, "an app named \(spec.name) already exists; pick another name or use `rotor app set`"
+                )
             }
             if let identity = spec.identity, try reader.identity(named: identity) == nil {
                 throw RotorError(.notFound, "no identity named \(identity); `rotor identity list` shows them")
@@ -90,7 +92,9 @@ public struct AppRegistry: Sendable {
         }
         return try ledger.write { tx in
             guard try tx.store.app(named: spec.name) == nil else {
-                throw RotorError(.alreadyExists, "an app named \(spec.name) already exists; pick another name or use `rotor app set`")
+                throw RotorError(
+                    .alreadyExists, "an app named \(spec.name) already exists; pick another name or use `rotor app set`"
+                )
             }
             let identityID = try spec.identity.map { name in
                 guard let identity = try tx.store.identity(named: name) else {
@@ -205,7 +209,8 @@ public struct AppRegistry: Sendable {
                 if let open = try tx.store.unresolvedRotation(appID: app.id) {
                     throw RotorError(
                         .invalidInput,
-                        "rotation \(open.id) of \(name) is still \(open.state.rawValue); let `rotor run --once` resolve it before replacing the pair")
+                        "rotation \(open.id) of \(name) is still \(open.state.rawValue); let `rotor run --once` resolve it before replacing the pair"
+                    )
                 }
                 let old = try AppRegistry.currentCredential(of: app, in: tx.store)
                 let version = app.currentVersion + 1
@@ -213,7 +218,8 @@ public struct AppRegistry: Sendable {
                 try tx.store.insertCredential(
                     CredentialRecord(
                         appID: app.id, version: version, clientID: pair.clientID,
-                        sealedSecret: try tx.keyring.seal(pair.secret, for: .clientSecret(appID: app.id, version: version)),
+                        sealedSecret: try tx.keyring.seal(
+                            pair.secret, for: .clientSecret(appID: app.id, version: version)),
                         fingerprint: fingerprint, source: .set, rotationID: nil, createdAt: tx.now))
                 app.currentVersion = version
                 detail["client_id"] = ["from": .string(old.clientID), "to": .string(pair.clientID)]
@@ -235,7 +241,8 @@ public struct AppRegistry: Sendable {
             if let open = try tx.store.unresolvedRotation(appID: app.id) {
                 throw RotorError(
                     .invalidInput,
-                    "rotation \(open.id) of \(name) is still \(open.state.rawValue): removing the app now could lose the only copy of its new pair; let `rotor run --once` resolve it first")
+                    "rotation \(open.id) of \(name) is still \(open.state.rawValue): removing the app now could lose the only copy of its new pair; let `rotor run --once` resolve it first"
+                )
             }
             let credential = try AppRegistry.currentCredential(of: app, in: tx.store)
             try tx.store.deleteApp(id: app.id)
@@ -290,7 +297,8 @@ public struct AppRegistry: Sendable {
 
     static func currentCredential(of app: AppRecord, in reader: any StoreReader) throws -> CredentialRecord {
         guard let credential = try reader.credential(appID: app.id, version: app.currentVersion) else {
-            throw RotorError(.databaseInvalid, "app \(app.name) has no stored version \(app.currentVersion); restore from a backup")
+            throw RotorError(
+                .databaseInvalid, "app \(app.name) has no stored version \(app.currentVersion); restore from a backup")
         }
         return credential
     }

@@ -33,16 +33,20 @@ public struct CronExpression: Sendable, Equatable {
         guard fields.count == 5 else {
             throw RotorError(
                 .invalidInput,
-                "--cron takes 5 fields (minute hour day-of-month month day-of-week), like \"0 3 * * 1\"; '\(text)' has \(fields.count)")
+                "--cron takes 5 fields (minute hour day-of-month month day-of-week), like \"0 3 * * 1\"; '\(text)' has \(fields.count)"
+            )
         }
         func field(_ index: Int, _ name: String, _ range: ClosedRange<Int>, _ names: [String] = [], offset: Int = 0)
             throws(RotorError) -> Set<Int>
         {
-            guard let values = CronExpression.parseField(String(fields[index]), range: range, names: names, offset: offset)
+            guard
+                let values = CronExpression.parseField(
+                    String(fields[index]), range: range, names: names, offset: offset)
             else {
                 throw RotorError(
                     .invalidInput,
-                    "--cron field \(index + 1) (\(name)) '\(fields[index])' is not valid; it takes values \(range.lowerBound)-\(range.upperBound)")
+                    "--cron field \(index + 1) (\(name)) '\(fields[index])' is not valid; it takes values \(range.lowerBound)-\(range.upperBound)"
+                )
             }
             return values
         }

@@ -55,7 +55,8 @@ public enum DurationText {
             count <= Int64.max / 86400 / 1000
         else {
             throw RotorError(
-                .invalidInput, "\(option) takes a whole number with a unit s, m, h or d (like 90s, 12h, 30d), not '\(text)'")
+                .invalidInput,
+                "\(option) takes a whole number with a unit s, m, h or d (like 90s, 12h, 30d), not '\(text)'")
         }
         return count * scale
     }
@@ -95,7 +96,8 @@ public struct TimeWindow: Sendable, Equatable, CustomStringConvertible {
         guard parts.count == 2, let start = TimeWindow.minutes(parts[0]), let end = TimeWindow.minutes(parts[1]),
             start != end
         else {
-            throw RotorError(.invalidInput, "--window takes HH:MM-HH:MM with two different times (like 02:00-05:00), not '\(text)'")
+            throw RotorError(
+                .invalidInput, "--window takes HH:MM-HH:MM with two different times (like 02:00-05:00), not '\(text)'")
         }
         self.init(start: start, end: end)
     }

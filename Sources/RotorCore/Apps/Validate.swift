@@ -11,7 +11,8 @@ public enum Validate {
         else {
             throw RotorError(
                 .invalidInput,
-                "\(kind) name '\(printable(text))' is not valid: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters")
+                "\(kind) name '\(printable(text))' is not valid: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters"
+            )
         }
         return text
     }
@@ -57,7 +58,8 @@ public enum Validate {
             let host = components.host, !host.isEmpty, components.user == nil, components.password == nil,
             components.query == nil, components.fragment == nil
         else {
-            throw RotorError(.invalidInput, "--api-url '\(printable(text))' is not an http(s) URL like https://api.vitalera.io")
+            throw RotorError(
+                .invalidInput, "--api-url '\(printable(text))' is not an http(s) URL like https://api.vitalera.io")
         }
         switch scheme {
         case "https": break
@@ -65,7 +67,8 @@ public enum Validate {
             guard isLoopback(host) else {
                 throw RotorError(
                     .invalidInput,
-                    "--api-url uses plain http to \(host), which is not loopback; use https (http is allowed only for localhost, 127.0.0.0/8 and ::1)")
+                    "--api-url uses plain http to \(host), which is not loopback; use https (http is allowed only for localhost, 127.0.0.0/8 and ::1)"
+                )
             }
         default:
             throw RotorError(.invalidInput, "--api-url must start with https:// (or http:// for a loopback host)")
@@ -87,7 +90,8 @@ public enum Validate {
     /// An IANA time zone name.
     public static func timezone(_ text: String) throws(RotorError) -> String {
         guard TimeZone(identifier: text) != nil else {
-            throw RotorError(.invalidInput, "--timezone '\(printable(text))' is not an IANA time zone like UTC or Europe/Amsterdam")
+            throw RotorError(
+                .invalidInput, "--timezone '\(printable(text))' is not an IANA time zone like UTC or Europe/Amsterdam")
         }
         return text
     }

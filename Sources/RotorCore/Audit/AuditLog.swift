@@ -37,7 +37,8 @@ public struct AuditLog: Sendable {
                 }
                 next = verifier.expectedID
             }
-            return Verification(checked: verifier.checked, firstBreak: verifier.finish(head: head, keyring: ledger.keyring))
+            return Verification(
+                checked: verifier.checked, firstBreak: verifier.finish(head: head, keyring: ledger.keyring))
         }
     }
 }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The master key file on disk: loading with the checks ssh applies to a
@@ -12,7 +12,8 @@ public enum KeyFile {
         guard let info = Files.status(path) else {
             throw RotorError(
                 .keyFileMissing,
-                "no key file at \(path): pass the right --key-file (or ROTOR_KEY_FILE), or run `rotor init` for a new database")
+                "no key file at \(path): pass the right --key-file (or ROTOR_KEY_FILE), or run `rotor init` for a new database"
+            )
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw RotorError(.keyFileInvalid, "key file \(path) is not a regular file")
@@ -22,7 +23,8 @@ public enum KeyFile {
             let mode = String(info.st_mode & 0o777, radix: 8)
             throw RotorError(
                 .keyFilePermissions,
-                "key file \(path) is readable by others (mode \(mode)); run `chmod 600 \(path)` and check who has read it")
+                "key file \(path) is readable by others (mode \(mode)); run `chmod 600 \(path)` and check who has read it"
+            )
         }
         let bytes: [UInt8]
         do {

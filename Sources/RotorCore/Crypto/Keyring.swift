@@ -78,7 +78,8 @@ public struct Keyring: Sendable {
             throw error
         } catch {
             throw RotorError(
-                .decryptionFailed, "the sealed value at \(slot) does not open: it was altered or belongs to another row")
+                .decryptionFailed, "the sealed value at \(slot) does not open: it was altered or belongs to another row"
+            )
         }
     }
 

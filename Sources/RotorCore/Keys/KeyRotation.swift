@@ -41,7 +41,8 @@ public enum KeyRotation {
             count = try ledger.write { tx in
                 let values = try tx.store.sealedValues()
                 for value in values {
-                    let secret = try Keyring.open(value.box, for: value.slot, key: old, databaseID: tx.keyring.databaseID)
+                    let secret = try Keyring.open(
+                        value.box, for: value.slot, key: old, databaseID: tx.keyring.databaseID)
                     let box = Keyring.seal(secret, for: value.slot, key: new, databaseID: tx.keyring.databaseID)
                     try tx.store.replaceSealedValue(value.slot, with: box)
                 }
@@ -64,7 +65,8 @@ public enum KeyRotation {
             } catch {
                 throw RotorError(
                     .io,
-                    "key rotation failed and \(oldFile) could not be moved back over \(keyFile) (\(error)); do it by hand: `mv \(oldFile) \(keyFile)`")
+                    "key rotation failed and \(oldFile) could not be moved back over \(keyFile) (\(error)); do it by hand: `mv \(oldFile) \(keyFile)`"
+                )
             }
             throw error
         }

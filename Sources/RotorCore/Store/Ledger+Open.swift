@@ -91,7 +91,8 @@ extension Ledger {
         guard facts.accepts(key) else {
             throw RotorError(
                 .keyMismatch,
-                "this key file does not belong to this database (the key file holds key \(key.id), the database was sealed with key \(facts.keyID)); pass the database's own --key-file")
+                "this key file does not belong to this database (the key file holds key \(key.id), the database was sealed with key \(facts.keyID)); pass the database's own --key-file"
+            )
         }
         return key
     }

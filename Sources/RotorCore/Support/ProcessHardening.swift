@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CRotorShims
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Process-wide protections applied before anything reads a secret.
 public enum ProcessHardening {
@@ -31,7 +32,8 @@ public enum ProcessHardening {
         var host = [CChar](repeating: 0, count: 256)
         let hostname =
             gethostname(&host, host.count) == 0
-            ? String(decoding: host.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
+            ? String(decoding: host.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            : "localhost"
         return "\(user)@\(hostname)"
     }
 }

@@ -16,7 +16,9 @@ struct BadInputTests {
         Case(description: "name with a slash", arguments: ["app", "add", "a/b"], stdin: "s\n"),
         Case(description: "name with a space", arguments: ["app", "add", "a b"], stdin: "s\n"),
         Case(description: "upper-case name", arguments: ["app", "add", "Billing"], stdin: "s\n"),
-        Case(description: "newline inside the secret", arguments: ["app", "add", "ok"], stdin: "CANARY-one\nCANARY-two\n"),
+        Case(
+            description: "newline inside the secret", arguments: ["app", "add", "ok"], stdin: "CANARY-one\nCANARY-two\n"
+        ),
         Case(description: "empty secret", arguments: ["app", "add", "ok"], stdin: ""),
         Case(description: "just a newline", arguments: ["app", "add", "ok"], stdin: "\n"),
         Case(description: "bad duration", arguments: ["app", "add", "ok", "--every", "30x"], stdin: "s\n"),
@@ -24,8 +26,12 @@ struct BadInputTests {
         Case(description: "bad cron", arguments: ["app", "add", "ok", "--cron", "61 * * * *"], stdin: "s\n"),
         Case(description: "bad window", arguments: ["app", "add", "ok", "--window", "25:00-01:00"], stdin: "s\n"),
         Case(description: "bad zone", arguments: ["app", "add", "ok", "--timezone", "Nowhere/City"], stdin: "s\n"),
-        Case(description: "plain http", arguments: ["app", "add", "ok", "--api-url", "http://api.vitalera.io"], stdin: "s\n"),
-        Case(description: "both schedules", arguments: ["app", "add", "ok", "--every", "1d", "--cron", "@daily"], stdin: "s\n"),
+        Case(
+            description: "plain http", arguments: ["app", "add", "ok", "--api-url", "http://api.vitalera.io"],
+            stdin: "s\n"),
+        Case(
+            description: "both schedules", arguments: ["app", "add", "ok", "--every", "1d", "--cron", "@daily"],
+            stdin: "s\n"),
         Case(description: "unknown identity", arguments: ["app", "add", "ok", "--identity", "ghost"], stdin: "s\n"),
         Case(description: "duplicate name", arguments: ["app", "add", "billing"], stdin: "s\n"),
     ]
@@ -63,9 +69,10 @@ struct BadInputTests {
     @Test func unknownAppsExit64WithOneLine() throws {
         let cli = CLIHarness()
         try cli.initialize()
-        for arguments in [["app", "show", "nope"], ["app", "remove", "nope"], ["secret", "show", "nope"],
-            ["app", "set", "nope", "--disable"]]
-        {
+        for arguments in [
+            ["app", "show", "nope"], ["app", "remove", "nope"], ["secret", "show", "nope"],
+            ["app", "set", "nope", "--disable"],
+        ] {
             let result = try cli.run(arguments)
             #expect(result.status == 64)
             #expect(result.errorLines == ["rotor: no app named nope; `rotor app list` shows the registered apps"])
@@ -87,12 +94,16 @@ struct AppCommandTests {
     @Test func theWholeLifecycleThroughTheBinary() throws {
         let cli = CLIHarness()
         try cli.initialize()
-        try cli.addApp("billing", secret: "first-secret", extra: ["--every", "30d", "--jitter", "1h", "--window", "02:00-05:00", "--timezone", "Europe/Amsterdam"])
+        try cli.addApp(
+            "billing", secret: "first-secret",
+            extra: ["--every", "30d", "--jitter", "1h", "--window", "02:00-05:00", "--timezone", "Europe/Amsterdam"])
         let secretFile = cli.directory.file("secret.txt")
         try cli.directory.write("secret.txt", "from-a-file\n")
         try cli.expectSuccess(
-            ["app", "add", "crm", "--application-id", "a2", "--client-id", "c2", "--client-secret-file", secretFile,
-             "--no-verify", "--cron", "0 3 * * 1"])
+            [
+                "app", "add", "crm", "--application-id", "a2", "--client-id", "c2", "--client-secret-file", secretFile,
+                "--no-verify", "--cron", "0 3 * * 1",
+            ])
 
         let list = try cli.expectSuccess(["app", "list", "--json"])
         guard case .array(let apps)? = JSONValue.parse(list.stdout) else {
@@ -114,7 +125,10 @@ struct AppCommandTests {
         #expect(shown.contains("\"client_secret\":\"from-a-file\""))
 
         try cli.expectSuccess(
-            ["app", "set", "billing", "--client-id", "c9", "--client-secret-stdin", "--no-verify", "--no-schedule", "--disable"],
+            [
+                "app", "set", "billing", "--client-id", "c9", "--client-secret-stdin", "--no-verify", "--no-schedule",
+                "--disable",
+            ],
             stdin: "second-secret\n")
         let detail = try cli.expectSuccess(["app", "show", "billing", "--json"]).stdout
         #expect(detail.contains("\"version\":2"))
@@ -125,9 +139,14 @@ struct AppCommandTests {
 
         try cli.expectSuccess(["app", "remove", "crm"])
         let store = try SQLiteStore.open(path: cli.db)
-        let actions = try store.withConnection { try String.fetchAll($0, sql: "SELECT action FROM audit_events ORDER BY id") }
-        #expect(actions == ["app.added", "app.added", "secret.revealed", "app.updated", "secret.revealed", "app.removed"])
-        let actors = try store.withConnection { try String.fetchAll($0, sql: "SELECT DISTINCT actor FROM audit_events") }
+        let actions = try store.withConnection {
+            try String.fetchAll($0, sql: "SELECT action FROM audit_events ORDER BY id")
+        }
+        #expect(
+            actions == ["app.added", "app.added", "secret.revealed", "app.updated", "secret.revealed", "app.removed"])
+        let actors = try store.withConnection {
+            try String.fetchAll($0, sql: "SELECT DISTINCT actor FROM audit_events")
+        }
         #expect(actors.count == 1)
         #expect(actors[0].contains("@"))
     }
@@ -156,7 +175,9 @@ struct KeyRotateCommandTests {
 
     /// SIGKILL at each step of `rotor key rotate`; afterwards every secret
     /// opens with the key file that is in place, and no `.old` is left.
-    @Test(arguments: ["key-rotate.before-swap", "key-rotate.after-swap", "key-rotate.before-commit", "key-rotate.after-commit"])
+    @Test(arguments: [
+        "key-rotate.before-swap", "key-rotate.after-swap", "key-rotate.before-commit", "key-rotate.after-commit",
+    ])
     func killedAtEachStepLeavesOneUsableKey(failpoint: String) throws {
         let cli = CLIHarness()
         try cli.initialize()

@@ -20,18 +20,28 @@ struct CanaryTests {
         try cli.directory.write("s.txt", canaries[1] + "\n")
         outputs.append(
             try cli.expectSuccess(
-                ["app", "add", "two", "--application-id", "a2", "--client-id", "c2", "--client-secret-file",
-                 cli.directory.file("s.txt"), "--no-verify"]))
+                [
+                    "app", "add", "two", "--application-id", "a2", "--client-id", "c2", "--client-secret-file",
+                    cli.directory.file("s.txt"), "--no-verify",
+                ]))
         try FileManager.default.removeItem(atPath: cli.directory.file("s.txt"))
         outputs.append(
             try cli.expectSuccess(
-                ["app", "set", "one", "--client-id", "c1b", "--client-secret-stdin", "--no-verify"], stdin: canaries[2] + "\n"))
+                ["app", "set", "one", "--client-id", "c1b", "--client-secret-stdin", "--no-verify"],
+                stdin: canaries[2] + "\n"))
         outputs.append(try cli.expectSuccess(["key", "rotate"]))
-        for arguments in [["app", "list"], ["app", "list", "--json"], ["app", "show", "one"], ["app", "show", "two", "--json"]] {
+        for arguments in [
+            ["app", "list"], ["app", "list", "--json"], ["app", "show", "one"], ["app", "show", "two", "--json"],
+        ] {
             outputs.append(try cli.expectSuccess(arguments))
         }
         // Failures that involve a secret must not echo it either.
-        outputs.append(try cli.run(["app", "add", "three", "--application-id", "a", "--client-id", "c", "--client-secret-stdin", "--no-verify"], stdin: canaries[0] + "\nmore\n"))
+        outputs.append(
+            try cli.run(
+                [
+                    "app", "add", "three", "--application-id", "a", "--client-id", "c", "--client-secret-stdin",
+                    "--no-verify",
+                ], stdin: canaries[0] + "\nmore\n"))
 
         let files = try FileManager.default.contentsOfDirectory(atPath: cli.directory.path)
         #expect(files.contains("rotor.db-wal"))
@@ -46,7 +56,9 @@ struct CanaryTests {
                 #expect(!output.stdout.contains(canary) && !output.stderr.contains(canary), "leaked: \(output)")
             }
         }
-        let events = try holder.withConnection { try String.fetchAll($0, sql: "SELECT actor || action || coalesce(app,'') || detail FROM audit_events") }
+        let events = try holder.withConnection {
+            try String.fetchAll($0, sql: "SELECT actor || action || coalesce(app,'') || detail FROM audit_events")
+        }
         #expect(events.count >= 4)
         for event in events {
             for canary in canaries { #expect(!event.contains(canary)) }

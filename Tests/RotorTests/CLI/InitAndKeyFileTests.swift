@@ -126,7 +126,10 @@ struct BadDatabaseTests {
         do {
             let store = try SQLiteStore.open(path: cli.db)
             try store.withConnection {
-                try $0.execute(sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 'x')")
+                try $0.execute(
+                    sql:
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 'x')"
+                )
             }
         }
         let before = fileDigest(cli.db)

@@ -85,7 +85,9 @@ struct AuditChainTests {
     @Test func aTailTruncatedTogetherWithItsHeadIsCaught() async throws {
         let db = try await populated()
         try tamper(
-            db, "DELETE FROM audit_events WHERE id >= 4; UPDATE audit_head SET last_id = 3, last_hash = (SELECT hash FROM audit_events WHERE id = 3)")
+            db,
+            "DELETE FROM audit_events WHERE id >= 4; UPDATE audit_head SET last_id = 3, last_hash = (SELECT hash FROM audit_events WHERE id = 3)"
+        )
         #expect(try verify(db).firstBreak?.reason.contains("altered") == true)
     }
 
@@ -94,12 +96,17 @@ struct AuditChainTests {
         // A forged event appended with a correct hash, but outside Rotor: the head checkpoint does not know it.
         let last = try db.store.read { try $0.auditEvents(ids: 5...5) }[0]
         let forged = AuditChain.next(
-            AuditDraft(.secretRevealed, app: "a"), after: AuditHead(lastID: 5, lastHash: last.hash, baseID: 0, baseHash: AuditChain.genesis, mac: ""),
+            AuditDraft(.secretRevealed, app: "a"),
+            after: AuditHead(lastID: 5, lastHash: last.hash, baseID: 0, baseHash: AuditChain.genesis, mac: ""),
             time: Date(), actor: "mallory@host")
         try db.store.withConnection { conn in
             try conn.execute(
-                sql: "INSERT INTO audit_events (id, time, actor, action, outcome, app, rotation_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                arguments: [forged.id, forged.time, forged.actor, forged.action, forged.outcome, forged.app, forged.rotationID, forged.detail, forged.prevHash, forged.hash])
+                sql:
+                    "INSERT INTO audit_events (id, time, actor, action, outcome, app, rotation_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    forged.id, forged.time, forged.actor, forged.action, forged.outcome, forged.app, forged.rotationID,
+                    forged.detail, forged.prevHash, forged.hash,
+                ])
         }
         #expect(try verify(db).firstBreak?.reason.contains("outside Rotor") == true)
     }

@@ -109,8 +109,10 @@ struct CronParsingTests {
         #expect(try CronExpression(parsing: "@weekly").daysOfWeek == [0])
     }
 
-    @Test(arguments: ["", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *",
-        "* * * * 8", "*/0 * * * *", "5-1 * * * *", "a * * * *", "1,,2 * * * *"])
+    @Test(arguments: [
+        "", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *",
+        "* * * * 8", "*/0 * * * *", "5-1 * * * *", "a * * * *", "1,,2 * * * *",
+    ])
     func invalid(text: String) {
         #expect(throws: RotorError.self) { try CronExpression(parsing: text) }
     }

@@ -10,8 +10,9 @@ struct SecretTests {
         var dumped = ""
         dump(secret, to: &dumped)
         let encoded = String(decoding: try JSONEncoder().encode(["s": secret]), as: UTF8.self)
-        for text in [secret.description, secret.debugDescription, "\(secret)", String(reflecting: secret), dumped, encoded]
-        {
+        for text in [
+            secret.description, secret.debugDescription, "\(secret)", String(reflecting: secret), dumped, encoded,
+        ] {
             #expect(!text.contains(canary), "leaked in: \(text)")
             #expect(text.contains("redacted"))
         }

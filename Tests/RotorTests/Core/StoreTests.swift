@@ -15,7 +15,8 @@ struct MigrationTests {
         #expect(Migration.all.map(\.file) == files)
         #expect(Migration.all.map(\.version) == Array(1...files.count))
         for migration in Migration.all {
-            let onDisk = try String(contentsOf: root.appendingPathComponent("migrations/\(migration.file)"), encoding: .utf8)
+            let onDisk = try String(
+                contentsOf: root.appendingPathComponent("migrations/\(migration.file)"), encoding: .utf8)
             #expect(migration.sql == onDisk)
         }
     }
@@ -34,7 +35,8 @@ struct MigrationTests {
     @Test func aNewerSchemaIsRefused() throws {
         let db = try TestDatabase()
         try db.store.withConnection {
-            try $0.execute(sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future.sql', 'x')")
+            try $0.execute(
+                sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future.sql', 'x')")
         }
         #expect(throws: RotorError.self) { try SQLiteStore.open(path: db.path) }
     }
@@ -107,7 +109,9 @@ struct RegistryTests {
         try await db.addApp("b", secret: "secret-b")
         try db.store.withConnection {
             try $0.execute(
-                sql: "UPDATE credentials SET client_secret = (SELECT client_secret FROM credentials c JOIN apps a ON a.id = c.app_id WHERE a.name = 'a') WHERE app_id = (SELECT id FROM apps WHERE name = 'b')")
+                sql:
+                    "UPDATE credentials SET client_secret = (SELECT client_secret FROM credentials c JOIN apps a ON a.id = c.app_id WHERE a.name = 'a') WHERE app_id = (SELECT id FROM apps WHERE name = 'b')"
+            )
         }
         #expect(try db.registry.reveal("a").clientSecret.reveal() == "secret-a")
         #expect(throws: RotorError.self) { try db.registry.reveal("b") }
