@@ -1,0 +1,31 @@
+import Foundation
+import RotorCore
+
+/// Bulk fixtures for benchmarks and load tests: many apps in one
+/// transaction, through the same store interface the product uses.
+public enum Seeder {
+    /// Adds `count` apps named `app-00001`… with sealed secrets and their
+    /// `app.added` events, in one transaction.
+    public static func addApps(_ count: Int, to ledger: Ledger, schedule: Schedule = .every(seconds: 30 * 86400)) throws
+    {
+        try ledger.write { tx in
+            for index in 1...count {
+                let name = String(format: "app-%05d", index)
+                let secret = Secret("seed-secret-\(index)-\(UUID().uuidString)")
+                let id = try tx.store.insertApp(
+                    NewApp(
+                        name: name, applicationID: "application-\(index)", apiURL: AppRegistry.defaultAPIURL,
+                        schedule: schedule, jitter: 0, window: nil, timezone: "UTC", identityID: nil),
+                    at: tx.now)
+                let fingerprint = tx.keyring.fingerprint(secret)
+                try tx.store.insertCredential(
+                    CredentialRecord(
+                        appID: id, version: 1, clientID: "client-\(index)",
+                        sealedSecret: try tx.keyring.seal(secret, for: .clientSecret(appID: id, version: 1)),
+                        fingerprint: fingerprint, source: .added, rotationID: nil, createdAt: tx.now))
+                try tx.record(
+                    AuditDraft(.appAdded, app: name, detail: ["fingerprint": .string(fingerprint), "version": 1]))
+            }
+        }
+    }
+}
