@@ -12,13 +12,16 @@ import RotorTesting
 
 var apps = 10_000
 var runs = 5
+var seedOnly: String?
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     switch flag {
     case "--apps": apps = Int(arguments.popFirst() ?? "") ?? apps
     case "--runs": runs = Int(arguments.popFirst() ?? "") ?? runs
+    // Writes a seeded database (and its key) to PATH and exits, for profiling.
+    case "--seed-only": seedOnly = arguments.popFirst()
     default:
-        print("usage: RotorBenchmarks [--apps N] [--runs N]")
+        print("usage: RotorBenchmarks [--apps N] [--runs N] [--seed-only PATH]")
         exit(64)
     }
 }
@@ -62,6 +65,15 @@ func seededDatabase(apps: Int) throws -> (TemporaryDirectory, String) {
     let db = try TestDatabase(clock: ManualClock(Date()))
     try Seeder.addApps(apps, to: db.ledger)
     return (db.directory, db.path)
+}
+
+if let seedOnly {
+    let store = try SQLiteStore.open(path: seedOnly, create: true)
+    let ledger = try Ledger.initialize(store: store, keyFile: seedOnly + ".key", clock: SystemClock(), actor: "bench")
+        .ledger
+    try Seeder.addApps(apps, to: ledger)
+    print("seeded \(apps) apps into \(seedOnly)")
+    exit(0)
 }
 
 print("Rotor benchmarks: \(apps) apps, \(runs) runs each, \(ProcessInfo.processInfo.activeProcessorCount) cores")

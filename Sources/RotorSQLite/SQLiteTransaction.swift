@@ -6,6 +6,11 @@ import RotorCore
 struct SQLiteTransaction: StoreWriter {
     let db: Database
 
+    /// Runs a statement prepared once per connection and reused.
+    func execute(sql: String, arguments: StatementArguments = []) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
     // MARK: meta
 
     func meta(_ key: MetaKey) throws -> String? {
@@ -14,7 +19,7 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func setMeta(_ key: MetaKey, _ value: String) throws {
-        try db.execute(
+        try execute(
             sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             arguments: [key.rawValue, value])
     }
@@ -22,19 +27,19 @@ struct SQLiteTransaction: StoreWriter {
     // MARK: apps
 
     func app(named name: String) throws -> AppRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM apps WHERE name = ?", arguments: [name]).map(Self.app)
+        try Row.fetchOne(db, sql: "SELECT \(Self.appColumns) FROM apps WHERE name = ?", arguments: [name]).map(Self.app)
     }
 
     func app(id: Int64) throws -> AppRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM apps WHERE id = ?", arguments: [id]).map(Self.app)
+        try Row.fetchOne(db, sql: "SELECT \(Self.appColumns) FROM apps WHERE id = ?", arguments: [id]).map(Self.app)
     }
 
     func apps() throws -> [AppRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM apps ORDER BY name").map(Self.app)
+        try Row.fetchAll(db, sql: "SELECT \(Self.appColumns) FROM apps ORDER BY name").map(Self.app)
     }
 
     func insertApp(_ app: NewApp, at time: Date) throws -> Int64 {
-        try db.execute(
+        try execute(
             sql: """
                 INSERT INTO apps (name, application_id, api_url, schedule_kind, schedule_expr, jitter_seconds,
                     window_start, window_end, timezone, identity_id, enabled, current_version, created_at, updated_at)
@@ -48,7 +53,7 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func updateApp(_ app: AppRecord) throws {
-        try db.execute(
+        try execute(
             sql: """
                 UPDATE apps SET application_id = ?, api_url = ?, schedule_kind = ?, schedule_expr = ?,
                     jitter_seconds = ?, window_start = ?, window_end = ?, timezone = ?, identity_id = ?, enabled = ?,
@@ -63,33 +68,38 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func deleteApp(id: Int64) throws {
-        try db.execute(sql: "DELETE FROM apps WHERE id = ?", arguments: [id])
+        try execute(sql: "DELETE FROM apps WHERE id = ?", arguments: [id])
     }
 
+    /// Rows are read by position (GRDB's by-name lookup is case-insensitive
+    /// and costs more than the rest of a listing).
+    static let appColumns = """
+        id, name, application_id, api_url, schedule_kind, schedule_expr, jitter_seconds, window_start, window_end,
+        timezone, identity_id, enabled, current_version, created_at, updated_at
+        """
+
     static func app(_ row: Row) throws -> AppRecord {
-        let kind: String = row["schedule_kind"]
-        let expression: String? = row["schedule_expr"]
+        let name: String = row[1]
+        let kind: String = row[4]
+        let expression: String? = row[5]
         guard let schedule = Schedule.stored(kind: kind, expression: expression) else {
-            throw RotorError(
-                .databaseInvalid,
-                "app \(row["name"] as String) has a damaged schedule; set it again with `rotor app set`")
+            throw RotorError(.databaseInvalid, "app \(name) has a damaged schedule; set it again with `rotor app set`")
         }
-        let start: Int? = row["window_start"]
-        let end: Int? = row["window_end"]
+        let start: Int? = row[7]
+        let end: Int? = row[8]
         return AppRecord(
-            id: row["id"], name: row["name"], applicationID: row["application_id"], apiURL: row["api_url"],
-            schedule: schedule, jitter: row["jitter_seconds"],
-            window: start.flatMap { start in end.map { TimeWindow(start: start, end: $0) } },
-            timezone: row["timezone"], identityID: row["identity_id"], enabled: row["enabled"],
-            currentVersion: row["current_version"], createdAt: Date(millis: row["created_at"]),
-            updatedAt: Date(millis: row["updated_at"]))
+            id: row[0], name: name, applicationID: row[2], apiURL: row[3], schedule: schedule, jitter: row[6],
+            window: start.flatMap { start in end.map { TimeWindow(start: start, end: $0) } }, timezone: row[9],
+            identityID: row[10], enabled: row[11], currentVersion: row[12], createdAt: Date(millis: row[13]),
+            updatedAt: Date(millis: row[14]))
     }
 
     // MARK: credentials
 
     func credential(appID: Int64, version: Int) throws -> CredentialRecord? {
         try Row.fetchOne(
-            db, sql: "SELECT * FROM credentials WHERE app_id = ? AND version = ?", arguments: [appID, version]
+            db, sql: "SELECT \(Self.credentialColumns) FROM credentials WHERE app_id = ? AND version = ?",
+            arguments: [appID, version]
         ).map(Self.credential)
     }
 
@@ -97,7 +107,8 @@ struct SQLiteTransaction: StoreWriter {
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT c.* FROM credentials c JOIN apps a ON a.id = c.app_id AND a.current_version = c.version
+                SELECT \(Self.credentialColumns) FROM credentials JOIN apps a
+                    ON a.id = credentials.app_id AND a.current_version = credentials.version
                 """)
         var out: [Int64: CredentialRecord] = [:]
         for row in rows {
@@ -108,7 +119,7 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func insertCredential(_ credential: CredentialRecord) throws {
-        try db.execute(
+        try execute(
             sql: """
                 INSERT INTO credentials (app_id, version, client_id, client_secret, fingerprint, source, rotation_id, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -119,14 +130,18 @@ struct SQLiteTransaction: StoreWriter {
             ])
     }
 
+    static let credentialColumns = """
+        credentials.app_id, credentials.version, credentials.client_id, credentials.client_secret,
+        credentials.fingerprint, credentials.source, credentials.rotation_id, credentials.created_at
+        """
+
     static func credential(_ row: Row) throws -> CredentialRecord {
-        guard let source = CredentialRecord.Source(rawValue: row["source"]) else {
+        guard let source = CredentialRecord.Source(rawValue: row[5]) else {
             throw RotorError(.databaseInvalid, "a stored credential has an unknown source")
         }
         return CredentialRecord(
-            appID: row["app_id"], version: row["version"], clientID: row["client_id"],
-            sealedSecret: row["client_secret"], fingerprint: row["fingerprint"], source: source,
-            rotationID: row["rotation_id"], createdAt: Date(millis: row["created_at"]))
+            appID: row[0], version: row[1], clientID: row[2], sealedSecret: row[3], fingerprint: row[4],
+            source: source, rotationID: row[6], createdAt: Date(millis: row[7]))
     }
 
     // MARK: identities
@@ -151,7 +166,10 @@ struct SQLiteTransaction: StoreWriter {
 
     func latestRotations() throws -> [Int64: RotationSummary] {
         let rows = try Row.fetchAll(
-            db, sql: "SELECT r.* FROM rotations r WHERE r.id = (SELECT MAX(id) FROM rotations WHERE app_id = r.app_id)")
+            db,
+            sql:
+                "SELECT \(Self.rotationColumns) FROM rotations WHERE id IN (SELECT MAX(id) FROM rotations GROUP BY app_id)"
+        )
         var out: [Int64: RotationSummary] = [:]
         for row in rows {
             let rotation = try Self.rotation(row)
@@ -163,32 +181,39 @@ struct SQLiteTransaction: StoreWriter {
     func rotations(appID: Int64?, limit: Int) throws -> [RotationSummary] {
         if let appID {
             return try Row.fetchAll(
-                db, sql: "SELECT * FROM rotations WHERE app_id = ? ORDER BY id DESC LIMIT ?", arguments: [appID, limit]
+                db, sql: "SELECT \(Self.rotationColumns) FROM rotations WHERE app_id = ? ORDER BY id DESC LIMIT ?",
+                arguments: [appID, limit]
             ).map(Self.rotation)
         }
-        return try Row.fetchAll(db, sql: "SELECT * FROM rotations ORDER BY id DESC LIMIT ?", arguments: [limit])
-            .map(Self.rotation)
+        return try Row.fetchAll(
+            db, sql: "SELECT \(Self.rotationColumns) FROM rotations ORDER BY id DESC LIMIT ?", arguments: [limit]
+        )
+        .map(Self.rotation)
     }
 
     func unresolvedRotation(appID: Int64) throws -> RotationSummary? {
         try Row.fetchOne(
             db,
-            sql:
-                "SELECT * FROM rotations WHERE app_id = ? AND state IN ('requesting', 'rotated', 'verified', 'failed')",
+            sql: """
+                SELECT \(Self.rotationColumns) FROM rotations
+                WHERE app_id = ? AND state IN ('requesting', 'rotated', 'verified', 'failed')
+                """,
             arguments: [appID]
         ).map(Self.rotation)
     }
 
+    static let rotationColumns = """
+        id, app_id, trigger, state, from_version, to_version, error, started_at, finished_at
+        """
+
     static func rotation(_ row: Row) throws -> RotationSummary {
-        guard let trigger = RotationTrigger(rawValue: row["trigger"]), let state = RotationState(rawValue: row["state"])
-        else {
+        guard let trigger = RotationTrigger(rawValue: row[2]), let state = RotationState(rawValue: row[3]) else {
             throw RotorError(.databaseInvalid, "a stored rotation has an unknown state")
         }
-        let finished: Int64? = row["finished_at"]
+        let finished: Int64? = row[8]
         return RotationSummary(
-            id: row["id"], appID: row["app_id"], trigger: trigger, state: state, fromVersion: row["from_version"],
-            toVersion: row["to_version"], error: row["error"], startedAt: Date(millis: row["started_at"]),
-            finishedAt: finished.map(Date.init(millis:)))
+            id: row[0], appID: row[1], trigger: trigger, state: state, fromVersion: row[4], toVersion: row[5],
+            error: row[6], startedAt: Date(millis: row[7]), finishedAt: finished.map(Date.init(millis:)))
     }
 
     // MARK: audit
@@ -203,13 +228,13 @@ struct SQLiteTransaction: StoreWriter {
 
     func auditEvents(ids range: ClosedRange<Int64>) throws -> [AuditEvent] {
         try Row.fetchAll(
-            db, sql: "SELECT * FROM audit_events WHERE id BETWEEN ? AND ? ORDER BY id",
+            db, sql: "SELECT \(Self.auditColumns) FROM audit_events WHERE id BETWEEN ? AND ? ORDER BY id",
             arguments: [range.lowerBound, range.upperBound]
         ).map(Self.auditEvent)
     }
 
     func appendAudit(_ event: AuditEvent, head: AuditHead) throws {
-        try db.execute(
+        try execute(
             sql: """
                 INSERT INTO audit_events (id, time, actor, action, outcome, app, rotation_id, detail, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -218,7 +243,7 @@ struct SQLiteTransaction: StoreWriter {
                 event.id, event.time, event.actor, event.action, event.outcome, event.app, event.rotationID,
                 event.detail, event.prevHash, event.hash,
             ])
-        try db.execute(
+        try execute(
             sql: """
                 INSERT INTO audit_head (id, last_id, last_hash, base_id, base_hash, mac) VALUES (1, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash,
@@ -227,11 +252,12 @@ struct SQLiteTransaction: StoreWriter {
             arguments: [head.lastID, head.lastHash, head.baseID, head.baseHash, head.mac])
     }
 
+    static let auditColumns = "id, time, actor, action, outcome, app, rotation_id, detail, prev_hash, hash"
+
     static func auditEvent(_ row: Row) -> AuditEvent {
         AuditEvent(
-            id: row["id"], time: row["time"], actor: row["actor"], action: row["action"], outcome: row["outcome"],
-            app: row["app"], rotationID: row["rotation_id"], detail: row["detail"], prevHash: row["prev_hash"],
-            hash: row["hash"])
+            id: row[0], time: row[1], actor: row[2], action: row[3], outcome: row[4], app: row[5], rotationID: row[6],
+            detail: row[7], prevHash: row[8], hash: row[9])
     }
 
     // MARK: sealed values
@@ -269,9 +295,9 @@ struct SQLiteTransaction: StoreWriter {
                 arguments: [box, appID, version])
         case .identity(let id, let field):
             // The column name comes from a closed enum, never from input.
-            try db.execute(sql: "UPDATE identities SET \(field.rawValue) = ? WHERE id = ?", arguments: [box, id])
+            try execute(sql: "UPDATE identities SET \(field.rawValue) = ? WHERE id = ?", arguments: [box, id])
         case .rotationAuth(let id):
-            try db.execute(sql: "UPDATE rotations SET auth_token = ? WHERE id = ?", arguments: [box, id])
+            try execute(sql: "UPDATE rotations SET auth_token = ? WHERE id = ?", arguments: [box, id])
         case .derivationRoot:
             try setMeta(.derivationRoot, box.base64EncodedString())
         }
