@@ -22,6 +22,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C shims for the few system calls Swift cannot reach.
@@ -46,12 +50,38 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: ["EmbedMigrations"]
         ),
+        // The vendor client over HTTP, behind RotorCore's `VendorAPI`.
+        .target(
+            name: "VitaleraClient",
+            dependencies: [
+                "RotorCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A faithful local imitation of the vendor: `rotor sandbox`, `rotor demo`, the tests.
+        .target(
+            name: "VitaleraSandbox",
+            dependencies: [
+                "RotorCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The command-line shell: parses arguments, calls the libraries.
         .executableTarget(
             name: "rotor",
             dependencies: [
                 "RotorCore",
                 "RotorSQLite",
+                "VitaleraClient",
+                "VitaleraSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -59,7 +89,10 @@ let package = Package(
         // Test support: temporary databases, the built binary, fixtures.
         .target(
             name: "RotorTesting",
-            dependencies: ["RotorCore", "RotorSQLite", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "RotorCore", "RotorSQLite", "VitaleraClient", "VitaleraSandbox",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Build tool: turns migrations/*.sql into Swift source.
@@ -81,8 +114,9 @@ let package = Package(
         .testTarget(
             name: "RotorTests",
             dependencies: [
-                "RotorCore", "RotorSQLite", "RotorTesting",
+                "RotorCore", "RotorSQLite", "RotorTesting", "VitaleraClient", "VitaleraSandbox",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -17,14 +17,14 @@ public struct CLIHarness: Sendable {
 
     /// `rotor init`, which must succeed.
     @discardableResult
-    public func initialize() throws -> RotorProcess.Result {
-        try expectSuccess(["init"])
+    public func initialize() async throws -> RotorProcess.Result {
+        try await expectSuccess(["init"])
     }
 
     /// `rotor app add NAME … --no-verify` with the secret on stdin.
     @discardableResult
-    public func addApp(_ name: String, secret: String, extra: [String] = []) throws -> RotorProcess.Result {
-        try expectSuccess(
+    public func addApp(_ name: String, secret: String, extra: [String] = []) async throws -> RotorProcess.Result {
+        try await expectSuccess(
             [
                 "app", "add", name, "--application-id", "app-\(name)", "--client-id", "client-\(name)",
                 "--client-secret-stdin", "--no-verify",
@@ -34,8 +34,8 @@ public struct CLIHarness: Sendable {
 
     /// Runs and throws unless the exit status is 0.
     @discardableResult
-    public func expectSuccess(_ arguments: [String], stdin: String = "") throws -> RotorProcess.Result {
-        let result = try rotor.run(arguments, stdin: stdin)
+    public func expectSuccess(_ arguments: [String], stdin: String = "") async throws -> RotorProcess.Result {
+        let result = try await rotor.run(arguments, stdin: stdin)
         guard result.status == 0 else {
             throw RotorError(.io, "rotor \(arguments.joined(separator: " ")) failed: \(result)")
         }
@@ -43,8 +43,8 @@ public struct CLIHarness: Sendable {
     }
 
     @discardableResult
-    public func run(_ arguments: [String], stdin: String = "") throws -> RotorProcess.Result {
-        try rotor.run(arguments, stdin: stdin)
+    public func run(_ arguments: [String], stdin: String = "") async throws -> RotorProcess.Result {
+        try await rotor.run(arguments, stdin: stdin)
     }
 
     /// Digests of the database, its -wal and -shm, and the key file.

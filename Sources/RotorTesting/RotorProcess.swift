@@ -45,8 +45,10 @@ public struct RotorProcess: Sendable {
     }
 
     /// Runs `rotor ARGS` with `stdin`, waiting at most `timeout` seconds.
+    /// It waits without blocking a thread of the concurrency pool, so a
+    /// sandbox served by the same test process keeps answering.
     @discardableResult
-    public func run(_ arguments: [String], stdin: String = "", timeout: TimeInterval = 60) throws -> Result {
+    public func run(_ arguments: [String], stdin: String = "", timeout: TimeInterval = 60) async throws -> Result {
         let process = Process()
         let launch = prefix + [executable] + arguments
         process.executableURL = URL(fileURLWithPath: launch[0])
@@ -61,43 +63,53 @@ public struct RotorProcess: Sendable {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = error
+        let exited = AsyncStream<Void>.makeStream()
+        process.terminationHandler = { _ in
+            exited.continuation.yield()
+            exited.continuation.finish()
+        }
         try process.run()
         let outReader = PipeReader(output.fileHandleForReading)
         let errReader = PipeReader(error.fileHandleForReading)
         input.fileHandleForWriting.write(Data(stdin.utf8))
         try? input.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
-            if Date() > deadline {
-                process.terminate()
-                throw RotorError(.io, "rotor \(arguments.joined(separator: " ")) ran past \(Int(timeout))s")
-            }
-            usleep(5000)
+        let timer = Task {
+            try await Task.sleep(for: .seconds(timeout))
+            process.terminate()
         }
+        for await _ in exited.stream {}
+        timer.cancel()
+        let timedOut = timer.isCancelled == false
         process.waitUntilExit()
         let signaled = process.terminationReason == .uncaughtSignal
-        return Result(
+        let result = Result(
             status: signaled ? -1 : process.terminationStatus, signal: signaled ? process.terminationStatus : nil,
-            stdout: outReader.finish(), stderr: errReader.finish())
+            stdout: await outReader.finish(), stderr: await errReader.finish())
+        if timedOut && signaled && result.signal == SIGTERM {
+            throw RotorError(.io, "rotor \(arguments.joined(separator: " ")) ran past \(Int(timeout))s")
+        }
+        return result
     }
 }
 
 /// Drains a pipe on a background thread so a chatty child never blocks.
-final class PipeReader: @unchecked Sendable {
-    private let handle: FileHandle
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
+final class PipeReader: Sendable {
+    private let result: Task<String, Never>
 
     init(_ handle: FileHandle) {
-        self.handle = handle
-        Thread.detachNewThread { [self] in
-            data = handle.readDataToEndOfFile()
-            done.signal()
+        let (stream, continuation) = AsyncStream<String>.makeStream()
+        Thread.detachNewThread {
+            continuation.yield(String(decoding: handle.readDataToEndOfFile(), as: UTF8.self))
+            continuation.finish()
+        }
+        result = Task {
+            var text = ""
+            for await chunk in stream { text += chunk }
+            return text
         }
     }
 
-    func finish() -> String {
-        done.wait()
-        return String(decoding: data, as: UTF8.self)
+    func finish() async -> String {
+        await result.value
     }
 }

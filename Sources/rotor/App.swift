@@ -128,8 +128,11 @@ extension Rotor.App {
                     window: try schedule.timeWindow(),
                     timezone: try schedule.timeZone() ?? "UTC",
                     identity: try identity.map { name throws(RotorError) in try Validate.name(name, kind: "identity") })
-                let registry = AppRegistry(ledger: try global.openLedger(), checker: nil)
-                let app = try await registry.add(spec, verify: !noVerify)
+                let ledger = try global.openLedger()
+                let app = try await withVendor { api in
+                    try await AppRegistry(ledger: ledger, checker: VendorPairChecker(api: api)).add(
+                        spec, verify: !noVerify)
+                }
                 Console.out(
                     "Added \(app.name) (application \(app.applicationID), \(app.schedule))\(noVerify ? "; the pair was not checked" : ", pair checked with the vendor")."
                 )
@@ -276,8 +279,11 @@ extension Rotor.App {
                         .read()!
                     changes.pair = (id, secret)
                 }
-                let registry = AppRegistry(ledger: try global.openLedger(), checker: nil)
-                let app = try await registry.set(try Validate.name(name), changes, verify: !noVerify)
+                let ledger = try global.openLedger()
+                let app = try await withVendor { api in
+                    try await AppRegistry(ledger: ledger, checker: VendorPairChecker(api: api)).set(
+                        try Validate.name(name), changes, verify: !noVerify)
+                }
                 Console.out("Updated \(app.name) (\(app.schedule), version \(app.currentVersion)).")
             }
         }

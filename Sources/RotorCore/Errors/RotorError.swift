@@ -32,6 +32,8 @@ public struct RotorError: Error, CustomStringConvertible, Equatable, Sendable {
         case decryptionFailed = "decryption_failed"
         case busy = "busy"
         case verificationUnavailable = "verification_unavailable"
+        case pairRejected = "pair_rejected"
+        case vendorUnavailable = "vendor_unavailable"
         case io = "io"
 
         var defaultExitStatus: ExitStatus {
@@ -40,7 +42,7 @@ public struct RotorError: Error, CustomStringConvertible, Equatable, Sendable {
                 .keyFileInvalid, .keyFilePermissions, .keyMismatch, .databaseInvalid,
                 .databaseTooNew, .verificationUnavailable:
                 .usage
-            case .databaseUnavailable, .decryptionFailed, .busy, .io:
+            case .databaseUnavailable, .decryptionFailed, .busy, .io, .pairRejected, .vendorUnavailable:
                 .failed
             }
         }

@@ -31,6 +31,9 @@ public protocol StoreReader {
 
     func identity(named name: String) throws -> IdentitySummary?
     func identity(id: Int64) throws -> IdentitySummary?
+    func identities() throws -> [IdentitySummary]
+    /// The sealed password and tokens of an identity.
+    func identitySecrets(id: Int64) throws -> IdentitySecrets?
 
     /// The newest rotation of each app, keyed by app id.
     func latestRotations() throws -> [Int64: RotationSummary]
@@ -54,8 +57,29 @@ public protocol StoreWriter: StoreReader {
     func deleteApp(id: Int64) throws
     func insertCredential(_ credential: CredentialRecord) throws
 
+    /// Inserts an identity with an empty password box; the caller seals the
+    /// password for the new id and stores it with ``updateIdentitySecrets(id:_:)``.
+    func insertIdentity(name: String, username: String, apiURL: String, at time: Date) throws -> Int64
+    func updateIdentitySecrets(id: Int64, _ secrets: IdentitySecrets, at time: Date) throws
+    func deleteIdentity(id: Int64) throws
+
     func appendAudit(_ event: AuditEvent, head: AuditHead) throws
     func replaceSealedValue(_ slot: SealSlot, with box: Data) throws
+}
+
+/// An identity's sealed password and tokens.
+public struct IdentitySecrets: Sendable, Equatable {
+    public var password: Data
+    public var accessToken: Data?
+    public var accessExpiresAt: Date?
+    public var refreshToken: Data?
+
+    public init(password: Data, accessToken: Data?, accessExpiresAt: Date?, refreshToken: Data?) {
+        self.password = password
+        self.accessToken = accessToken
+        self.accessExpiresAt = accessExpiresAt
+        self.refreshToken = refreshToken
+    }
 }
 
 /// Keys of the `meta` table.

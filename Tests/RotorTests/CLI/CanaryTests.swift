@@ -9,35 +9,35 @@ import Testing
 /// it is asked for (`secret show`) and nowhere else: not in the database
 /// files, not in any other output, not in any audit event.
 struct CanaryTests {
-    @Test func noPlaintextSecretAnywhere() throws {
+    @Test func noPlaintextSecretAnywhere() async throws {
         let canaries = ["CANARY-\(UUID().uuidString)", "CANARY-\(UUID().uuidString)", "CANARY-\(UUID().uuidString)"]
         let cli = CLIHarness()
-        try cli.initialize()
+        try await cli.initialize()
         // Keep a connection open so that the -wal and -shm files stay on disk to be searched.
         let holder = try SQLiteStore.open(path: cli.db)
         var outputs: [RotorProcess.Result] = []
-        outputs.append(try cli.addApp("one", secret: canaries[0], extra: ["--every", "1d"]))
+        outputs.append(try await cli.addApp("one", secret: canaries[0], extra: ["--every", "1d"]))
         try cli.directory.write("s.txt", canaries[1] + "\n")
         outputs.append(
-            try cli.expectSuccess(
+            try await cli.expectSuccess(
                 [
                     "app", "add", "two", "--application-id", "a2", "--client-id", "c2", "--client-secret-file",
                     cli.directory.file("s.txt"), "--no-verify",
                 ]))
         try FileManager.default.removeItem(atPath: cli.directory.file("s.txt"))
         outputs.append(
-            try cli.expectSuccess(
+            try await cli.expectSuccess(
                 ["app", "set", "one", "--client-id", "c1b", "--client-secret-stdin", "--no-verify"],
                 stdin: canaries[2] + "\n"))
-        outputs.append(try cli.expectSuccess(["key", "rotate"]))
+        outputs.append(try await cli.expectSuccess(["key", "rotate"]))
         for arguments in [
             ["app", "list"], ["app", "list", "--json"], ["app", "show", "one"], ["app", "show", "two", "--json"],
         ] {
-            outputs.append(try cli.expectSuccess(arguments))
+            outputs.append(try await cli.expectSuccess(arguments))
         }
         // Failures that involve a secret must not echo it either.
         outputs.append(
-            try cli.run(
+            try await cli.run(
                 [
                     "app", "add", "three", "--application-id", "a", "--client-id", "c", "--client-secret-stdin",
                     "--no-verify",
@@ -64,7 +64,7 @@ struct CanaryTests {
             for canary in canaries { #expect(!event.contains(canary)) }
         }
         // The explicit reveal still works, so the canaries were really stored.
-        #expect(try cli.expectSuccess(["secret", "show", "one"]).stdout.contains(canaries[2]))
-        #expect(try cli.expectSuccess(["secret", "show", "two"]).stdout.contains(canaries[1]))
+        #expect(try await cli.expectSuccess(["secret", "show", "one"]).stdout.contains(canaries[2]))
+        #expect(try await cli.expectSuccess(["secret", "show", "two"]).stdout.contains(canaries[1]))
     }
 }

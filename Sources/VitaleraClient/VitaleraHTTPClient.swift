@@ -1,0 +1,217 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import RotorCore
+
+/// ``RotorCore/VendorAPI`` over HTTP with async-http-client.
+///
+/// Grants, refresh and validate are retried with ``RotorCore/RetryPolicy``;
+/// `rotate_credentials` is sent exactly once. Answers are read up to 1 MiB
+/// and any body, however wrong, becomes a ``RotorCore/VendorError``.
+public struct VitaleraHTTPClient: VendorAPI {
+    let http: HTTPClient
+    public var retry: RetryPolicy
+    public var clock: any WallClock
+    /// The whole-request timeout.
+    public var requestTimeout: TimeAmount
+
+    /// The most of an answer that is read.
+    public static let maxBody = 1 << 20
+    public static let userAgent = "rotor/\(RotorVersion.string) (credential rotation; +https://api.vitalera.io)"
+
+    public init(
+        http: HTTPClient, retry: RetryPolicy = RetryPolicy(), clock: any WallClock = SystemClock(),
+        requestTimeout: TimeAmount = .seconds(30)
+    ) {
+        self.http = http
+        self.retry = retry
+        self.clock = clock
+        self.requestTimeout = requestTimeout
+    }
+
+    /// The configuration Rotor uses: connect and read timeouts, no redirects
+    /// (a redirect could carry a secret to another host).
+    public static var configuration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
+        configuration.redirectConfiguration = .disallow
+        return configuration
+    }
+
+    /// Runs `body` with a client that is shut down afterwards, whatever happens.
+    public static func with<T>(
+        retry: RetryPolicy = RetryPolicy(), clock: any WallClock = SystemClock(),
+        _ body: (VitaleraHTTPClient) async throws -> T
+    ) async throws -> T {
+        try await HTTPClient.withHTTPClient(configuration: configuration) { http in
+            try await body(VitaleraHTTPClient(http: http, retry: retry, clock: clock))
+        }
+    }
+
+    // MARK: endpoints
+
+    public func clientCredentialsGrant(apiURL: String, clientID: String, secret: Secret) async throws(VendorError)
+        -> AccessToken
+    {
+        try await retry.run(clock: clock) { () async throws(VendorError) -> AccessToken in
+            let answer = try await send(
+                .POST, apiURL, "/api/auth/tokens/", bearer: nil,
+                body: ["grant_type": "client_credentials", "client_id": clientID, "client_secret": secret.reveal()],
+                grant: true, secrets: [secret.reveal()])
+            return try accessToken(from: answer)
+        }
+    }
+
+    public func passwordGrant(apiURL: String, username: String, password: Secret) async throws(VendorError)
+        -> UserTokens
+    {
+        try await retry.run(clock: clock) { () async throws(VendorError) -> UserTokens in
+            let answer = try await send(
+                .POST, apiURL, "/api/auth/tokens/", bearer: nil,
+                body: ["grant_type": "password", "username": username, "password": password.reveal()], grant: true,
+                secrets: [password.reveal()])
+            return try userTokens(from: answer)
+        }
+    }
+
+    public func refresh(apiURL: String, accessToken: Secret, refreshToken: Secret) async throws(VendorError)
+        -> UserTokens
+    {
+        try await retry.run(clock: clock) { () async throws(VendorError) -> UserTokens in
+            let answer = try await send(
+                .POST, apiURL, "/api/auth/tokens/refresh/", bearer: accessToken,
+                body: ["refresh_token": refreshToken.reveal()], grant: false,
+                secrets: [accessToken.reveal(), refreshToken.reveal()])
+            return try userTokens(from: answer, keepingRefresh: refreshToken)
+        }
+    }
+
+    public func validate(apiURL: String, token: Secret) async throws(VendorError) -> Bool {
+        try await retry.run(clock: clock) { () async throws(VendorError) -> Bool in
+            do throws(VendorError) {
+                _ = try await send(
+                    .GET, apiURL, "/api/auth/tokens/validate/", bearer: token, body: nil, grant: false,
+                    secrets: [token.reveal()])
+                return true
+            } catch {
+                if error.kind == .invalidToken || error.kind == .expiredToken { return false }
+                throw error
+            }
+        }
+    }
+
+    public func rotateCredentials(apiURL: String, token: Secret, applicationID: String) async throws(VendorError)
+        -> RotatedPair
+    {
+        let answer = try await send(
+            .POST, apiURL, "/api/applications/rotate_credentials/", bearer: token,
+            body: ["application_id": applicationID], grant: false, secrets: [token.reveal()])
+        guard let clientID = answer["client_id"] as? String, let secret = answer["client_secret"] as? String,
+            Self.isCredential(clientID), Self.isCredential(secret)
+        else {
+            throw VendorError(
+                .malformedAnswer, status: 200, message: "the rotate answer has no usable client_id and client_secret")
+        }
+        return RotatedPair(
+            applicationID: Self.string(answer["id"]) ?? applicationID, name: Self.string(answer["name"]),
+            organization: Self.string(answer["organization"]), clientID: clientID, clientSecret: Secret(secret))
+    }
+
+    // MARK: transport
+
+    /// Sends one request and returns the parsed JSON object of a 2xx answer.
+    func send(
+        _ method: HTTPMethod, _ apiURL: String, _ path: String, bearer: Secret?, body: [String: String]?, grant: Bool,
+        secrets: [String]
+    ) async throws(VendorError) -> [String: Any] {
+        guard let base = URL(string: apiURL), let scheme = base.scheme?.lowercased(), let host = base.host,
+            scheme == "https" || (scheme == "http" && Validate.isLoopback(host))
+        else {
+            throw VendorError(.badRequest, message: "refusing \(apiURL): only https, or http to a loopback host")
+        }
+        var request = HTTPClientRequest(url: apiURL + path)
+        request.method = method
+        request.headers.add(name: "User-Agent", value: Self.userAgent)
+        request.headers.add(name: "Accept", value: "application/json")
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer.reveal())") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+            request.body = .bytes(ByteBuffer(bytes: data))
+        }
+        let status: Int
+        let bytes: [UInt8]
+        let retryAfter: String?
+        do {
+            let response = try await http.execute(request, timeout: requestTimeout)
+            status = Int(response.status.code)
+            retryAfter = response.headers.first(name: "Retry-After")
+            do {
+                var buffer = try await response.body.collect(upTo: Self.maxBody)
+                bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+            } catch is NIOTooManyBytesError {
+                throw VendorError(.malformedAnswer, status: status, message: "the answer is larger than 1 MiB")
+            }
+        } catch let error as VendorError {
+            throw error
+        } catch {
+            throw VendorError(.networkError, message: Self.describe(error))
+        }
+        guard (200..<300).contains(status) else {
+            throw VendorError.classify(
+                status: status, body: bytes, retryAfter: retryAfter, grant: grant, masking: secrets)
+        }
+        if bytes.isEmpty { return [:] }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+            throw VendorError(.malformedAnswer, status: status, message: "the answer is not a JSON object")
+        }
+        return object
+    }
+
+    func accessToken(from answer: [String: Any]) throws(VendorError) -> AccessToken {
+        guard let token = answer["access_token"] as? String, Self.isCredential(token) else {
+            throw VendorError(.malformedAnswer, status: 200, message: "the grant answer has no access_token")
+        }
+        let now = clock.now
+        let expiresIn = (answer["expires_in"] as? NSNumber)?.doubleValue
+        let expiresAt = expiresIn.map { now.addingTimeInterval($0) } ?? JWT.expiry(token) ?? now.addingTimeInterval(300)
+        return AccessToken(token: Secret(token), expiresAt: expiresAt)
+    }
+
+    func userTokens(from answer: [String: Any], keepingRefresh previous: Secret? = nil) throws(VendorError)
+        -> UserTokens
+    {
+        let access = try accessToken(from: answer)
+        var refresh = previous
+        if let text = answer["refresh_token"] as? String, Self.isCredential(text) { refresh = Secret(text) }
+        return UserTokens(access: access, refreshToken: refresh, userID: Self.string(answer["sub"]))
+    }
+
+    /// A string, or a number written as a string.
+    static func string(_ value: Any?) -> String? {
+        if let text = value as? String { return text }
+        if let number = value as? NSNumber { return number.stringValue }
+        return nil
+    }
+
+    /// 1 to 4096 visible characters: what a credential or token can be.
+    static func isCredential(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 4096
+            && !text.unicodeScalars.contains { $0.value < 0x21 || $0.value == 0x7f }
+    }
+
+    /// A network failure in words, without anything from the request.
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as HTTPClientError:
+            switch error {
+            case .deadlineExceeded, .readTimeout, .connectTimeout: "timed out"
+            case .remoteConnectionClosed: "the connection was closed before the answer was complete"
+            default: "HTTP client error: \(error.shortDescription)"
+            }
+        case is CancellationError: "cancelled"
+        default: String(String(describing: error).prefix(200))
+        }
+    }
+}

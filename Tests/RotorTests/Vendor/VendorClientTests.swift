@@ -1,0 +1,315 @@
+import Foundation
+import RotorCore
+import RotorTesting
+import Testing
+import VitaleraClient
+import VitaleraSandbox
+
+/// The HTTP client against the sandbox vendor on a real loopback port.
+struct VendorClientTests {
+    @Test func everyEndpointAgainstTheSandbox() async throws {
+        try await withSandbox { sandbox in
+            try await withClient { client in
+                let app = sandbox.application
+                // 1. client-credentials grant
+                let token = try await client.clientCredentialsGrant(
+                    apiURL: sandbox.url, clientID: app.clientID, secret: Secret(app.clientSecret))
+                #expect(token.expiresAt.timeIntervalSinceNow > 3500)
+                #expect(JWT.expiry(token.token.reveal()) != nil)
+                // 4. validate
+                #expect(try await client.validate(apiURL: sandbox.url, token: token.token))
+                #expect(try await !client.validate(apiURL: sandbox.url, token: Secret("not.a.token")))
+                // 5. rotate: a new pair, the old one dead at once
+                let pair = try await client.rotateCredentials(
+                    apiURL: sandbox.url, token: token.token, applicationID: app.id)
+                #expect(pair.applicationID == app.id)
+                #expect(pair.clientID != app.clientID)
+                #expect(pair.clientSecret.reveal() == (await sandbox.currentPair()).clientSecret)
+                await #expect(throws: VendorError.self) {
+                    _ = try await client.clientCredentialsGrant(
+                        apiURL: sandbox.url, clientID: app.clientID, secret: Secret(app.clientSecret))
+                }
+                do {
+                    _ = try await client.clientCredentialsGrant(
+                        apiURL: sandbox.url, clientID: app.clientID, secret: Secret(app.clientSecret))
+                } catch let error as VendorError {
+                    #expect(error.kind == .invalidCredentials)
+                    #expect(error.status == 401)
+                }
+                _ = try await client.clientCredentialsGrant(
+                    apiURL: sandbox.url, clientID: pair.clientID, secret: pair.clientSecret)
+                // 2. password grant and 3. refresh
+                let user = try await client.passwordGrant(
+                    apiURL: sandbox.url, username: sandbox.user.username, password: Secret(sandbox.user.password))
+                #expect(user.refreshToken != nil)
+                #expect(user.userID == sandbox.user.id)
+                let renewed = try await client.refresh(
+                    apiURL: sandbox.url, accessToken: user.access.token, refreshToken: user.refreshToken!)
+                #expect(renewed.access.token != user.access.token)
+                #expect(try await client.validate(apiURL: sandbox.url, token: renewed.access.token))
+                // A refresh token works once.
+                do {
+                    _ = try await client.refresh(
+                        apiURL: sandbox.url, accessToken: user.access.token, refreshToken: user.refreshToken!)
+                    Issue.record("a spent refresh token was accepted")
+                } catch let error as VendorError {
+                    #expect(error.kind == .invalidToken)
+                }
+            }
+        }
+    }
+
+    @Test func aWrongPasswordIsInvalidCredentials() async throws {
+        try await withSandbox { sandbox in
+            try await withClient { client in
+                do {
+                    _ = try await client.passwordGrant(
+                        apiURL: sandbox.url, username: sandbox.user.username, password: Secret("wrong-password"))
+                    Issue.record("accepted a wrong password")
+                } catch let error as VendorError {
+                    #expect(error.kind == .invalidCredentials)
+                    #expect(!error.description.contains("wrong-password"))
+                }
+            }
+        }
+    }
+
+    @Test func appTokensRotateOnlyTheirOwnApplication() async throws {
+        try await withSandbox { sandbox in
+            let other = await sandbox.vendor.addApplication(name: "Other", organization: "org-1")
+            let foreign = await sandbox.vendor.addApplication(name: "Foreign", organization: "org-2")
+            try await withClient { client in
+                let token = try await client.clientCredentialsGrant(
+                    apiURL: sandbox.url, clientID: sandbox.application.clientID,
+                    secret: Secret(sandbox.application.clientSecret))
+                for id in [other.id, foreign.id] {
+                    do {
+                        _ = try await client.rotateCredentials(
+                            apiURL: sandbox.url, token: token.token, applicationID: id)
+                        Issue.record("rotated \(id) with another app's token")
+                    } catch let error as VendorError {
+                        #expect(error.kind == .forbidden)
+                    }
+                }
+                do {
+                    _ = try await client.rotateCredentials(
+                        apiURL: sandbox.url, token: token.token, applicationID: "missing")
+                } catch let error as VendorError {
+                    #expect(error.kind == .notFound)
+                }
+                // A user's token rotates any application of its organization, and no other.
+                let user = try await client.passwordGrant(
+                    apiURL: sandbox.url, username: sandbox.user.username, password: Secret(sandbox.user.password))
+                _ = try await client.rotateCredentials(
+                    apiURL: sandbox.url, token: user.access.token, applicationID: other.id)
+                await #expect(throws: VendorError.self) {
+                    _ = try await client.rotateCredentials(
+                        apiURL: sandbox.url, token: user.access.token, applicationID: foreign.id)
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func tokensAfterRotationFollowTheSetting(survive: Bool) async throws {
+        try await withSandbox(settings: SandboxSettings(tokensSurviveRotation: survive)) { sandbox in
+            try await withClient { client in
+                let token = try await client.clientCredentialsGrant(
+                    apiURL: sandbox.url, clientID: sandbox.application.clientID,
+                    secret: Secret(sandbox.application.clientSecret))
+                _ = try await client.rotateCredentials(
+                    apiURL: sandbox.url, token: token.token, applicationID: sandbox.application.id)
+                #expect(try await client.validate(apiURL: sandbox.url, token: token.token) == survive)
+            }
+        }
+    }
+
+    @Test func expiredTokensAreReportedAsExpired() async throws {
+        let clock = InstantClock()
+        try await withSandbox(settings: SandboxSettings(tokenLifetime: 60), clock: clock) { sandbox in
+            try await withClient(clock: clock) { client in
+                let token = try await client.clientCredentialsGrant(
+                    apiURL: sandbox.url, clientID: sandbox.application.clientID,
+                    secret: Secret(sandbox.application.clientSecret))
+                #expect(abs(token.expiresAt.timeIntervalSince(clock.now) - 60) < 1)
+                clock.advance(by: 61)
+                #expect(try await !client.validate(apiURL: sandbox.url, token: token.token))
+                do {
+                    _ = try await client.rotateCredentials(
+                        apiURL: sandbox.url, token: token.token, applicationID: sandbox.application.id)
+                    Issue.record("an expired token rotated")
+                } catch let error as VendorError {
+                    #expect(error.kind == .expiredToken)
+                }
+            }
+        }
+    }
+
+    @Test func plainHTTPToANonLoopbackHostIsRefused() async throws {
+        try await withClient { client in
+            do {
+                _ = try await client.clientCredentialsGrant(
+                    apiURL: "http://api.vitalera.io", clientID: "c", secret: Secret("s"))
+                Issue.record("sent a secret over plain http")
+            } catch let error as VendorError {
+                #expect(error.kind == .badRequest)
+                #expect(error.message.contains("only https"))
+            }
+        }
+    }
+
+    @Test func aClosedPortIsANetworkError() async throws {
+        try await withClient(retry: .none) { client in
+            do {
+                _ = try await client.clientCredentialsGrant(
+                    apiURL: "http://127.0.0.1:1", clientID: "c", secret: Secret("s"))
+                Issue.record("no error from a closed port")
+            } catch let error as VendorError {
+                #expect(error.kind == .networkError)
+            }
+        }
+    }
+}
+
+/// Faults injected at the sandbox, seen through the client.
+struct VendorFaultTests {
+    func grant(_ client: VitaleraHTTPClient, _ sandbox: SandboxFixture) async throws(VendorError) -> AccessToken {
+        try await client.clientCredentialsGrant(
+            apiURL: sandbox.url, clientID: sandbox.application.clientID,
+            secret: Secret(sandbox.application.clientSecret))
+    }
+
+    @Test func grantsAreRetriedWithBackoffAndRetryAfter() async throws {
+        let clock = InstantClock()
+        try await withSandbox { sandbox in
+            await sandbox.vendor.inject(SandboxFault(endpoint: .grant, status: 503, count: 2))
+            await sandbox.vendor.inject(SandboxFault(endpoint: .grant, status: 429, retryAfter: 7, count: 1))
+            try await withClient(retry: RetryPolicy(base: 0.5, cap: 10, deadline: 60, maxAttempts: 8), clock: clock) {
+                client in
+                _ = try await grant(client, sandbox)
+            }
+            #expect(await sandbox.vendor.requestCount(.grant) == 4)
+            let sleeps = clock.sleeps
+            #expect(sleeps.count == 3)
+            #expect(sleeps[0] <= 0.5 && sleeps[1] <= 1.0)
+            #expect(sleeps[2] >= 7)  // Retry-After wins over a shorter jitter
+        }
+    }
+
+    @Test func retriesStopAtTheDeadlineWithTheLastError() async throws {
+        let clock = InstantClock()
+        try await withSandbox { sandbox in
+            await sandbox.vendor.inject(SandboxFault(endpoint: .grant, status: 502, count: nil))
+            try await withClient(retry: RetryPolicy(base: 1, cap: 4, deadline: 10, maxAttempts: 100), clock: clock) {
+                client in
+                do {
+                    _ = try await grant(client, sandbox)
+                    Issue.record("succeeded through a permanent 502")
+                } catch let error as VendorError {
+                    #expect(error.kind == .serverError)
+                    #expect(error.status == 502)
+                }
+            }
+            #expect(clock.sleeps.reduce(0, +) <= 10)
+            #expect(await sandbox.vendor.requestCount(.grant) >= 2)
+        }
+    }
+
+    @Test func rejectedCredentialsAreNotRetried() async throws {
+        try await withSandbox { sandbox in
+            try await withClient(clock: InstantClock()) { client in
+                await #expect(throws: VendorError.self) {
+                    _ = try await client.clientCredentialsGrant(
+                        apiURL: sandbox.url, clientID: sandbox.application.clientID, secret: Secret("wrong"))
+                }
+            }
+            #expect(await sandbox.vendor.requestCount(.grant) == 1)
+        }
+    }
+
+    @Test(arguments: [503, 429, 500, 502])
+    func rotateIsNeverRetried(status: Int) async throws {
+        try await withSandbox { sandbox in
+            try await withClient(clock: InstantClock()) { client in
+                let token = try await grant(client, sandbox)
+                await sandbox.vendor.inject(SandboxFault(endpoint: .rotate, status: status, retryAfter: 1))
+                do {
+                    _ = try await client.rotateCredentials(
+                        apiURL: sandbox.url, token: token.token, applicationID: sandbox.application.id)
+                    Issue.record("rotate succeeded through a fault")
+                } catch let error as VendorError {
+                    #expect(error.isTransient)
+                    #expect(error.status == status)
+                }
+            }
+            #expect(await sandbox.vendor.requestCount(.rotate) == 1)
+            #expect(await sandbox.vendor.application(sandbox.application.id)?.rotations == 0)
+        }
+    }
+
+    @Test(arguments: [SandboxFault.AfterCommit.drop, .garbage])
+    func aLostAnswerAfterCommitLeavesTheVendorRotated(afterCommit: SandboxFault.AfterCommit) async throws {
+        try await withSandbox { sandbox in
+            try await withClient(clock: InstantClock()) { client in
+                let token = try await grant(client, sandbox)
+                await sandbox.vendor.inject(SandboxFault(endpoint: .rotate, afterCommit: afterCommit))
+                do {
+                    _ = try await client.rotateCredentials(
+                        apiURL: sandbox.url, token: token.token, applicationID: sandbox.application.id)
+                    Issue.record("the answer arrived")
+                } catch let error as VendorError {
+                    #expect(error.kind == (afterCommit == .drop ? .networkError : .malformedAnswer))
+                }
+            }
+            #expect(await sandbox.vendor.application(sandbox.application.id)?.rotations == 1)
+        }
+    }
+
+    @Test func aSlowAnswerAfterCommitTimesOut() async throws {
+        try await withSandbox { sandbox in
+            try await VitaleraHTTPClient.with(clock: InstantClock()) { base in
+                var client = base
+                client.requestTimeout = .milliseconds(300)
+                let token = try await grant(client, sandbox)
+                await sandbox.vendor.inject(
+                    SandboxFault(endpoint: .rotate, afterCommit: .delay, delayAfterCommitMS: 2000))
+                do {
+                    _ = try await client.rotateCredentials(
+                        apiURL: sandbox.url, token: token.token, applicationID: sandbox.application.id)
+                    Issue.record("the answer arrived")
+                } catch let error as VendorError {
+                    #expect(error.kind == .networkError)
+                    #expect(error.message == "timed out")
+                }
+            }
+            #expect(await sandbox.vendor.application(sandbox.application.id)?.rotations == 1)
+        }
+    }
+
+    @Test func latencyIsInjected() async throws {
+        try await withSandbox { sandbox in
+            await sandbox.vendor.inject(SandboxFault(endpoint: .validate, latencyMS: 300))
+            try await withClient { client in
+                let token = try await grant(client, sandbox)
+                let start = Date()
+                #expect(try await client.validate(apiURL: sandbox.url, token: token.token))
+                #expect(Date().timeIntervalSince(start) >= 0.3)
+            }
+        }
+    }
+
+    @Test func anAnswerOverOneMebibyteIsMalformed() async throws {
+        try await withSandbox { sandbox in
+            let huge = "{\"access_token\":\"" + String(repeating: "x", count: 1_100_000) + "\"}"
+            await sandbox.vendor.inject(SandboxFault(endpoint: .grant, status: 200, body: huge))
+            try await withClient(clock: InstantClock()) { client in
+                do {
+                    _ = try await grant(client, sandbox)
+                    Issue.record("read a 1.1 MB answer")
+                } catch let error as VendorError {
+                    #expect(error.kind == .malformedAnswer)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import RotorCore
+import RotorTesting
+import Testing
+import VitaleraClient
+import VitaleraSandbox
+
+struct VendorErrorTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var status: Int
+        var body: String
+        var grant: Bool
+        var kind: VendorError.Kind
+        var code: String?
+        var description: String { "\(status) \(body.prefix(40)) grant=\(grant)" }
+    }
+
+    static let cases: [Case] = [
+        Case(
+            status: 401, body: #"{"errors":[{"errorType":"expired_token","message":"Access token expired"}]}"#,
+            grant: false, kind: .expiredToken, code: "expired_token"),
+        Case(
+            status: 401, body: #"{"detail":"Given token not valid for any token type","code":"token_not_valid"}"#,
+            grant: false, kind: .invalidToken, code: "token_not_valid"),
+        Case(
+            status: 401, body: #"{"errors":[{"errorType":"invalid_client","message":"Invalid client credentials"}]}"#,
+            grant: true, kind: .invalidCredentials, code: "invalid_client"),
+        Case(status: 400, body: #"{"error":"invalid_grant"}"#, grant: true, kind: .badRequest, code: nil),
+        Case(
+            status: 400, body: #"{"errors":[{"errorType":"invalid_grant","message":"bad"}]}"#, grant: true,
+            kind: .invalidCredentials, code: "invalid_grant"),
+        Case(
+            status: 400, body: #"{"application_id":["This field is required."]}"#, grant: false, kind: .badRequest,
+            code: "validation"),
+        Case(
+            status: 422, body: #"{"detail":"Unprocessable","code":"invalid"}"#, grant: false, kind: .badRequest,
+            code: "invalid"),
+        Case(
+            status: 403,
+            body: #"{"detail":"You do not have permission to perform this action.","code":"permission_denied"}"#,
+            grant: false, kind: .forbidden, code: "permission_denied"),
+        Case(
+            status: 404, body: #"{"detail":"Not found.","code":"not_found"}"#, grant: false, kind: .notFound,
+            code: "not_found"),
+        Case(
+            status: 429, body: #"{"detail":"Request was throttled.","code":"throttled"}"#, grant: false,
+            kind: .rateLimited, code: "throttled"),
+        Case(status: 500, body: "", grant: false, kind: .serverError, code: nil),
+        Case(status: 502, body: "<html><body>Bad Gateway</body></html>", grant: true, kind: .serverError, code: nil),
+        Case(status: 503, body: #"{"detail":"maintenance"}"#, grant: false, kind: .serverError, code: nil),
+        Case(status: 418, body: "teapot", grant: false, kind: .malformedAnswer, code: nil),
+    ]
+
+    @Test(arguments: cases)
+    func classification(input: Case) {
+        let error = VendorError.classify(
+            status: input.status, body: Array(input.body.utf8), retryAfter: nil, grant: input.grant)
+        #expect(error.kind == input.kind)
+        #expect(error.status == input.status)
+        #expect(error.code == input.code)
+    }
+
+    @Test func retryAfterInSecondsOrAsADate() {
+        #expect(VendorError.classify(status: 429, body: [], retryAfter: "12", grant: false).retryAfter == 12)
+        let date = VendorError.parseRetryAfter("Wed, 21 Oct 2099 07:28:00 GMT")
+        #expect((date ?? 0) > 1_000_000)
+        #expect(VendorError.parseRetryAfter("soon") == nil)
+    }
+
+    @Test func secretsInAVendorMessageAreMasked() {
+        let error = VendorError.classify(
+            status: 400, body: Array(#"{"detail":"bad secret CANARY-123 given","code":"x"}"#.utf8), retryAfter: nil,
+            grant: true, masking: ["CANARY-123"])
+        #expect(!error.description.contains("CANARY-123"))
+        #expect(error.message.contains("<redacted>"))
+    }
+
+    @Test func controlCharactersAndLengthAreTamed() {
+        let body = #"{"detail":"line one\nline two\u0007"# + String(repeating: "y", count: 5000) + #"","code":"c"}"#
+        let error = VendorError.classify(status: 400, body: Array(body.utf8), retryAfter: nil, grant: false)
+        #expect(!error.message.contains("\n"))
+        #expect(error.message.count <= 300)
+    }
+
+    /// A property: no byte string, as an error body of any status, crashes
+    /// classification or yields anything but a bounded one-line message.
+    @Test func randomBodiesNeverBreakClassification() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let count = Int.random(in: 0..<300, using: &generator)
+            let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let status = [400, 401, 403, 404, 418, 422, 429, 500, 503].randomElement(using: &generator)!
+            let error = VendorError.classify(status: status, body: bytes, retryAfter: nil, grant: Bool.random())
+            #expect(!error.message.contains("\n"))
+            #expect(error.message.count <= 300)
+        }
+    }
+}
+
+/// Random and truncated answers from a real server: the client never
+/// crashes and calls each one malformed (or an error of its status).
+struct MalformedAnswerTests {
+    static func truncations() -> [String] {
+        let good = #"{"access_token":"eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.sig","token_type":"Bearer","expires_in":3600}"#
+        return (0..<good.count).map { String(good.prefix($0)) }
+    }
+
+    static func randomBodies(_ count: Int) -> [String] {
+        (0..<count).map { _ in
+            String(
+                String.UnicodeScalarView(
+                    (0..<Int.random(in: 0..<200)).compactMap { _ in Unicode.Scalar(UInt32.random(in: 1...0x2FF)) }))
+        }
+    }
+
+    @Test func truncatedAndRandomGrantAnswers() async throws {
+        let bodies =
+            Self.truncations() + Self.randomBodies(150) + [
+                "null", "[]", "42", #"{"access_token":42}"#, #"{"access_token":""}"#, #"{"access_token":"a b"}"#,
+                #"{"access_token":null}"#,
+            ]
+        try await withSandbox { sandbox in
+            for body in bodies {
+                await sandbox.vendor.inject(SandboxFault(endpoint: .grant, status: 200, body: body))
+            }
+            try await withClient(retry: .none) { client in
+                for body in bodies {
+                    do {
+                        _ = try await client.clientCredentialsGrant(
+                            apiURL: sandbox.url, clientID: sandbox.application.clientID, secret: Secret("x"))
+                        Issue.record("accepted \(Array(body.utf8))")
+                    } catch let error as VendorError {
+                        #expect(error.kind == .malformedAnswer, "\(body): \(error)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func truncatedAndRandomRotateAnswers() async throws {
+        let good =
+            #"{"id":"app-1","name":"TestApp","organization":"123","client_id":"cid-new","client_secret":"s3cr3t","application_types":["API"]}"#
+        let bodies =
+            (0..<good.count).map { String(good.prefix($0)) } + Self.randomBodies(100) + [
+                #"{"client_id":"c"}"#, #"{"client_secret":"s"}"#, #"{"client_id":1,"client_secret":"s\n"}"#,
+            ]
+        try await withSandbox { sandbox in
+            try await withClient(retry: .none) { client in
+                let token = try await client.clientCredentialsGrant(
+                    apiURL: sandbox.url, clientID: sandbox.application.clientID,
+                    secret: Secret(sandbox.application.clientSecret))
+                for body in bodies {
+                    await sandbox.vendor.inject(SandboxFault(endpoint: .rotate, status: 200, body: body))
+                    do {
+                        _ = try await client.rotateCredentials(
+                            apiURL: sandbox.url, token: token.token, applicationID: sandbox.application.id)
+                        Issue.record("accepted \(body)")
+                    } catch let error as VendorError {
+                        #expect(error.kind == .malformedAnswer, "\(body): \(error)")
+                    }
+                }
+            }
+        }
+    }
+}
