@@ -107,7 +107,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "RotorBenchmarks",
-            dependencies: ["RotorCore", "RotorSQLite", "RotorTesting"],
+            dependencies: [
+                "RotorCore", "RotorSQLite", "RotorTesting", "VitaleraClient", "VitaleraSandbox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Benchmarks/RotorBenchmarks",
             swiftSettings: swiftSettings
         ),

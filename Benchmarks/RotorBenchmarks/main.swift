@@ -5,23 +5,29 @@
 //
 // Benchmarks measure; they assert nothing.
 
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import RotorCore
 import RotorSQLite
 import RotorTesting
+import VitaleraClient
+import VitaleraSandbox
 
 var apps = 10_000
 var runs = 5
 var seedOnly: String?
+var grants = 3000
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     switch flag {
     case "--apps": apps = Int(arguments.popFirst() ?? "") ?? apps
     case "--runs": runs = Int(arguments.popFirst() ?? "") ?? runs
+    case "--grants": grants = Int(arguments.popFirst() ?? "") ?? grants
     // Writes a seeded database (and its key) to PATH and exits, for profiling.
     case "--seed-only": seedOnly = arguments.popFirst()
     default:
-        print("usage: RotorBenchmarks [--apps N] [--runs N] [--seed-only PATH]")
+        print("usage: RotorBenchmarks [--apps N] [--runs N] [--grants N] [--seed-only PATH]")
         exit(64)
     }
 }
@@ -113,4 +119,67 @@ do {
         _ = directory
     }
     report("key rotate, \(apps) secrets", rotor: rotorTimes, baseline: baseTimes, baselineName: "sqlite3 UPDATE")
+}
+
+// 3. Client-credentials grants per second against the sandbox on loopback:
+//    through Rotor's vendor client, and through a bare async-http-client loop
+//    making the same request and parsing the same JSON. Alternating rounds.
+do {
+    let vendor = SandboxVendor()
+    let application = await vendor.addApplication()
+    let sandbox = try await SandboxServer.start(vendor: vendor)
+    let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: VitaleraHTTPClient.configuration)
+    let client = VitaleraHTTPClient(http: http)
+    let secret = Secret(application.clientSecret)
+    let body = try JSONSerialization.data(
+        withJSONObject: [
+            "grant_type": "client_credentials", "client_id": application.clientID,
+            "client_secret": application.clientSecret,
+        ], options: [.sortedKeys])
+
+    func throughClient(_ count: Int) async throws -> Double {
+        let start = ContinuousClock.now
+        for _ in 0..<count {
+            _ = try await client.clientCredentialsGrant(
+                apiURL: sandbox.url, clientID: application.clientID, secret: secret)
+        }
+        let elapsed = ContinuousClock.now - start
+        return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    func bare(_ count: Int) async throws -> Double {
+        let start = ContinuousClock.now
+        for _ in 0..<count {
+            var request = HTTPClientRequest(url: sandbox.url + "/api/auth/tokens/")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+            let response = try await http.execute(request, timeout: .seconds(30))
+            let bytes = try await response.body.collect(upTo: 1 << 20)
+            guard response.status == .ok,
+                let object = try JSONSerialization.jsonObject(with: Data(buffer: bytes)) as? [String: Any],
+                object["access_token"] is String
+            else { throw RotorError(.io, "bad answer") }
+        }
+        let elapsed = ContinuousClock.now - start
+        return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    _ = try await throughClient(200)  // warm up the connection pool
+    _ = try await bare(200)
+    var clientRates: [Double] = []
+    var bareRates: [Double] = []
+    for _ in 0..<runs {
+        clientRates.append(try await throughClient(grants / runs))
+        bareRates.append(try await bare(grants / runs))
+    }
+    let c = median(clientRates)
+    let b = median(bareRates)
+    print(
+        String(
+            format:
+                "client-credentials grants on loopback: client %.0f/s, bare async-http-client %.0f/s, bare/client %.2fx (median of %d rounds of %d)",
+            c, b, b / c, runs, grants / runs))
+    try await http.shutdown().get()
+    await sandbox.stop()
 }
