@@ -68,7 +68,7 @@ func report(_ name: String, rotor: [Double], baseline: [Double], baselineName: S
 }
 
 func seededDatabase(apps: Int) throws -> (TemporaryDirectory, String) {
-    let db = try TestDatabase(clock: ManualClock(Date()))
+    let db = try TestDatabase(clock: InstantClock(Date()))
     try Seeder.addApps(apps, to: db.ledger)
     return (db.directory, db.path)
 }

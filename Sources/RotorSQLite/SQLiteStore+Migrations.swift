@@ -44,7 +44,7 @@ extension SQLiteStore {
                     }
                 }
             } catch {
-                throw SQLiteStore.translate(error, path: path)
+                throw translate(error)
             }
         }
     }
@@ -85,7 +85,7 @@ extension SQLiteStore {
         do {
             return try body()
         } catch {
-            throw SQLiteStore.translate(error, path: path)
+            throw translate(error)
         }
     }
 

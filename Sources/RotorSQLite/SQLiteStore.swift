@@ -19,12 +19,15 @@ public struct SQLiteStore: Store {
     let queue: DatabaseQueue
 
     /// How long a writer waits for another process's lock before giving up.
-    public static let busyTimeout: TimeInterval = 15
+    public let busyTimeout: TimeInterval
+    public static let defaultBusyTimeout: TimeInterval = 15
 
     /// Opens the database at `path`. With `create` a missing file is created
     /// with mode 0600; without it a missing file is an error (nothing is
     /// created). A database written by a newer Rotor is refused.
-    public static func open(path: String, create: Bool = false) throws -> SQLiteStore {
+    public static func open(path: String, create: Bool = false, busyTimeout: TimeInterval = defaultBusyTimeout) throws
+        -> SQLiteStore
+    {
         if !Files.exists(path) {
             guard create else {
                 throw RotorError(
@@ -57,9 +60,9 @@ public struct SQLiteStore: Store {
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
         } catch {
-            throw SQLiteStore.translate(error, path: path)
+            throw SQLiteStore.translate(error, path: path, busyTimeout: busyTimeout)
         }
-        let store = SQLiteStore(path: path, queue: queue)
+        let store = SQLiteStore(path: path, queue: queue, busyTimeout: busyTimeout)
         try store.checkSchemaIsKnown()
         return store
     }
@@ -68,7 +71,7 @@ public struct SQLiteStore: Store {
         do {
             return try queue.read { db in try body(SQLiteTransaction(db: db)) }
         } catch {
-            throw SQLiteStore.translate(error, path: path)
+            throw translate(error)
         }
     }
 
@@ -83,7 +86,7 @@ public struct SQLiteStore: Store {
                 return result!
             }
         } catch {
-            throw SQLiteStore.translate(error, path: path)
+            throw translate(error)
         }
     }
 
@@ -95,7 +98,12 @@ public struct SQLiteStore: Store {
 
     /// A readable description of a database failure, with SQLite's result
     /// code and message but never the bound values.
-    static func translate(_ error: any Error, path: String) -> any Error {
+    func translate(_ error: any Error) -> any Error {
+        SQLiteStore.translate(error, path: path, busyTimeout: busyTimeout)
+    }
+
+    static func translate(_ error: any Error, path: String, busyTimeout: TimeInterval = defaultBusyTimeout) -> any Error
+    {
         guard let error = error as? DatabaseError else { return error }
         switch error.resultCode {
         case .SQLITE_NOTADB:
@@ -110,7 +118,7 @@ public struct SQLiteStore: Store {
             )
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return RotorError(
-                .busy, "\(path) stayed locked by another process for \(Int(busyTimeout))s; try again")
+                .busy, "\(path) stayed locked by another process for \(busyTimeout)s; try again")
         case .SQLITE_FULL:
             return RotorError(.io, "the disk holding \(path) is full; nothing was changed")
         case .SQLITE_IOERR:

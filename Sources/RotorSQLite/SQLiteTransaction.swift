@@ -259,6 +259,105 @@ struct SQLiteTransaction: StoreWriter {
             error: row[6], startedAt: Date(millis: row[7]), finishedAt: finished.map(Date.init(millis:)))
     }
 
+    static let rotationRecordColumns = """
+        id, app_id, trigger, state, occurrence_due, occurrences, auth_kind, auth_token, from_version, to_version,
+        attempts, next_attempt_at, error, started_at, updated_at, finished_at
+        """
+
+    static func rotationRecord(_ row: Row) throws -> RotationRecord {
+        guard let trigger = RotationTrigger(rawValue: row[2]), let state = RotationState(rawValue: row[3]) else {
+            throw RotorError(.databaseInvalid, "a stored rotation has an unknown state")
+        }
+        let due: Int64? = row[4]
+        let kind: String? = row[6]
+        let next: Int64? = row[11]
+        let finished: Int64? = row[15]
+        return RotationRecord(
+            id: row[0], appID: row[1], trigger: trigger, state: state, occurrenceDue: due.map(Date.init(millis:)),
+            occurrences: row[5], authKind: kind.flatMap(RotationRecord.AuthKind.init(rawValue:)), authToken: row[7],
+            fromVersion: row[8], toVersion: row[9], attempts: row[10], nextAttemptAt: next.map(Date.init(millis:)),
+            error: row[12], startedAt: Date(millis: row[13]), updatedAt: Date(millis: row[14]),
+            finishedAt: finished.map(Date.init(millis:)))
+    }
+
+    func rotation(id: Int64) throws -> RotationRecord? {
+        try Row.fetchOne(
+            db, sql: "SELECT \(Self.rotationRecordColumns) FROM rotations WHERE id = ?", arguments: [id]
+        ).map(Self.rotationRecord)
+    }
+
+    func openRotations() throws -> [RotationRecord] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT \(Self.rotationRecordColumns) FROM rotations
+                WHERE state IN ('requesting', 'rotated', 'verified', 'failed') ORDER BY id
+                """
+        ).map(Self.rotationRecord)
+    }
+
+    func insertRotation(_ rotation: NewRotation, at time: Date) throws -> Int64 {
+        try execute(
+            sql: """
+                INSERT INTO rotations (app_id, trigger, state, occurrence_due, occurrences, auth_kind, from_version,
+                    started_at, updated_at)
+                VALUES (?, ?, 'requesting', ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                rotation.appID, rotation.trigger.rawValue, rotation.occurrenceDue?.millis, rotation.occurrences,
+                rotation.authKind.rawValue, rotation.fromVersion, time.millis, time.millis,
+            ])
+        return db.lastInsertedRowID
+    }
+
+    func updateRotation(_ rotation: RotationRecord) throws {
+        try execute(
+            sql: """
+                UPDATE rotations SET state = ?, auth_kind = ?, auth_token = ?, to_version = ?, attempts = ?,
+                    next_attempt_at = ?, error = ?, updated_at = ?, finished_at = ?
+                WHERE id = ?
+                """,
+            arguments: [
+                rotation.state.rawValue, rotation.authKind?.rawValue, rotation.authToken, rotation.toVersion,
+                rotation.attempts, rotation.nextAttemptAt?.millis, rotation.error, rotation.updatedAt.millis,
+                rotation.finishedAt?.millis, rotation.id,
+            ])
+    }
+
+    func wipeSecret(appID: Int64, version: Int) throws {
+        try execute(
+            sql: "UPDATE credentials SET client_secret = NULL WHERE app_id = ? AND version = ?",
+            arguments: [appID, version])
+    }
+
+    // MARK: leases
+
+    func lease(_ name: String) throws -> Lease? {
+        try Row.fetchOne(db, sql: "SELECT name, owner, token, expires_at FROM leases WHERE name = ?", arguments: [name])
+            .map { row in Lease(name: row[0], owner: row[1], token: row[2], expiresAt: Date(millis: row[3])) }
+    }
+
+    func acquireLease(_ name: String, owner: String, expiresAt: Date, now: Date, stale: Set<String>) throws -> Lease {
+        if let current = try lease(name), current.owner != owner, current.expiresAt > now,
+            !stale.contains(current.owner)
+        {
+            return current
+        }
+        try execute(
+            sql: """
+                INSERT INTO leases (name, owner, token, expires_at, heartbeat_at) VALUES (?, ?, 1, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET
+                    token = CASE WHEN leases.owner = excluded.owner THEN leases.token ELSE leases.token + 1 END,
+                    owner = excluded.owner, expires_at = excluded.expires_at, heartbeat_at = excluded.heartbeat_at
+                """,
+            arguments: [name, owner, expiresAt.millis, now.millis])
+        return try lease(name)!
+    }
+
+    func releaseLease(_ name: String, owner: String) throws {
+        try execute(sql: "DELETE FROM leases WHERE name = ? AND owner = ?", arguments: [name, owner])
+    }
+
     // MARK: audit
 
     func auditHead() throws -> AuditHead? {
@@ -343,6 +442,8 @@ struct SQLiteTransaction: StoreWriter {
             try execute(sql: "UPDATE rotations SET auth_token = ? WHERE id = ?", arguments: [box, id])
         case .derivationRoot:
             try setMeta(.derivationRoot, box.base64EncodedString())
+        case .spill:
+            throw RotorError(.io, "a spill file's box is not stored in the database")
         }
     }
 }

@@ -3,45 +3,22 @@ import Foundation
 import RotorCore
 import RotorSQLite
 
-/// A clock tests move by hand.
-public final class ManualClock: WallClock, @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: Date
-
-    public init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
-        current = start
-    }
-
-    public var now: Date {
-        lock.withLock { current }
-    }
-
-    public func advance(by seconds: TimeInterval) {
-        lock.withLock { current = current.addingTimeInterval(seconds) }
-    }
-
-    public func sleep(until deadline: Date) async throws {
-        while now < deadline {
-            try Task.checkCancellation()
-            await Task.yield()
-        }
-    }
-}
-
 /// A fresh, initialised database with its key in a temporary directory.
 public struct TestDatabase: Sendable {
     public let directory: TemporaryDirectory
     public let store: SQLiteStore
     public let ledger: Ledger
-    public let clock: ManualClock
+    public let clock: InstantClock
 
     public var path: String { directory.file("rotor.db") }
     public var keyFile: String { directory.file("rotor.db.key") }
 
-    public init(clock: ManualClock = ManualClock(), actor: String = "test@host") throws {
+    public init(clock: InstantClock = InstantClock(), actor: String = "test@host", busyTimeout: TimeInterval = 15)
+        throws
+    {
         directory = TemporaryDirectory()
         self.clock = clock
-        store = try SQLiteStore.open(path: directory.file("rotor.db"), create: true)
+        store = try SQLiteStore.open(path: directory.file("rotor.db"), create: true, busyTimeout: busyTimeout)
         ledger = try Ledger.initialize(
             store: store, keyFile: directory.file("rotor.db.key"), clock: clock, actor: actor
         ).ledger

@@ -92,6 +92,68 @@ public struct RotorProcess: Sendable {
     }
 }
 
+/// A `rotor` process started in the background.
+public final class RunningRotor: Sendable {
+    public let process: Process
+    private let exited: AsyncStream<Void>
+    private let out: PipeReader
+    private let err: PipeReader
+
+    init(process: Process, exited: AsyncStream<Void>, out: PipeReader, err: PipeReader) {
+        self.process = process
+        self.exited = exited
+        self.out = out
+        self.err = err
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+
+    public func kill(_ signal: Int32 = SIGKILL) {
+        Glibc.kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for the process to end.
+    public func wait() async -> RotorProcess.Result {
+        for await _ in exited {}
+        process.waitUntilExit()
+        let signaled = process.terminationReason == .uncaughtSignal
+        return RotorProcess.Result(
+            status: signaled ? -1 : process.terminationStatus, signal: signaled ? process.terminationStatus : nil,
+            stdout: await out.finish(), stderr: await err.finish())
+    }
+}
+
+extension RotorProcess {
+    /// Starts `rotor ARGS` and returns at once.
+    public func start(_ arguments: [String], stdin: String = "") throws -> RunningRotor {
+        let process = Process()
+        let launch = prefix + [executable] + arguments
+        process.executableURL = URL(fileURLWithPath: launch[0])
+        process.arguments = Array(launch.dropFirst())
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var env = ["PATH": "/usr/bin:/bin", "HOME": directory, "ROTOR_DB": "\(directory)/rotor.db"]
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let input = Pipe()
+        let output = Pipe()
+        let error = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = error
+        let exited = AsyncStream<Void>.makeStream()
+        process.terminationHandler = { _ in
+            exited.continuation.yield()
+            exited.continuation.finish()
+        }
+        try process.run()
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try? input.fileHandleForWriting.close()
+        return RunningRotor(
+            process: process, exited: exited.stream, out: PipeReader(output.fileHandleForReading),
+            err: PipeReader(error.fileHandleForReading))
+    }
+}
+
 /// Drains a pipe on a background thread so a chatty child never blocks.
 final class PipeReader: Sendable {
     private let result: Task<String, Never>

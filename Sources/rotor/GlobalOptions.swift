@@ -23,10 +23,17 @@ struct GlobalOptions: ParsableArguments {
             ?? databasePath + ".key"
     }
 
+    /// How long a write waits for another process's lock (env
+    /// `ROTOR_BUSY_TIMEOUT`, seconds; default 15).
+    var busyTimeout: TimeInterval {
+        ProcessInfo.processInfo.environment["ROTOR_BUSY_TIMEOUT"].flatMap(TimeInterval.init)
+            ?? SQLiteStore.defaultBusyTimeout
+    }
+
     /// Opens the database with its key, reporting on stderr anything that
     /// was repaired on the way.
     func openLedger() throws -> Ledger {
-        let store = try SQLiteStore.open(path: databasePath)
+        let store = try SQLiteStore.open(path: databasePath, busyTimeout: busyTimeout)
         var notices: [String] = []
         let ledger = try Ledger.open(
             store: store, keyFile: keyFilePath, clock: SystemClock(), actor: ProcessHardening.actor(),

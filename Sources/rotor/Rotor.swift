@@ -14,7 +14,10 @@ struct Rotor: AsyncParsableCommand {
             64 bad usage or input.
             """,
         version: RotorVersion.string,
-        subcommands: [Init.self, App.self, Identity.self, Secret.self, Key.self, Sandbox.self]
+        subcommands: [
+            Init.self, App.self, Identity.self, Rotate.self, Run.self, History.self, Secret.self, Key.self,
+            Sandbox.self,
+        ]
     )
 
     static func main() async {

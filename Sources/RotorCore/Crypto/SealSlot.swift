@@ -9,6 +9,8 @@ public enum SealSlot: Hashable, Sendable, CustomStringConvertible {
     case rotationAuth(rotationID: Int64)
     /// The random root from which fingerprint and audit-head keys derive.
     case derivationRoot
+    /// A new pair that could not be committed, sealed into a spill file.
+    case spill(rotationID: Int64)
 
     public enum IdentityField: String, Sendable, CaseIterable {
         case password
@@ -22,6 +24,7 @@ public enum SealSlot: Hashable, Sendable, CustomStringConvertible {
         case .identity(let id, let field): "identities/\(id)/\(field.rawValue)"
         case .rotationAuth(let id): "rotations/\(id)/auth_token"
         case .derivationRoot: "meta/derivation_root"
+        case .spill(let id): "spill/\(id)"
         }
     }
 }

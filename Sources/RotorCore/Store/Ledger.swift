@@ -24,6 +24,7 @@ public struct Ledger: Sendable {
     /// Runs `body` in one write transaction. The transaction first checks
     /// that the database is still sealed with this process's key: after
     /// `rotor key rotate` in another process, nothing is sealed with the old one.
+    @discardableResult
     public func write<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
         try store.write { writer in
             guard try writer.meta(.keyID) == keyring.master.id else {

@@ -40,6 +40,12 @@ public protocol StoreReader {
     func rotations(appID: Int64?, limit: Int) throws -> [RotationSummary]
     func unresolvedRotation(appID: Int64) throws -> RotationSummary?
 
+    func rotation(id: Int64) throws -> RotationRecord?
+    /// Rotations in a state that still needs work (requesting, rotated, verified, failed).
+    func openRotations() throws -> [RotationRecord]
+
+    func lease(_ name: String) throws -> Lease?
+
     func auditHead() throws -> AuditHead?
     /// Events with ids in `range`, ascending.
     func auditEvents(ids range: ClosedRange<Int64>) throws -> [AuditEvent]
@@ -62,6 +68,19 @@ public protocol StoreWriter: StoreReader {
     func insertIdentity(name: String, username: String, apiURL: String, at time: Date) throws -> Int64
     func updateIdentitySecrets(id: Int64, _ secrets: IdentitySecrets, at time: Date) throws
     func deleteIdentity(id: Int64) throws
+
+    /// Inserts a rotation in state `requesting`; the caller seals its token.
+    func insertRotation(_ rotation: NewRotation, at time: Date) throws -> Int64
+    /// Writes every mutable field of a rotation back.
+    func updateRotation(_ rotation: RotationRecord) throws
+    /// Drops a superseded secret; the version row and its fingerprint stay.
+    func wipeSecret(appID: Int64, version: Int) throws
+
+    /// Takes the lease `name` for `owner` until `expiresAt` if it is free,
+    /// expired, already `owner`'s, or held by `stale` owners; returns the
+    /// lease as it now stands (whoever holds it).
+    func acquireLease(_ name: String, owner: String, expiresAt: Date, now: Date, stale: Set<String>) throws -> Lease
+    func releaseLease(_ name: String, owner: String) throws
 
     func appendAudit(_ event: AuditEvent, head: AuditHead) throws
     func replaceSealedValue(_ slot: SealSlot, with box: Data) throws

@@ -1,0 +1,98 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Lease owners are `host/pid/nonce`. A lease whose owner ran on this host
+/// and whose process is gone can be taken over before it expires: a crashed
+/// `rotor rotate` does not block recovery for the lease's lifetime.
+public enum LeaseOwner {
+    /// A fresh owner name for this process.
+    public static func make() -> String {
+        "\(hostname())/\(getpid())/\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    /// Whether `owner` names a process on this host that no longer runs.
+    public static func isStale(_ owner: String) -> Bool {
+        let parts = owner.split(separator: "/")
+        guard parts.count == 3, String(parts[0]) == hostname(), let pid = pid_t(parts[1]) else { return false }
+        if pid == getpid() { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
+
+    static func hostname() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count) == 0 else { return "localhost" }
+        return String(decoding: name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// A lease this process holds, renewed in the background until released.
+public final class HeldLease: Sendable {
+    public let lease: Lease
+    private let heartbeat: Task<Void, Never>
+
+    init(lease: Lease, heartbeat: Task<Void, Never>) {
+        self.lease = lease
+        self.heartbeat = heartbeat
+    }
+
+    deinit {
+        heartbeat.cancel()
+    }
+
+    func stop() {
+        heartbeat.cancel()
+    }
+}
+
+extension Ledger {
+    /// Takes the lease `name` for `owner`, or returns nil while another live
+    /// owner holds it. The lease is renewed every third of `duration` until
+    /// ``releaseLease(_:)``.
+    public func acquireLease(_ name: String, owner: String, duration: TimeInterval) throws -> HeldLease? {
+        guard let lease = try takeLease(name, owner: owner, duration: duration) else { return nil }
+        let heartbeat = Task { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int64(duration * 1000 / 3)))
+                if Task.isCancelled { break }
+                _ = try? takeLease(name, owner: owner, duration: duration)
+            }
+        }
+        return HeldLease(lease: lease, heartbeat: heartbeat)
+    }
+
+    public func releaseLease(_ held: HeldLease) {
+        held.stop()
+        _ = try? store.write { try $0.releaseLease(held.lease.name, owner: held.lease.owner) }
+    }
+
+    /// The lease as it stands after trying to take it, if `owner` holds it now.
+    public func takeLease(_ name: String, owner: String, duration: TimeInterval) throws -> Lease? {
+        try store.write { writer in
+            let now = clock.now
+            var stale: Set<String> = []
+            if let current = try writer.lease(name), current.owner != owner, LeaseOwner.isStale(current.owner) {
+                stale.insert(current.owner)
+            }
+            let lease = try writer.acquireLease(
+                name, owner: owner, expiresAt: now.addingTimeInterval(duration), now: now, stale: stale)
+            return lease.owner == owner ? lease : nil
+        }
+    }
+}
+
+extension LedgerTransaction {
+    /// Throws unless `lease` is still held, under the same fencing token.
+    public func fence(_ lease: Lease) throws {
+        guard let current = try store.lease(lease.name), current.owner == lease.owner, current.token == lease.token
+        else {
+            throw RotorError(
+                .busy,
+                "this process lost the lease \(lease.name) to another process; it stopped without changing anything")
+        }
+    }
+}

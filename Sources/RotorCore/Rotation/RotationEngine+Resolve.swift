@@ -1,0 +1,138 @@
+import Foundation
+
+extension RotationEngine {
+    /// The resolution table of `rotation.md` for a rotation left in
+    /// `requesting`: find out what the vendor did before doing anything.
+    func resolveRequesting(_ record: RotationRecord, app snapshot: AppRecord, lease: Lease) async throws
+        -> RotationRecord
+    {
+        // The app as it is now: an identity may have been attached since the rotation began.
+        let app = try ledger.read { try $0.app(id: snapshot.id) } ?? snapshot
+        // Row 1: the stored (old) pair still gets a token: the vendor did not rotate.
+        let (clientID, secret) = try currentPair(app)
+        var rejection: VendorError?
+        do throws(VendorError) {
+            _ = try await api.clientCredentialsGrant(apiURL: app.apiURL, clientID: clientID, secret: secret)
+        } catch {
+            rejection = error
+        }
+        switch rejection {
+        case nil:
+            return try transition(
+                record, to: .aborted, error: "the vendor did not rotate: the stored pair still works", lease: lease,
+                app: app)
+        case let error? where error.kind == .invalidCredentials:
+            break  // The vendor rotated and the answer was lost. Rows 2 to 4.
+        case let error?:
+            // Row 5: nothing learned. Stay `requesting`; never guess.
+            return try transition(
+                record, to: .requesting, error: "could not learn what the vendor did: \(error)", lease: lease, app: app)
+        }
+
+        // Row 2: the token that authorised the lost request is still valid.
+        if let sealed = record.authToken {
+            let token = try ledger.keyring.open(sealed, for: .rotationAuth(rotationID: record.id))
+            switch await validity(of: token, app: app) {
+            case .valid:
+                return try await rotateAgain(record, app: app, token: token, via: "the original token", lease: lease)
+            case .invalid: break
+            case .unknown(let error):
+                return try transition(
+                    record, to: .requesting, error: "could not check the original token: \(error)", lease: lease,
+                    app: app)
+            }
+        }
+        // Row 3: the app has an identity.
+        if let identityID = app.identityID {
+            do {
+                let token = try await identities.accessToken(identityID: identityID)
+                return try await rotateAgain(record, app: app, token: token, via: "its identity's token", lease: lease)
+            } catch let error as RotorError where error.code == .vendorUnavailable {
+                return try transition(record, to: .requesting, error: error.message, lease: lease, app: app)
+            } catch let error as RotorError {
+                return try transition(
+                    record, to: .lost, error: "no valid token: the identity failed too (\(error.message))",
+                    lease: lease,
+                    app: app)
+            }
+        }
+        // Row 4: no valid token of any kind. The new pair exists only at the vendor.
+        return try transition(
+            record, to: .lost, error: "the vendor rotated, the answer was lost and no valid token is left",
+            lease: lease,
+            app: app)
+    }
+
+    enum Validity {
+        case valid, invalid
+        case unknown(VendorError)
+    }
+
+    func validity(of token: Secret, app: AppRecord) async -> Validity {
+        do {
+            return try await api.validate(apiURL: app.apiURL, token: token) ? .valid : .invalid
+        } catch {
+            return .unknown(error)
+        }
+    }
+
+    /// Rows 2 and 3: rotate again with a token known to be valid, and store
+    /// the pair it returns (`rotation.recovered`). An ambiguous outcome leaves
+    /// the rotation `requesting` for the next run.
+    func rotateAgain(_ record: RotationRecord, app: AppRecord, token: Secret, via: String, lease: Lease) async throws
+        -> RotationRecord
+    {
+        do {
+            let pair = try await api.rotateCredentials(
+                apiURL: app.apiURL, token: token, applicationID: app.applicationID)
+            return try storePair(pair, for: record, app: app, source: .recovered, lease: lease)
+        } catch let error as VendorError {
+            return try transition(
+                record, to: .requesting, error: "recovery with \(via) did not complete: \(error)", lease: lease,
+                app: app)
+        }
+    }
+
+    /// Imports every spill file left beside the database into its rotation.
+    func importSpills() throws -> [RotationOutcome] {
+        var outcomes: [RotationOutcome] = []
+        for path in SpillFile.paths(database: databasePath) {
+            let spill = try SpillFile.read(path, keyring: ledger.keyring)
+            let imported: RotationRecord? = try ledger.write { tx in
+                guard let record = try tx.store.rotation(id: spill.rotationID),
+                    let app = try tx.store.app(id: spill.appID)
+                else { return nil }
+                guard record.state == .requesting || record.state == .lost,
+                    app.currentVersion == record.fromVersion
+                else { return nil }
+                var open = record
+                if record.state == .lost {
+                    open.state = .requesting
+                    open.finishedAt = nil
+                }
+                return try Self.commitPair(
+                    clientID: spill.clientID, secret: spill.clientSecret, record: open, source: .imported, tx: tx)
+            }
+            if imported != nil {
+                try? Files.remove(path)
+            } else if try ledger.read({ reader in
+                // Already imported: the stored pair is the spilled one.
+                guard let record = try reader.rotation(id: spill.rotationID), let version = record.toVersion,
+                    let credential = try reader.credential(appID: spill.appID, version: version)
+                else { return false }
+                return credential.fingerprint == ledger.keyring.fingerprint(spill.clientSecret)
+            }) {
+                try? Files.remove(path)
+            } else {
+                let name = try ledger.read { try $0.app(id: spill.appID)?.name } ?? "app \(spill.appID)"
+                outcomes.append(
+                    RotationOutcome(
+                        app: name, rotationID: spill.rotationID, state: nil,
+                        message:
+                            "spill file \(path) does not match rotation \(spill.rotationID) any more; it was kept. `rotor secret show` and the file's rotation history tell which pair is current",
+                        exitStatus: .operatorAction))
+            }
+        }
+        return outcomes
+    }
+}

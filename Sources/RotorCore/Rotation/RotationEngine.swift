@@ -1,0 +1,208 @@
+import Foundation
+
+/// How one rotation ended for the command that ran it.
+public struct RotationOutcome: Sendable, Equatable {
+    public var app: String
+    public var rotationID: Int64?
+    /// nil when no rotation was started.
+    public var state: RotationState?
+    /// One or two sentences for a person: what happened and what to do.
+    public var message: String
+    public var exitStatus: ExitStatus
+
+    public init(app: String, rotationID: Int64?, state: RotationState?, message: String, exitStatus: ExitStatus) {
+        self.app = app
+        self.rotationID = rotationID
+        self.state = state
+        self.message = message
+        self.exitStatus = exitStatus
+    }
+}
+
+/// Delivers a stored version to an app's targets (files, hooks). Returns
+/// how many enabled targets still lack the version.
+public protocol Deliverer: Sendable {
+    func deliver(appID: Int64, version: Int, rotationID: Int64?, lease: Lease) async throws -> Int
+}
+
+/// The rotation state machine of `rotation.md`: intent before effect, store
+/// before anything else, one rotation per app (a fenced lease), never
+/// repeat rotate blindly, resumable steps, audit in the same transaction.
+public struct RotationEngine: Sendable {
+    public let ledger: Ledger
+    public let api: any VendorAPI
+    /// This process's lease owner name.
+    public let owner: String
+    /// The database path, beside which spill files are written.
+    public let databasePath: String
+    /// How long verification keeps trying before the rotation is `failed`.
+    public var verification: RetryPolicy
+    /// Backoff for the next attempt of an unfinished rotation.
+    public var backoff: RetryPolicy
+    public var leaseDuration: TimeInterval
+    public var deliverer: (any Deliverer)?
+
+    public init(
+        ledger: Ledger, api: any VendorAPI, databasePath: String, owner: String = LeaseOwner.make(),
+        verification: RetryPolicy = RetryPolicy(base: 1, cap: 10, deadline: 60, maxAttempts: 12),
+        backoff: RetryPolicy = RetryPolicy(base: 30, cap: 3600, deadline: .infinity, maxAttempts: .max),
+        leaseDuration: TimeInterval = 120, deliverer: (any Deliverer)? = nil
+    ) {
+        self.ledger = ledger
+        self.api = api
+        self.databasePath = databasePath
+        self.owner = owner
+        self.verification = verification
+        self.backoff = backoff
+        self.leaseDuration = leaseDuration
+        self.deliverer = deliverer
+    }
+
+    var identities: IdentityRegistry { IdentityRegistry(ledger: ledger, api: api) }
+
+    // MARK: entry points
+
+    /// `rotor rotate NAME`: authenticate, rotate, store, verify, deliver.
+    public func rotate(
+        _ name: String, trigger: RotationTrigger = .manual, occurrenceDue: Date? = nil, occurrences: Int = 1
+    )
+        async throws -> RotationOutcome
+    {
+        let app = try ledger.read { try AppRegistry.find(name, in: $0) }
+        return try await withLease(app) { lease in
+            if let open = try ledger.read({ try $0.unresolvedRotation(appID: app.id) }) {
+                return RotationOutcome(
+                    app: name, rotationID: open.id, state: open.state,
+                    message:
+                        "rotation \(open.id) of \(name) is still \(open.state.rawValue); a new one is refused until it is resolved. Run `rotor run --once` to finish it",
+                    exitStatus: .failed)
+            }
+            let authorisation: (token: Secret, kind: RotationRecord.AuthKind)
+            do {
+                authorisation = try await authorise(app)
+            } catch let error as AuthorisationFailure {
+                try ledger.write { tx in
+                    try tx.record(
+                        AuditDraft(
+                            .rotationFailed, outcome: .failure, app: name,
+                            detail: ["stage": "authenticate", "error": .string(error.message)]))
+                }
+                return RotationOutcome(
+                    app: name, rotationID: nil, state: nil, message: error.message, exitStatus: error.exitStatus)
+            }
+            let record = try recordIntent(
+                app, trigger: trigger, token: authorisation.token, kind: authorisation.kind, lease: lease,
+                occurrenceDue: occurrenceDue, occurrences: occurrences)
+            Failpoint.hit("rotate.before-request")
+            let after = try await request(record, app: app, token: authorisation.token, lease: lease)
+            return try await finish(after, lease: lease)
+        }
+    }
+
+    /// Continues an unfinished rotation from wherever it stopped.
+    public func resume(_ rotationID: Int64) async throws -> RotationOutcome {
+        guard let record = try ledger.read({ try $0.rotation(id: rotationID) }),
+            let app = try ledger.read({ try $0.app(id: record.appID) })
+        else {
+            throw RotorError(.notFound, "rotation \(rotationID) no longer exists")
+        }
+        return try await withLease(app) { lease in
+            guard let current = try ledger.read({ try $0.rotation(id: rotationID) }) else {
+                throw RotorError(.notFound, "rotation \(rotationID) no longer exists")
+            }
+            var record = current
+            if record.state == .requesting {
+                record = try await resolveRequesting(record, app: app, lease: lease)
+            }
+            return try await finish(record, lease: lease)
+        }
+    }
+
+    /// `rotor run --once` without scheduling: imports spill files, then
+    /// finishes or resolves every unfinished rotation.
+    public func resolveAll() async throws -> [RotationOutcome] {
+        var outcomes = try importSpills()
+        for record in try ledger.read({ try $0.openRotations() }) {
+            do {
+                outcomes.append(try await resume(record.id))
+            } catch let error as RotorError where error.code == .busy {
+                let name = try ledger.read { try $0.app(id: record.appID)?.name } ?? "app \(record.appID)"
+                outcomes.append(
+                    RotationOutcome(
+                        app: name, rotationID: record.id, state: record.state, message: error.message,
+                        exitStatus: .failed))
+            }
+        }
+        return outcomes
+    }
+
+    // MARK: leases
+
+    func withLease<T>(_ app: AppRecord, _ body: (Lease) async throws -> T) async throws -> T {
+        guard let held = try ledger.acquireLease("app:\(app.id)", owner: owner, duration: leaseDuration) else {
+            let holder = try ledger.read { try $0.lease("app:\(app.id)") }
+            throw RotorError(
+                .busy,
+                "another process (\(holder?.owner ?? "unknown")) is working on \(app.name); try again when it has finished",
+                exit: .failed)
+        }
+        do {
+            let result = try await body(held.lease)
+            ledger.releaseLease(held)
+            return result
+        } catch {
+            ledger.releaseLease(held)
+            throw error
+        }
+    }
+
+    /// Carries a rotation from `rotated` or later to its end, as far as it goes now.
+    func finish(_ start: RotationRecord, lease: Lease) async throws -> RotationOutcome {
+        var record = start
+        if record.state == .rotated || record.state == .failed {
+            record = try await verify(record, lease: lease)
+        }
+        if record.state == .verified {
+            record = try await deliver(record, lease: lease)
+        }
+        let app = try ledger.read { try $0.app(id: record.appID) }
+        return outcome(record, app: app)
+    }
+
+    func outcome(_ record: RotationRecord, app: AppRecord?) -> RotationOutcome {
+        let name = app?.name ?? "app \(record.appID)"
+        let reason = record.error.map { " (\($0))" } ?? ""
+        let message: String
+        let exit: ExitStatus
+        switch record.state {
+        case .completed:
+            message =
+                "rotated \(name): version \(record.fromVersion) → \(record.toVersion ?? 0), verified and delivered"
+            exit = .success
+        case .aborted:
+            message = "\(name) was not rotated\(reason); the stored pair still works"
+            exit = .failed
+        case .rotated, .verified, .failed:
+            let step = record.state == .verified ? "delivery" : "verification"
+            message =
+                "\(name) was rotated and the new pair is stored (version \(record.toVersion ?? 0)), but \(step) is not done yet\(reason); `rotor run` keeps retrying"
+            exit = .pending
+        case .requesting:
+            message =
+                "the outcome of rotation \(record.id) of \(name) is unknown\(reason): the vendor may already have rotated. Run `rotor run --once` when the vendor is reachable; do not rotate by other means meanwhile"
+            exit = .operatorAction
+        case .lost:
+            message =
+                "rotation \(record.id) of \(name) is lost: the vendor rotated, the new pair could not be obtained and no valid token is left to rotate again. Ask the vendor's support for a new pair for application \(app?.applicationID ?? "?"), then run `rotor app set \(name) --client-id ID --client-secret-stdin`"
+            exit = .operatorAction
+        }
+        return RotationOutcome(
+            app: name, rotationID: record.id, state: record.state, message: message, exitStatus: exit)
+    }
+}
+
+/// The rotate request was never sent: no token could be had.
+struct AuthorisationFailure: Error {
+    var message: String
+    var exitStatus: ExitStatus
+}

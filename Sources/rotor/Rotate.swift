@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import RotorCore
+import VitaleraClient
+
+/// Builds the rotation engine for a command.
+func withEngine<T>(
+    _ global: GlobalOptions, verifyTimeout: TimeInterval = 60, _ body: (RotationEngine) async throws -> T
+) async throws -> T {
+    let ledger = try global.openLedger()
+    return try await withVendor { api in
+        var engine = RotationEngine(ledger: ledger, api: api, databasePath: global.databasePath)
+        engine.verification = RetryPolicy(base: 1, cap: 10, deadline: verifyTimeout, maxAttempts: 1000)
+        return try await body(engine)
+    }
+}
+
+/// Prints an outcome: a success on stdout, anything else as one line on stderr.
+func report(_ outcome: RotationOutcome) {
+    if outcome.exitStatus == .success {
+        Console.out(outcome.message)
+    } else {
+        Console.error(outcome.message)
+    }
+}
+
+extension Rotor {
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rotate an app now, whatever its schedule.",
+            discussion: """
+                Authenticates, calls rotate_credentials, stores the new pair, verifies it with a \
+                client-credentials grant and delivers it to every target. Exit 0 done; 1 not \
+                rotated, the old pair still works; 3 rotated and stored but verification or \
+                delivery pending; 4 the state at the vendor is unknown or the pair is lost.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The app.") var name: String
+        @Flag(
+            name: .customLong("dry-run"), help: "Check everything that can be checked without rotating; change nothing."
+        )
+        var dryRun = false
+        @Option(
+            name: .customLong("verify-timeout"),
+            help: ArgumentHelp(
+                "How long verification of the new pair keeps trying (default 60s).", valueName: "duration"))
+        var verifyTimeout = "60s"
+
+        func run() async throws {
+            try await reporting {
+                let timeout = try DurationText.parse(verifyTimeout, option: "--verify-timeout")
+                if dryRun {
+                    try await withEngine(global) { engine in
+                        let report = try await engine.dryRun(name)
+                        for check in report.checks {
+                            Console.out("\(check.passed ? "ok  " : "FAIL") \(check.description)")
+                        }
+                        if !report.passed { throw ExitCode(ExitStatus.failed.rawValue) }
+                    }
+                    return
+                }
+                let outcome = try await withEngine(global, verifyTimeout: TimeInterval(timeout)) { engine in
+                    try await engine.rotate(name)
+                }
+                report(outcome)
+                if outcome.exitStatus != .success { throw ExitCode(outcome.exitStatus.rawValue) }
+            }
+        }
+    }
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The scheduler: finish or resolve unfinished rotations, rotate apps when due.",
+            discussion: """
+                With --once: do all work that is due now, then exit (for cron and systemd timers). \
+                Exit status is the worst of the rotations it handled.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Do all work that is due now, then exit.") var once = false
+        @Option(
+            name: .customLong("verify-timeout"),
+            help: ArgumentHelp("How long verification of a new pair keeps trying (default 60s).", valueName: "duration")
+        )
+        var verifyTimeout = "60s"
+
+        func run() async throws {
+            try await reporting {
+                guard once else {
+                    throw RotorError(
+                        .invalidInput,
+                        "this version runs the scheduler only with --once (from cron or a systemd timer); the long-running mode is not built yet"
+                    )
+                }
+                let timeout = try DurationText.parse(verifyTimeout, option: "--verify-timeout")
+                let outcomes = try await withEngine(global, verifyTimeout: TimeInterval(timeout)) { engine in
+                    try await engine.resolveAll()
+                }
+                if outcomes.isEmpty {
+                    Console.out("nothing to do")
+                    return
+                }
+                for outcome in outcomes { report(outcome) }
+                let worst = outcomes.map(\.exitStatus).max { $0.severity < $1.severity } ?? .success
+                if worst != .success { throw ExitCode(worst.rawValue) }
+            }
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Rotations, newest first.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Only this app.") var name: String?
+        @Option(help: "At most this many rotations.") var limit = 50
+
+        func validate() throws {
+            guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+        }
+
+        func run() async throws {
+            try await reporting {
+                let entries = try RotationHistory(ledger: try global.openLedger()).list(app: name, limit: limit)
+                if output.isJSON {
+                    Console.json(.array(entries.map(\.json)))
+                    return
+                }
+                Console.table(
+                    ["ID", "APP", "TRIGGER", "STATE", "STARTED", "FINISHED", "ERROR"],
+                    entries.map { entry in
+                        let rotation = entry.rotation
+                        return [
+                            String(rotation.id), entry.app, rotation.trigger.rawValue, rotation.state.rawValue,
+                            RFC3339.format(rotation.startedAt), rotation.finishedAt.map(RFC3339.format) ?? "-",
+                            rotation.error ?? "",
+                        ]
+                    })
+            }
+        }
+    }
+}
+
+extension ExitStatus {
+    /// Which of two statuses says more: operator action > pending > failed > usage > success.
+    var severity: Int {
+        switch self {
+        case .success: 0
+        case .usage: 1
+        case .failed: 2
+        case .pending: 3
+        case .operatorAction: 4
+        }
+    }
+}
