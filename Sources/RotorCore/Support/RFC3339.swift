@@ -4,7 +4,7 @@ import Foundation
 /// sort as text.
 public enum RFC3339 {
     public static func format(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
         var seconds = time_t(millis / 1000)
         var ms = Int(millis % 1000)
         if ms < 0 {
