@@ -7,7 +7,7 @@ public final class TemporaryDirectory: Sendable {
     public let path: String
 
     public init(_ label: String = "rotor-test") {
-        var template = Array("\(NSTemporaryDirectory())/\(label).XXXXXX".utf8CString)
+        var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("\(label).XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(made != nil, "mkdtemp failed")
         path = String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)

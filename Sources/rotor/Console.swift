@@ -25,7 +25,7 @@ enum Console {
     }
 
     /// Columns padded to their widest cell; the last column is not padded.
-    static func table(_ header: [String], _ rows: [[String]]) {
+    static func table(_ header: [String], _ rows: [[String]], indent: String = "") {
         let all = [header] + rows
         var widths = [Int](repeating: 0, count: header.count)
         for row in all {
@@ -35,7 +35,7 @@ enum Console {
             let cells = row.enumerated().map { index, cell in
                 index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
             }
-            out(cells.joined(separator: "  "))
+            out(indent + cells.joined(separator: "  "))
         }
     }
 

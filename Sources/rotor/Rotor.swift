@@ -15,8 +15,8 @@ struct Rotor: AsyncParsableCommand {
             """,
         version: RotorVersion.string,
         subcommands: [
-            Init.self, App.self, Identity.self, Rotate.self, Run.self, History.self, Secret.self, Key.self,
-            Sandbox.self,
+            Init.self, App.self, Identity.self, Rotate.self, Run.self, History.self, SecretGroup.self, Key.self,
+            Sandbox.self, Demo.self,
         ]
     )
 
