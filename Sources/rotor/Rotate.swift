@@ -9,7 +9,9 @@ func withEngine<T>(
 ) async throws -> T {
     let ledger = try global.openLedger()
     return try await withVendor { api in
-        var engine = RotationEngine(ledger: ledger, api: api, databasePath: global.databasePath)
+        let delivery = DeliveryService(ledger: ledger)
+        var engine = RotationEngine(
+            ledger: ledger, api: api, databasePath: global.databasePath, deliverer: delivery, alerts: delivery.alerts)
         engine.verification = RetryPolicy(base: 1, cap: 10, deadline: verifyTimeout, maxAttempts: 1000)
         return try await body(engine)
     }

@@ -7,3 +7,9 @@
 int rotor_set_not_dumpable(void);
 
 #endif
+
+#ifndef CROTOR_SHIMS_PIPE_H
+#define CROTOR_SHIMS_PIPE_H
+/// pipe2(fds, O_CLOEXEC): both ends close on exec. Returns 0 or -1 (errno set).
+int rotor_pipe_cloexec(int fds[2]);
+#endif

@@ -17,6 +17,8 @@ public enum AuditAction: String, Sendable, CaseIterable, Codable {
     case deliveryFailed = "delivery.failed"
     case secretRevealed = "secret.revealed"
     case keyRotated = "key.rotated"
+    case alertAdded = "alert.added"
+    case alertRemoved = "alert.removed"
 }
 
 public enum AuditOutcome: String, Sendable, Codable, CaseIterable {

@@ -1,3 +1,9 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What `rotor rotate --dry-run` checked.
 public struct DryRunReport: Sendable {
     public struct Check: Sendable {
@@ -46,6 +52,32 @@ extension RotationEngine {
                 }
             }
         }
+        for target in try ledger.read({ try $0.targets(appID: app.id) }) where target.enabled {
+            checks.append(Self.check(target))
+        }
         return DryRunReport(checks: checks)
+    }
+}
+
+extension RotationEngine {
+    /// Whether a target could take a new pair now.
+    static func check(_ target: TargetRecord) -> DryRunReport.Check {
+        switch target.kind {
+        case .file(let file):
+            let directory = Files.directory(of: file.path)
+            var info = stat()
+            if lstat(file.path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+                return .init(description: "target \(target.id): \(file.path) is a symlink, which Rotor refuses", passed: false)
+            }
+            guard access(directory, W_OK) == 0 else {
+                return .init(
+                    description: "target \(target.id): directory \(directory) is missing or not writable", passed: false)
+            }
+            return .init(description: "target \(target.id): \(file.path) can be written", passed: true)
+        case .exec(let exec):
+            let ok = access("/bin/sh", X_OK) == 0
+            return .init(
+                description: "target \(target.id): /bin/sh \(ok ? "can run" : "cannot run") `\(exec.command)`", passed: ok)
+        }
     }
 }

@@ -41,12 +41,14 @@ public struct RotationEngine: Sendable {
     public var backoff: RetryPolicy
     public var leaseDuration: TimeInterval
     public var deliverer: (any Deliverer)?
+    /// Runs when a rotation moves to `failed` or `lost`.
+    public var alerts: AlertDispatcher?
 
     public init(
         ledger: Ledger, api: any VendorAPI, databasePath: String, owner: String = LeaseOwner.make(),
         verification: RetryPolicy = RetryPolicy(base: 1, cap: 10, deadline: 60, maxAttempts: 12),
         backoff: RetryPolicy = RetryPolicy(base: 30, cap: 3600, deadline: .infinity, maxAttempts: .max),
-        leaseDuration: TimeInterval = 120, deliverer: (any Deliverer)? = nil
+        leaseDuration: TimeInterval = 120, deliverer: (any Deliverer)? = nil, alerts: AlertDispatcher? = nil
     ) {
         self.ledger = ledger
         self.api = api
@@ -56,6 +58,7 @@ public struct RotationEngine: Sendable {
         self.backoff = backoff
         self.leaseDuration = leaseDuration
         self.deliverer = deliverer
+        self.alerts = alerts
     }
 
     var identities: IdentityRegistry { IdentityRegistry(ledger: ledger, api: api) }
@@ -95,7 +98,7 @@ public struct RotationEngine: Sendable {
                 occurrenceDue: occurrenceDue, occurrences: occurrences)
             Failpoint.hit("rotate.before-request")
             let after = try await request(record, app: app, token: authorisation.token, lease: lease)
-            return try await finish(after, lease: lease)
+            return try await finish(after, lease: lease, from: .requesting)
         }
     }
 
@@ -114,7 +117,7 @@ public struct RotationEngine: Sendable {
             if record.state == .requesting {
                 record = try await resolveRequesting(record, app: app, lease: lease)
             }
-            return try await finish(record, lease: lease)
+            return try await finish(record, lease: lease, from: current.state)
         }
     }
 
@@ -157,7 +160,8 @@ public struct RotationEngine: Sendable {
     }
 
     /// Carries a rotation from `rotated` or later to its end, as far as it goes now.
-    func finish(_ start: RotationRecord, lease: Lease) async throws -> RotationOutcome {
+    /// Alert hooks run when the rotation moved from `initial` into `failed` or `lost`.
+    func finish(_ start: RotationRecord, lease: Lease, from initial: RotationState) async throws -> RotationOutcome {
         var record = start
         if record.state == .rotated || record.state == .failed {
             record = try await verify(record, lease: lease)
@@ -166,7 +170,14 @@ public struct RotationEngine: Sendable {
             record = try await deliver(record, lease: lease)
         }
         let app = try ledger.read { try $0.app(id: record.appID) }
-        return outcome(record, app: app)
+        let result = outcome(record, app: app)
+        if let alerts, record.state != initial, record.state == .failed || record.state == .lost {
+            await alerts.send(
+                .init(
+                    event: "rotation.\(record.state.rawValue)", app: result.app, rotationID: record.id,
+                    state: record.state.rawValue, error: record.error))
+        }
+        return result
     }
 
     func outcome(_ record: RotationRecord, app: AppRecord?) -> RotationOutcome {

@@ -46,6 +46,15 @@ public protocol StoreReader {
 
     func lease(_ name: String) throws -> Lease?
 
+    func targets(appID: Int64) throws -> [TargetRecord]
+    func target(id: Int64) throws -> TargetRecord?
+    func delivery(targetID: Int64, version: Int) throws -> DeliveryRecord?
+    /// Every delivery of an app's targets, newest version first.
+    func deliveries(appID: Int64) throws -> [DeliveryRecord]
+    /// The newest version a target has received.
+    func latestDeliveredVersion(targetID: Int64) throws -> Int?
+    func alerts() throws -> [AlertRecord]
+
     func auditHead() throws -> AuditHead?
     /// Events with ids in `range`, ascending.
     func auditEvents(ids range: ClosedRange<Int64>) throws -> [AuditEvent]
@@ -81,6 +90,12 @@ public protocol StoreWriter: StoreReader {
     /// lease as it now stands (whoever holds it).
     func acquireLease(_ name: String, owner: String, expiresAt: Date, now: Date, stale: Set<String>) throws -> Lease
     func releaseLease(_ name: String, owner: String) throws
+
+    func insertTarget(appID: Int64, _ kind: TargetKind, at time: Date) throws -> Int64
+    func deleteTarget(id: Int64) throws
+    func saveDelivery(_ delivery: DeliveryRecord) throws
+    func insertAlert(command: String, timeout: TimeInterval, at time: Date) throws -> Int64
+    func deleteAlert(id: Int64) throws
 
     func appendAudit(_ event: AuditEvent, head: AuditHead) throws
     func replaceSealedValue(_ slot: SealSlot, with box: Data) throws

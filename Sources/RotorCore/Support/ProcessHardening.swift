@@ -15,6 +15,8 @@ public enum ProcessHardening {
     /// read its memory through /proc or ptrace.
     public static func apply() {
         umask(0o077)
+        // A hook that exits without reading its stdin must not kill Rotor.
+        signal(SIGPIPE, SIG_IGN)
         var limit = rlimit(rlim_cur: 0, rlim_max: 0)
         _ = setrlimit(Int32(RLIMIT_CORE.rawValue), &limit)
         _ = rotor_set_not_dumpable()

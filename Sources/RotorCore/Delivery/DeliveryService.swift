@@ -1,0 +1,160 @@
+import Foundation
+
+/// Delivers a stored version to an app's targets and keeps the state of
+/// every (target, version) pair: retried with exponential backoff and
+/// jitter, never an older version after a newer one, alert hooks once the
+/// retry budget is spent (and retrying continues at the capped interval).
+public struct DeliveryService: Deliverer {
+    public let ledger: Ledger
+    public let spawner: any ProcessSpawner
+    public var backoff: RetryPolicy
+    /// Failed attempts before the alert hooks run.
+    public var budget: Int
+    public var alerts: AlertDispatcher { AlertDispatcher(ledger: ledger, spawner: spawner) }
+
+    public init(
+        ledger: Ledger, spawner: any ProcessSpawner = HookRunner(),
+        backoff: RetryPolicy = RetryPolicy(base: 10, cap: 1800, deadline: .infinity, maxAttempts: .max), budget: Int = 5
+    ) {
+        self.ledger = ledger
+        self.spawner = spawner
+        self.backoff = backoff
+        self.budget = budget
+    }
+
+    /// One target's result.
+    public struct TargetOutcome: Sendable {
+        public var target: TargetRecord
+        public var state: DeliveryRecord.State
+        public var detail: String
+    }
+
+    public func deliver(appID: Int64, version: Int, rotationID: Int64?, lease: Lease) async throws -> Int {
+        try await deliverAll(appID: appID, version: version, rotationID: rotationID, lease: lease, force: false)
+            .filter { $0.state != .succeeded && $0.state != .superseded }.count
+    }
+
+    /// Delivers `version` to every enabled target of the app. Targets that
+    /// already have it are skipped unless `force` (`rotor publish`).
+    public func deliverAll(appID: Int64, version: Int, rotationID: Int64?, lease: Lease, force: Bool) async throws
+        -> [TargetOutcome]
+    {
+        let (app, targets, document) = try ledger.read { reader in
+            guard let app = try reader.app(id: appID), let credential = try reader.credential(appID: appID, version: version),
+                let sealed = credential.sealedSecret
+            else { throw RotorError(.notFound, "version \(version) of app \(appID) is not stored") }
+            let secret = try ledger.keyring.open(sealed, for: .clientSecret(appID: appID, version: version))
+            return (
+                app, try reader.targets(appID: appID).filter(\.enabled),
+                DeliveryDocument(
+                    applicationID: app.applicationID, clientID: credential.clientID, clientSecret: secret, version: version,
+                    rotatedAt: credential.createdAt)
+            )
+        }
+        var outcomes: [TargetOutcome] = []
+        for target in targets {
+            let (latest, existing) = try ledger.read {
+                (try $0.latestDeliveredVersion(targetID: target.id), try $0.delivery(targetID: target.id, version: version))
+            }
+            if let latest, latest > version {
+                var superseded = existing ?? DeliveryRecord(targetID: target.id, version: version, rotationID: rotationID, state: .superseded)
+                superseded.state = .superseded
+                try ledger.write { tx in
+                    try tx.fence(lease)
+                    try tx.store.saveDelivery(superseded)
+                }
+                outcomes.append(TargetOutcome(target: target, state: .superseded, detail: "it already has version \(latest)"))
+                continue
+            }
+            if let existing, existing.state == .succeeded, !force {
+                outcomes.append(TargetOutcome(target: target, state: .succeeded, detail: "already delivered"))
+                continue
+            }
+            outcomes.append(
+                try await attempt(
+                    target, app: app, document: document, rotationID: rotationID ?? existing?.rotationID,
+                    existing: existing, lease: lease))
+        }
+        return outcomes
+    }
+
+    func attempt(
+        _ target: TargetRecord, app: AppRecord, document: DeliveryDocument, rotationID: Int64?,
+        existing: DeliveryRecord?, lease: Lease
+    ) async throws -> TargetOutcome {
+        var output: String?
+        var failure: String?
+        var detail = ""
+        switch target.kind {
+        case .file(let file):
+            do {
+                let outcome = try FileWriter.write(document.bytes(file.format), to: file)
+                detail = outcome == .unchanged ? "already held this version" : "written"
+            } catch {
+                failure = error.message
+            }
+        case .exec(let exec):
+            var environment = HookRunner.baseEnvironment
+            environment["ROTOR_APP"] = app.name
+            environment["ROTOR_APPLICATION_ID"] = app.applicationID
+            environment["ROTOR_VERSION"] = String(document.version)
+            environment["ROTOR_ROTATION_ID"] = rotationID.map(String.init) ?? ""
+            if exec.passEnvironment {
+                environment["ROTOR_CLIENT_ID"] = document.clientID
+                environment["ROTOR_CLIENT_SECRET"] = document.clientSecret.reveal()
+            }
+            Failpoint.hit("deliver.before-hook")
+            do {
+                let result = try await spawner.run(
+                    command: exec.command, stdin: document.json, environment: environment, timeout: exec.timeout,
+                    mask: [document.clientSecret.reveal()])
+                output = result.output.isEmpty ? nil : result.output
+                failure = result.failure.map { "the hook \($0)" }
+                detail = "the hook exited 0"
+            } catch let error as RotorError {
+                failure = error.message
+            }
+        }
+        var record =
+            existing ?? DeliveryRecord(targetID: target.id, version: document.version, rotationID: rotationID, state: .pending)
+        record.rotationID = rotationID ?? record.rotationID
+        record.attempts += 1
+        record.output = output
+        let alertNow: Bool
+        let saved: DeliveryRecord = try ledger.write { tx in
+            try tx.fence(lease)
+            record.lastAttemptAt = tx.now
+            record.lastError = failure
+            if failure == nil {
+                record.state = .succeeded
+                record.nextAttemptAt = nil
+            } else {
+                record.state = .failed
+                record.nextAttemptAt = tx.now.addingTimeInterval(
+                    backoff.delay(afterAttempt: record.attempts - 1, retryAfter: nil, random: Double.random(in: 0.5..<1)))
+            }
+            try tx.store.saveDelivery(record)
+            var auditDetail: [String: JSONValue] = [
+                "target_id": .int(target.id), "target": .string(target.summary), "version": .int(Int64(document.version)),
+                "attempt": .int(Int64(record.attempts)),
+            ]
+            if let failure { auditDetail["error"] = .string(failure) }
+            try tx.record(
+                AuditDraft(
+                    failure == nil ? .deliverySucceeded : .deliveryFailed, outcome: failure == nil ? .success : .failure,
+                    app: app.name, rotationID: rotationID, detail: auditDetail))
+            return record
+        }
+        alertNow = saved.state == .failed && saved.attempts >= budget && !saved.alerted
+        if alertNow {
+            await alerts.send(
+                .init(event: "delivery.failed", app: app.name, rotationID: rotationID, state: "failed", error: failure))
+            try ledger.write { tx in
+                var alerted = saved
+                alerted.alerted = true
+                try tx.store.saveDelivery(alerted)
+            }
+        }
+        return TargetOutcome(target: target, state: saved.state, detail: failure ?? detail)
+    }
+}

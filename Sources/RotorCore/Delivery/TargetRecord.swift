@@ -1,0 +1,126 @@
+import Foundation
+
+/// Where a new pair goes: a file or an exec hook.
+public enum TargetKind: Sendable, Equatable {
+    case file(FileTarget)
+    case exec(ExecTarget)
+}
+
+/// A file target (`rotor target add NAME --file PATH`).
+public struct FileTarget: Sendable, Equatable {
+    public enum Format: String, Sendable, CaseIterable {
+        case env, json, raw
+    }
+
+    public var path: String
+    public var format: Format
+    /// Permission bits, default 0600.
+    public var mode: Int
+    /// Rewrite the existing file and keep its inode (bind mounts).
+    public var inPlace: Bool
+    /// Owner and group to give the file, when running as root.
+    public var owner: String?
+    public var group: String?
+
+    public init(
+        path: String, format: Format = .env, mode: Int = 0o600, inPlace: Bool = false, owner: String? = nil,
+        group: String? = nil
+    ) {
+        self.path = path
+        self.format = format
+        self.mode = mode
+        self.inPlace = inPlace
+        self.owner = owner
+        self.group = group
+    }
+}
+
+/// An exec hook (`rotor target add NAME --exec "COMMAND"`).
+public struct ExecTarget: Sendable, Equatable {
+    public var command: String
+    /// Seconds before the hook's process group is stopped.
+    public var timeout: TimeInterval
+    /// Also pass ROTOR_CLIENT_ID and ROTOR_CLIENT_SECRET in the environment.
+    public var passEnvironment: Bool
+
+    public init(command: String, timeout: TimeInterval = 30, passEnvironment: Bool = false) {
+        self.command = command
+        self.timeout = timeout
+        self.passEnvironment = passEnvironment
+    }
+}
+
+public struct TargetRecord: Sendable, Equatable {
+    public var id: Int64
+    public var appID: Int64
+    public var kind: TargetKind
+    public var enabled: Bool
+    public var createdAt: Date
+
+    public init(id: Int64, appID: Int64, kind: TargetKind, enabled: Bool, createdAt: Date) {
+        self.id = id
+        self.appID = appID
+        self.kind = kind
+        self.enabled = enabled
+        self.createdAt = createdAt
+    }
+
+    /// A one-line description without any secret.
+    public var summary: String {
+        switch kind {
+        case .file(let file):
+            "file \(file.path) (\(file.format.rawValue), mode \(String(file.mode, radix: 8))\(file.inPlace ? ", in place" : ""))"
+        case .exec(let exec):
+            "exec \(exec.command) (timeout \(DurationText.format(Int64(exec.timeout)))\(exec.passEnvironment ? ", secrets in env" : ""))"
+        }
+    }
+}
+
+/// The state of one version's delivery to one target.
+public struct DeliveryRecord: Sendable, Equatable {
+    public enum State: String, Sendable {
+        case pending, succeeded, failed, superseded
+    }
+
+    public var targetID: Int64
+    public var version: Int
+    public var rotationID: Int64?
+    public var state: State
+    public var attempts: Int
+    public var nextAttemptAt: Date?
+    public var lastAttemptAt: Date?
+    public var lastError: String?
+    /// The hook's output, bounded, secrets masked.
+    public var output: String?
+    public var alerted: Bool
+
+    public init(
+        targetID: Int64, version: Int, rotationID: Int64?, state: State, attempts: Int = 0, nextAttemptAt: Date? = nil,
+        lastAttemptAt: Date? = nil, lastError: String? = nil, output: String? = nil, alerted: Bool = false
+    ) {
+        self.targetID = targetID
+        self.version = version
+        self.rotationID = rotationID
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastAttemptAt = lastAttemptAt
+        self.lastError = lastError
+        self.output = output
+        self.alerted = alerted
+    }
+}
+
+/// An alert hook: run when a rotation ends `failed` or `lost`, or a
+/// delivery fails past its retry budget.
+public struct AlertRecord: Sendable, Equatable {
+    public var id: Int64
+    public var command: String
+    public var timeout: TimeInterval
+
+    public init(id: Int64, command: String, timeout: TimeInterval) {
+        self.id = id
+        self.command = command
+        self.timeout = timeout
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// Targets of apps and the alert hooks: add, list, remove, each change with
+/// its audit event.
+public struct TargetRegistry: Sendable {
+    public let ledger: Ledger
+
+    public init(ledger: Ledger) {
+        self.ledger = ledger
+    }
+
+    @discardableResult
+    public func add(app name: String, _ kind: TargetKind) throws -> TargetRecord {
+        try ledger.write { tx in
+            let app = try AppRegistry.find(name, in: tx.store)
+            let id = try tx.store.insertTarget(appID: app.id, kind, at: tx.now)
+            let target = try tx.store.target(id: id)!
+            try tx.record(
+                AuditDraft(.targetAdded, app: name, detail: ["target_id": .int(id), "target": .string(target.summary)]))
+            return target
+        }
+    }
+
+    /// An app's targets with each one's latest delivery.
+    public func list(app name: String) throws -> [(target: TargetRecord, latest: DeliveryRecord?)] {
+        try ledger.read { reader in
+            let app = try AppRegistry.find(name, in: reader)
+            let deliveries = try reader.deliveries(appID: app.id)
+            return try reader.targets(appID: app.id).map { target in
+                (target, deliveries.first { $0.targetID == target.id })
+            }
+        }
+    }
+
+    public func remove(app name: String, targetID: Int64) throws {
+        try ledger.write { tx in
+            let app = try AppRegistry.find(name, in: tx.store)
+            guard let target = try tx.store.target(id: targetID), target.appID == app.id else {
+                throw RotorError(.notFound, "\(name) has no target \(targetID); `rotor target list \(name)` shows them")
+            }
+            try tx.store.deleteTarget(id: targetID)
+            try tx.record(
+                AuditDraft(.targetRemoved, app: name, detail: ["target_id": .int(targetID), "target": .string(target.summary)]))
+        }
+    }
+
+    @discardableResult
+    public func addAlert(command: String, timeout: TimeInterval) throws -> AlertRecord {
+        try ledger.write { tx in
+            let id = try tx.store.insertAlert(command: command, timeout: timeout, at: tx.now)
+            try tx.record(AuditDraft(.alertAdded, detail: ["alert_id": .int(id), "command": .string(command)]))
+            return AlertRecord(id: id, command: command, timeout: timeout)
+        }
+    }
+
+    public func alerts() throws -> [AlertRecord] {
+        try ledger.read { try $0.alerts() }
+    }
+
+    public func removeAlert(id: Int64) throws {
+        try ledger.write { tx in
+            guard let alert = try tx.store.alerts().first(where: { $0.id == id }) else {
+                throw RotorError(.notFound, "no alert \(id); `rotor alert list` shows them")
+            }
+            try tx.store.deleteAlert(id: id)
+            try tx.record(AuditDraft(.alertRemoved, detail: ["alert_id": .int(id), "command": .string(alert.command)]))
+        }
+    }
+
+    /// `rotor publish NAME`: the current version to every target again, now.
+    public func publish(app name: String, using service: DeliveryService, owner: String = LeaseOwner.make()) async throws
+        -> [DeliveryService.TargetOutcome]
+    {
+        let app = try ledger.read { try AppRegistry.find(name, in: $0) }
+        guard let held = try ledger.acquireLease("app:\(app.id)", owner: owner, duration: 120) else {
+            throw RotorError(.busy, "another process is working on \(name); try again when it has finished", exit: .failed)
+        }
+        defer { ledger.releaseLease(held) }
+        let rotationID = try ledger.read {
+            try $0.credential(appID: app.id, version: app.currentVersion)?.rotationID
+        }
+        return try await service.deliverAll(
+            appID: app.id, version: app.currentVersion, rotationID: rotationID, lease: held.lease, force: true)
+    }
+}
