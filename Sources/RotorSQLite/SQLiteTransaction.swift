@@ -341,10 +341,12 @@ struct SQLiteTransaction: StoreWriter {
         let target: TargetKind
         if kind == "file", let path: String = row[3], let format = FileTarget.Format(rawValue: row[4] ?? "") {
             target = .file(
-                FileTarget(path: path, format: format, mode: row[5] ?? 0o600, inPlace: row[6], owner: row[7], group: row[8]))
+                FileTarget(
+                    path: path, format: format, mode: row[5] ?? 0o600, inPlace: row[6], owner: row[7], group: row[8]))
         } else if kind == "exec", let command: String = row[9] {
             let timeout: Int64 = row[10] ?? 30_000
-            target = .exec(ExecTarget(command: command, timeout: TimeInterval(timeout) / 1000, passEnvironment: row[11]))
+            target = .exec(
+                ExecTarget(command: command, timeout: TimeInterval(timeout) / 1000, passEnvironment: row[11]))
         } else {
             throw RotorError(.databaseInvalid, "target \(row[0] as Int64) is damaged; remove it and add it again")
         }
@@ -371,7 +373,8 @@ struct SQLiteTransaction: StoreWriter {
                     VALUES (?, 'file', ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    appID, file.path, file.format.rawValue, file.mode, file.inPlace, file.owner, file.group, time.millis,
+                    appID, file.path, file.format.rawValue, file.mode, file.inPlace, file.owner, file.group,
+                    time.millis,
                 ])
         case .exec(let exec):
             try execute(

@@ -12,7 +12,9 @@ public final class InstantClock: WallClock, @unchecked Sendable {
 
     /// Starts at `start`, by default now rounded down to the millisecond, as
     /// the database stores times.
-    public init(_ start: Date = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)) {
+    public init(
+        _ start: Date = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    ) {
         current = start
     }
 

@@ -34,8 +34,10 @@ extension Rotor {
 
             step("1. rotor init")
             let store = try SQLiteStore.open(path: databasePath, create: true)
-            let ledger = try Ledger.initialize(store: store, keyFile: keyPath, clock: SystemClock(), actor: "demo@rotor")
-                .ledger
+            let ledger = try Ledger.initialize(
+                store: store, keyFile: keyPath, clock: SystemClock(), actor: "demo@rotor"
+            )
+            .ledger
             Console.out("   database \(databasePath) and master key \(keyPath), both mode 0600")
 
             try await VitaleraHTTPClient.with(retry: .interactive) { api in
@@ -59,10 +61,13 @@ extension Rotor {
                 Console.out(
                     "   version \(before.credential.version) → \(after.credential.version), fingerprint \(before.credential.fingerprint) → \(after.credential.fingerprint)"
                 )
-                let oldWorks = await works(api, sandbox.url, before.credential.clientID, Secret(application.clientSecret))
+                let oldWorks = await works(
+                    api, sandbox.url, before.credential.clientID, Secret(application.clientSecret))
                 let current = await vendor.application(application.id)!
                 let newWorks = await works(api, sandbox.url, current.clientID, Secret(current.clientSecret))
-                Console.out("   the vendor now \(oldWorks ? "still accepts" : "rejects") the old pair and \(newWorks ? "accepts" : "rejects") the stored one")
+                Console.out(
+                    "   the vendor now \(oldWorks ? "still accepts" : "rejects") the old pair and \(newWorks ? "accepts" : "rejects") the stored one"
+                )
 
                 step("4. rotor history")
                 let history = try RotationHistory(ledger: ledger).list(app: nil, limit: 10)
@@ -108,7 +113,8 @@ extension Rotor {
         }
 
         func makeTemporaryDirectory() throws -> String {
-            var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("rotor-demo.XXXXXX").utf8CString)
+            var template = Array(
+                (NSTemporaryDirectory() as NSString).appendingPathComponent("rotor-demo.XXXXXX").utf8CString)
             guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
                 throw RotorError(.io, "cannot create a temporary folder in \(NSTemporaryDirectory())")
             }

@@ -28,14 +28,17 @@ extension Rotor {
             var inPlace = false
             @Option(help: "Give the file to this user (as root).") var owner: String?
             @Option(help: "Give the file to this group (as root).") var group: String?
-            @Option(help: ArgumentHelp("Run this command with the pair on stdin.", valueName: "command")) var exec: String?
+            @Option(help: ArgumentHelp("Run this command with the pair on stdin.", valueName: "command")) var exec:
+                String?
             @Option(help: ArgumentHelp("Stop the hook after this long (default 30s).", valueName: "duration"))
             var timeout: String?
             @Flag(name: .customLong("env"), help: "Also pass ROTOR_CLIENT_ID and ROTOR_CLIENT_SECRET to the hook.")
             var passEnvironment = false
 
             func validate() throws {
-                guard (file != nil) != (exec != nil) else { throw ValidationError("give exactly one of --file and --exec") }
+                guard (file != nil) != (exec != nil) else {
+                    throw ValidationError("give exactly one of --file and --exec")
+                }
                 if exec != nil, format != nil || mode != nil || inPlace || owner != nil || group != nil {
                     throw ValidationError("--format, --mode, --in-place, --owner and --group go with --file")
                 }
@@ -60,7 +63,8 @@ extension Rotor {
                         }
                         let parsedMode = try mode.map { text throws(RotorError) in
                             guard let value = Int(text, radix: 8), (0...0o777).contains(value), text.count <= 4 else {
-                                throw RotorError(.invalidInput, "--mode takes octal permission bits like 600 or 640, not '\(text)'")
+                                throw RotorError(
+                                    .invalidInput, "--mode takes octal permission bits like 600 or 640, not '\(text)'")
                             }
                             return value
                         }
@@ -76,10 +80,13 @@ extension Rotor {
                         let seconds = try timeout.map { text throws(RotorError) in
                             try DurationText.parse(text, option: "--timeout")
                         }
-                        if let seconds, seconds <= 0 { throw RotorError(.invalidInput, "--timeout must be longer than 0s") }
+                        if let seconds, seconds <= 0 {
+                            throw RotorError(.invalidInput, "--timeout must be longer than 0s")
+                        }
                         kind = .exec(
                             ExecTarget(
-                                command: command, timeout: TimeInterval(seconds ?? 30), passEnvironment: passEnvironment))
+                                command: command, timeout: TimeInterval(seconds ?? 30), passEnvironment: passEnvironment
+                            ))
                     }
                     let target = try TargetRegistry(ledger: try global.openLedger()).add(app: name, kind)
                     Console.out("Added target \(target.id) to \(name): \(target.summary).")
@@ -119,7 +126,8 @@ extension Rotor {
                         ["ID", "TARGET", "VERSION", "STATE", "ERROR"],
                         targets.map { item in
                             [
-                                String(item.target.id), item.target.summary, item.latest.map { String($0.version) } ?? "-",
+                                String(item.target.id), item.target.summary,
+                                item.latest.map { String($0.version) } ?? "-",
                                 item.latest?.state.rawValue ?? "never delivered", item.latest?.lastError ?? "",
                             ]
                         })
@@ -161,7 +169,8 @@ extension Rotor {
                     return
                 }
                 for outcome in outcomes {
-                    let line = "target \(outcome.target.id) (\(outcome.target.summary)): \(outcome.state.rawValue), \(outcome.detail)"
+                    let line =
+                        "target \(outcome.target.id) (\(outcome.target.summary)): \(outcome.state.rawValue), \(outcome.detail)"
                     if outcome.state == .succeeded { Console.out(line) } else { Console.error(line) }
                 }
                 if outcomes.contains(where: { $0.state == .failed || $0.state == .pending }) {
@@ -185,7 +194,8 @@ extension Rotor {
 
             @OptionGroup var global: GlobalOptions
             @Option(help: ArgumentHelp("The command, run with /bin/sh -c.", valueName: "command")) var exec: String
-            @Option(help: ArgumentHelp("Stop it after this long (default 30s).", valueName: "duration")) var timeout = "30s"
+            @Option(help: ArgumentHelp("Stop it after this long (default 30s).", valueName: "duration")) var timeout =
+                "30s"
 
             func run() async throws {
                 try await reporting {
@@ -214,7 +224,10 @@ extension Rotor {
                         Console.json(
                             .array(
                                 alerts.map {
-                                    ["id": .int($0.id), "command": .string($0.command), "timeout_seconds": .int(Int64($0.timeout))]
+                                    [
+                                        "id": .int($0.id), "command": .string($0.command),
+                                        "timeout_seconds": .int(Int64($0.timeout)),
+                                    ]
                                 }))
                         return
                     }

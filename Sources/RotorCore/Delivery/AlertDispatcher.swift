@@ -35,7 +35,8 @@ public struct AlertDispatcher: Sendable {
         guard let hooks = try? ledger.read({ try $0.alerts() }), !hooks.isEmpty else { return 0 }
         let document: JSONValue = [
             "event": .string(alert.event), "app": .string(alert.app), "rotation_id": .optional(alert.rotationID),
-            "state": .string(alert.state), "error": .optional(alert.error), "time": .string(RFC3339.format(ledger.clock.now)),
+            "state": .string(alert.state), "error": .optional(alert.error),
+            "time": .string(RFC3339.format(ledger.clock.now)),
         ]
         var failures = 0
         for hook in hooks {

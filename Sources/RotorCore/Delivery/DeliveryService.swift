@@ -40,30 +40,38 @@ public struct DeliveryService: Deliverer {
         -> [TargetOutcome]
     {
         let (app, targets, document) = try ledger.read { reader in
-            guard let app = try reader.app(id: appID), let credential = try reader.credential(appID: appID, version: version),
+            guard let app = try reader.app(id: appID),
+                let credential = try reader.credential(appID: appID, version: version),
                 let sealed = credential.sealedSecret
             else { throw RotorError(.notFound, "version \(version) of app \(appID) is not stored") }
             let secret = try ledger.keyring.open(sealed, for: .clientSecret(appID: appID, version: version))
             return (
                 app, try reader.targets(appID: appID).filter(\.enabled),
                 DeliveryDocument(
-                    applicationID: app.applicationID, clientID: credential.clientID, clientSecret: secret, version: version,
+                    applicationID: app.applicationID, clientID: credential.clientID, clientSecret: secret,
+                    version: version,
                     rotatedAt: credential.createdAt)
             )
         }
         var outcomes: [TargetOutcome] = []
         for target in targets {
             let (latest, existing) = try ledger.read {
-                (try $0.latestDeliveredVersion(targetID: target.id), try $0.delivery(targetID: target.id, version: version))
+                (
+                    try $0.latestDeliveredVersion(targetID: target.id),
+                    try $0.delivery(targetID: target.id, version: version)
+                )
             }
             if let latest, latest > version {
-                var superseded = existing ?? DeliveryRecord(targetID: target.id, version: version, rotationID: rotationID, state: .superseded)
+                var superseded =
+                    existing
+                    ?? DeliveryRecord(targetID: target.id, version: version, rotationID: rotationID, state: .superseded)
                 superseded.state = .superseded
                 try ledger.write { tx in
                     try tx.fence(lease)
                     try tx.store.saveDelivery(superseded)
                 }
-                outcomes.append(TargetOutcome(target: target, state: .superseded, detail: "it already has version \(latest)"))
+                outcomes.append(
+                    TargetOutcome(target: target, state: .superseded, detail: "it already has version \(latest)"))
                 continue
             }
             if let existing, existing.state == .succeeded, !force {
@@ -116,7 +124,8 @@ public struct DeliveryService: Deliverer {
             }
         }
         var record =
-            existing ?? DeliveryRecord(targetID: target.id, version: document.version, rotationID: rotationID, state: .pending)
+            existing
+            ?? DeliveryRecord(targetID: target.id, version: document.version, rotationID: rotationID, state: .pending)
         record.rotationID = rotationID ?? record.rotationID
         record.attempts += 1
         record.output = output
@@ -131,17 +140,20 @@ public struct DeliveryService: Deliverer {
             } else {
                 record.state = .failed
                 record.nextAttemptAt = tx.now.addingTimeInterval(
-                    backoff.delay(afterAttempt: record.attempts - 1, retryAfter: nil, random: Double.random(in: 0.5..<1)))
+                    backoff.delay(
+                        afterAttempt: record.attempts - 1, retryAfter: nil, random: Double.random(in: 0.5..<1)))
             }
             try tx.store.saveDelivery(record)
             var auditDetail: [String: JSONValue] = [
-                "target_id": .int(target.id), "target": .string(target.summary), "version": .int(Int64(document.version)),
+                "target_id": .int(target.id), "target": .string(target.summary),
+                "version": .int(Int64(document.version)),
                 "attempt": .int(Int64(record.attempts)),
             ]
             if let failure { auditDetail["error"] = .string(failure) }
             try tx.record(
                 AuditDraft(
-                    failure == nil ? .deliverySucceeded : .deliveryFailed, outcome: failure == nil ? .success : .failure,
+                    failure == nil ? .deliverySucceeded : .deliveryFailed,
+                    outcome: failure == nil ? .success : .failure,
                     app: app.name, rotationID: rotationID, detail: auditDetail))
             return record
         }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Writes a file target so that it is only ever the whole old content or
 /// the whole new content, never readable by others than its mode allows.
@@ -32,7 +33,8 @@ public enum FileWriter {
         let exists = lstat(path, &info) == 0
         if exists {
             if info.st_mode & S_IFMT == S_IFLNK {
-                throw RotorError(.io, "target \(path) is a symlink; Rotor does not follow it (point the target at the real file)")
+                throw RotorError(
+                    .io, "target \(path) is a symlink; Rotor does not follow it (point the target at the real file)")
             }
             guard info.st_mode & S_IFMT == S_IFREG else {
                 throw RotorError(.io, "target \(path) exists and is not a regular file")
@@ -69,7 +71,8 @@ public enum FileWriter {
         }
     }
 
-    static func replaceAtomically(_ bytes: [UInt8], path: String, mode: mode_t, ownership: Ownership) throws(RotorError) {
+    static func replaceAtomically(_ bytes: [UInt8], path: String, mode: mode_t, ownership: Ownership) throws(RotorError)
+    {
         let directory = Files.directory(of: path)
         let temporary = "\(directory)/\(temporaryPrefix(of: path))\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
@@ -108,7 +111,8 @@ public enum FileWriter {
     }
 
     /// Sets mode and owner, writes every byte and fsyncs.
-    static func finish(_ fd: Int32, bytes: [UInt8], mode: mode_t, ownership: Ownership, path: String) throws(RotorError) {
+    static func finish(_ fd: Int32, bytes: [UInt8], mode: mode_t, ownership: Ownership, path: String) throws(RotorError)
+    {
         guard fchmod(fd, mode) == 0 else {
             throw RotorError(.io, "cannot set the mode of \(path): \(String(cString: strerror(errno)))")
         }
@@ -140,11 +144,15 @@ public enum FileWriter {
     static func resolveOwnership(_ target: FileTarget) throws(RotorError) -> Ownership {
         var ownership = Ownership()
         if let owner = target.owner {
-            guard let entry = getpwnam(owner) else { throw RotorError(.io, "no user named \(owner) for \(target.path)") }
+            guard let entry = getpwnam(owner) else {
+                throw RotorError(.io, "no user named \(owner) for \(target.path)")
+            }
             ownership.uid = entry.pointee.pw_uid
         }
         if let group = target.group {
-            guard let entry = getgrnam(group) else { throw RotorError(.io, "no group named \(group) for \(target.path)") }
+            guard let entry = getgrnam(group) else {
+                throw RotorError(.io, "no group named \(group) for \(target.path)")
+            }
             ownership.gid = entry.pointee.gr_gid
         }
         if (ownership.uid != nil || ownership.gid != nil) && geteuid() != 0 {

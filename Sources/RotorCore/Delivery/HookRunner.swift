@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CRotorShims
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// How an exec hook ended.
 public struct HookResult: Sendable, Equatable {
@@ -57,7 +58,9 @@ public struct HookRunner: ProcessSpawner {
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/",
     ]
 
-    public func run(command: String, stdin: [UInt8], environment: [String: String], timeout: TimeInterval, mask: [String])
+    public func run(
+        command: String, stdin: [UInt8], environment: [String: String], timeout: TimeInterval, mask: [String]
+    )
         async throws -> HookResult
     {
         let grace = self.grace
@@ -102,9 +105,12 @@ public struct HookRunner: ProcessSpawner {
         posix_spawnattr_setflags(
             &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        let argv: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", command].map { (text: String) in strdup(text) } + [nil]
+        let argv: [UnsafeMutablePointer<CChar>?] =
+            ["/bin/sh", "-c", command].map { (text: String) in strdup(text) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] =
-            environment.sorted { $0.key < $1.key }.map { (key: String, value: String) in strdup("\(key)=\(value)") } + [nil]
+            environment.sorted { $0.key < $1.key }.map { (key: String, value: String) in strdup("\(key)=\(value)") } + [
+                nil
+            ]
         defer {
             for pointer in argv { free(pointer) }
             for pointer in envp { free(pointer) }
@@ -143,7 +149,9 @@ public struct HookRunner: ProcessSpawner {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             if inputFD >= 0 {
-                let count = stdin.withUnsafeBytes { Glibc.write(inputFD, $0.baseAddress! + written, $0.count - written) }
+                let count = stdin.withUnsafeBytes {
+                    Glibc.write(inputFD, $0.baseAddress! + written, $0.count - written)
+                }
                 if count > 0 { written += count }
                 if written == stdin.count || (count < 0 && errno != EAGAIN && errno != EINTR) {
                     close(inputFD)

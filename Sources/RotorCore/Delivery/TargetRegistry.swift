@@ -40,7 +40,9 @@ public struct TargetRegistry: Sendable {
             }
             try tx.store.deleteTarget(id: targetID)
             try tx.record(
-                AuditDraft(.targetRemoved, app: name, detail: ["target_id": .int(targetID), "target": .string(target.summary)]))
+                AuditDraft(
+                    .targetRemoved, app: name, detail: ["target_id": .int(targetID), "target": .string(target.summary)])
+            )
         }
     }
 
@@ -68,12 +70,14 @@ public struct TargetRegistry: Sendable {
     }
 
     /// `rotor publish NAME`: the current version to every target again, now.
-    public func publish(app name: String, using service: DeliveryService, owner: String = LeaseOwner.make()) async throws
+    public func publish(app name: String, using service: DeliveryService, owner: String = LeaseOwner.make())
+        async throws
         -> [DeliveryService.TargetOutcome]
     {
         let app = try ledger.read { try AppRegistry.find(name, in: $0) }
         guard let held = try ledger.acquireLease("app:\(app.id)", owner: owner, duration: 120) else {
-            throw RotorError(.busy, "another process is working on \(name); try again when it has finished", exit: .failed)
+            throw RotorError(
+                .busy, "another process is working on \(name); try again when it has finished", exit: .failed)
         }
         defer { ledger.releaseLease(held) }
         let rotationID = try ledger.read {

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What `rotor rotate --dry-run` checked.
@@ -67,17 +67,20 @@ extension RotationEngine {
             let directory = Files.directory(of: file.path)
             var info = stat()
             if lstat(file.path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
-                return .init(description: "target \(target.id): \(file.path) is a symlink, which Rotor refuses", passed: false)
+                return .init(
+                    description: "target \(target.id): \(file.path) is a symlink, which Rotor refuses", passed: false)
             }
             guard access(directory, W_OK) == 0 else {
                 return .init(
-                    description: "target \(target.id): directory \(directory) is missing or not writable", passed: false)
+                    description: "target \(target.id): directory \(directory) is missing or not writable", passed: false
+                )
             }
             return .init(description: "target \(target.id): \(file.path) can be written", passed: true)
         case .exec(let exec):
             let ok = access("/bin/sh", X_OK) == 0
             return .init(
-                description: "target \(target.id): /bin/sh \(ok ? "can run" : "cannot run") `\(exec.command)`", passed: ok)
+                description: "target \(target.id): /bin/sh \(ok ? "can run" : "cannot run") `\(exec.command)`",
+                passed: ok)
         }
     }
 }
