@@ -53,8 +53,15 @@ extension Rotor {
                 Console.out("   the pair passed a client-credentials grant at the sandbox (\(sandbox.url))")
                 Console.out("   stored encrypted as version 1, fingerprint \(before.credential.fingerprint)")
 
-                step("3. rotor rotate billing")
-                let engine = RotationEngine(ledger: ledger, api: api, databasePath: databasePath)
+                step("3. rotor target add billing --file \(directory)/billing.env")
+                let targetPath = "\(directory)/billing.env"
+                try TargetRegistry(ledger: ledger).add(app: "billing", .file(FileTarget(path: targetPath)))
+                Console.out("   each new pair will be written there atomically, mode 600, in env format")
+
+                step("4. rotor rotate billing")
+                let delivery = DeliveryService(ledger: ledger)
+                let engine = RotationEngine(
+                    ledger: ledger, api: api, databasePath: databasePath, deliverer: delivery, alerts: delivery.alerts)
                 let outcome = try await engine.rotate("billing")
                 Console.out("   \(outcome.message)")
                 let after = try registry.list()[0]
@@ -69,7 +76,22 @@ extension Rotor {
                     "   the vendor now \(oldWorks ? "still accepts" : "rejects") the old pair and \(newWorks ? "accepts" : "rejects") the stored one"
                 )
 
-                step("4. rotor history")
+                step("5. the published file, \(targetPath)")
+                let published = String(decoding: try Files.read(targetPath, limit: 65536), as: UTF8.self)
+                for line in published.split(separator: "\n") {
+                    // The secret itself stays off the screen; its fingerprint matches the stored version.
+                    if line.hasPrefix("VITALERA_CLIENT_SECRET=") {
+                        let secret = Secret(String(line.dropFirst("VITALERA_CLIENT_SECRET=".count)))
+                        let fingerprint = ledger.keyring.fingerprint(secret)
+                        Console.out("   VITALERA_CLIENT_SECRET=<hidden: fingerprint \(fingerprint)>")
+                    } else {
+                        Console.out("   \(line)")
+                    }
+                }
+                let mode = String(Files.mode(targetPath) ?? 0, radix: 8)
+                Console.out("   mode \(mode), version \(after.credential.version)")
+
+                step("6. rotor history")
                 let history = try RotationHistory(ledger: ledger).list(app: nil, limit: 10)
                 Console.table(
                     ["ID", "APP", "TRIGGER", "STATE", "STARTED", "FINISHED"],
@@ -80,7 +102,7 @@ extension Rotor {
                         ]
                     }, indent: "   ")
 
-                step("5. rotor audit")
+                step("7. rotor audit")
                 let events = try ledger.read { try $0.auditEvents(ids: 1...1000) }
                 Console.table(
                     ["ID", "ACTION", "OUTCOME", "APP", "DETAIL"],
@@ -95,11 +117,11 @@ extension Rotor {
                     """
                        Rotor recorded its intent (and the token authorising it) before asking the vendor
                        to rotate, stored the new pair encrypted before doing anything else with it,
-                       proved it with a client-credentials grant, and recorded each step in a hash-chained
-                       audit log in the same transaction as the step. Had the process died or the answer
-                       been lost at any point, `rotor run --once` would have found out what the vendor did
-                       and finished the job, or said exactly what an operator must do.
-                       No secret was printed: listings show fingerprints only.
+                       proved it with a client-credentials grant, delivered it to the file target, and
+                       recorded each step in a hash-chained audit log in the same transaction as the step.
+                       Had the process died or the answer been lost at any point, `rotor run --once`
+                       would have found out what the vendor did and finished the job, or said exactly
+                       what an operator must do. No secret was printed: listings show fingerprints only.
                     """)
             }
         }
