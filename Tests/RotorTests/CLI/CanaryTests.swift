@@ -4,6 +4,7 @@ import RotorCore
 import RotorSQLite
 import RotorTesting
 import Testing
+import VitaleraSandbox
 
 /// A canary secret goes in through every door; it must come out only where
 /// it is asked for (`secret show`) and nowhere else: not in the database
@@ -66,5 +67,48 @@ struct CanaryTests {
         // The explicit reveal still works, so the canaries were really stored.
         #expect(try await cli.expectSuccess(["secret", "show", "one"]).stdout.contains(canaries[2]))
         #expect(try await cli.expectSuccess(["secret", "show", "two"]).stdout.contains(canaries[1]))
+    }
+}
+
+/// Through a whole rotation: neither the old nor the new secret appears in
+/// the database files, any command's output or any audit event.
+struct RotationCanaryTests {
+    @Test func rotatedSecretsStayOutOfEverything() async throws {
+        try await withSandbox { sandbox in
+            let cli = CLIHarness()
+            try await cli.initialize()
+            let holder = try SQLiteStore.open(path: cli.db)
+            var outputs: [RotorProcess.Result] = []
+            outputs.append(
+                try await cli.expectSuccess(
+                    [
+                        "app", "add", "billing", "--application-id", sandbox.application.id, "--client-id",
+                        sandbox.application.clientID, "--client-secret-stdin", "--api-url", sandbox.url,
+                    ],
+                    stdin: sandbox.application.clientSecret + "\n"))
+            outputs.append(try await cli.expectSuccess(["target", "add", "billing", "--exec", "cat > /dev/null"]))
+            outputs.append(try await cli.expectSuccess(["rotate", "billing"]))
+            await sandbox.vendor.inject(SandboxFault(endpoint: .rotate, afterCommit: .garbage))
+            outputs.append(try await cli.expectSuccess(["rotate", "billing"]))  // recovered
+            for arguments in [
+                ["run", "--once"], ["history", "--json"], ["app", "show", "billing", "--json"], ["app", "list"],
+                ["target", "list", "billing", "--json"], ["publish", "billing"], ["rotate", "billing", "--dry-run"],
+            ] {
+                outputs.append(try await cli.expectSuccess(arguments))
+            }
+            let secrets = [sandbox.application.clientSecret, await sandbox.currentPair().clientSecret]
+            for file in try FileManager.default.contentsOfDirectory(atPath: cli.directory.path) {
+                let bytes = try cli.directory.read(file)
+                for secret in secrets { #expect(bytes.range(of: Data(secret.utf8)) == nil, "in \(file)") }
+            }
+            for output in outputs {
+                for secret in secrets { #expect(!output.stdout.contains(secret) && !output.stderr.contains(secret)) }
+            }
+            let events = try holder.withConnection { try String.fetchAll($0, sql: "SELECT detail FROM audit_events") }
+            #expect(events.count > 10)
+            for event in events {
+                for secret in secrets { #expect(!event.contains(secret)) }
+            }
+        }
     }
 }
