@@ -48,3 +48,22 @@ public func fileDigest(_ path: String) -> String? {
 extension Array where Element == UInt8 {
     func sha256() -> [UInt8] { Array(SHA256.hash(data: self)) }
 }
+
+/// Holds the database's write lock from another connection for `seconds`,
+/// as another process would. The wait runs on a thread of its own, so the
+/// concurrency pool (and the code under test) keeps running meanwhile.
+public func holdWriteLock(on path: String, for seconds: TimeInterval) async throws {
+    let store = try SQLiteStore.open(path: path)
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        Thread.detachNewThread {
+            continuation.resume(
+                with: Result {
+                    try store.withConnection { db in
+                        try db.execute(sql: "BEGIN IMMEDIATE")
+                        Thread.sleep(forTimeInterval: seconds)
+                        try db.execute(sql: "ROLLBACK")
+                    }
+                })
+        }
+    }
+}

@@ -49,46 +49,24 @@ public struct RotorProcess: Sendable {
     /// sandbox served by the same test process keeps answering.
     @discardableResult
     public func run(_ arguments: [String], stdin: String = "", timeout: TimeInterval = 60) async throws -> Result {
-        let process = Process()
-        let launch = prefix + [executable] + arguments
-        process.executableURL = URL(fileURLWithPath: launch[0])
-        process.arguments = Array(launch.dropFirst())
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        var env = ["PATH": "/usr/bin:/bin", "HOME": directory, "ROTOR_DB": "\(directory)/rotor.db"]
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let input = Pipe()
-        let output = Pipe()
-        let error = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = error
-        let exited = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in
-            exited.continuation.yield()
-            exited.continuation.finish()
-        }
-        try process.run()
-        let outReader = PipeReader(output.fileHandleForReading)
-        let errReader = PipeReader(error.fileHandleForReading)
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try? input.fileHandleForWriting.close()
+        let running = try start(arguments, stdin: stdin)
         let timer = Task {
             try await Task.sleep(for: .seconds(timeout))
-            process.terminate()
+            running.kill(SIGTERM)
         }
-        for await _ in exited.stream {}
+        let result = await running.wait()
         timer.cancel()
-        let timedOut = timer.isCancelled == false
-        process.waitUntilExit()
-        let signaled = process.terminationReason == .uncaughtSignal
-        let result = Result(
-            status: signaled ? -1 : process.terminationStatus, signal: signaled ? process.terminationStatus : nil,
-            stdout: await outReader.finish(), stderr: await errReader.finish())
-        if timedOut && signaled && result.signal == SIGTERM {
+        if result.signal == SIGTERM, await timer.result.isSuccess {
             throw RotorError(.io, "rotor \(arguments.joined(separator: " ")) ran past \(Int(timeout))s")
         }
         return result
+    }
+}
+
+extension Result {
+    var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
     }
 }
 

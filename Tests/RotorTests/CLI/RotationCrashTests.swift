@@ -221,17 +221,12 @@ struct RotationCrashTests {
 
     @Test func aLockedDatabaseAtCommitSpillsAndTheNextRunImports() async throws {
         try await withSetup(environment: ["ROTOR_BUSY_TIMEOUT": "0.5"]) { setup in
-            await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, latencyMS: 400))
+            await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, latencyMS: 1500))
             let vendor = setup.sandbox.vendor
             let path = setup.cli.db
-            let lock = Task.detached {
+            let lock = Task {
                 while await vendor.requestCount(.rotate) == 0 { try await Task.sleep(for: .milliseconds(5)) }
-                let locker = try SQLiteStore.open(path: path)
-                try locker.withConnection { db in
-                    try db.execute(sql: "BEGIN IMMEDIATE")
-                    Thread.sleep(forTimeInterval: 2)
-                    try db.execute(sql: "ROLLBACK")
-                }
+                try await holdWriteLock(on: path, for: 3)
             }
             let result = try await setup.cli.run(["rotate", "billing"])
             try await lock.value

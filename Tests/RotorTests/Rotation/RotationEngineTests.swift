@@ -250,17 +250,13 @@ struct RotationEngineTests {
 
     @Test func aLockedDatabaseAtCommitSpillsThePairAndTheNextRunImportsIt() async throws {
         try await withSetup(busyTimeout: 0.5) { setup in
-            await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, latencyMS: 300))
-            let locker = try SQLiteStore.open(path: setup.db.path)
+            await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, latencyMS: 1500))
             let vendor = setup.sandbox.vendor
-            let lock = Task.detached {
+            let path = setup.db.path
+            let lock = Task {
                 while await vendor.requestCount(.rotate) == 0 { try await Task.sleep(for: .milliseconds(5)) }
                 // Another process holds the write lock while the answer comes back.
-                try locker.withConnection { db in
-                    try db.execute(sql: "BEGIN IMMEDIATE")
-                    Thread.sleep(forTimeInterval: 1.5)
-                    try db.execute(sql: "ROLLBACK")
-                }
+                try await holdWriteLock(on: path, for: 3)
             }
             // One engine throughout: its lease could not be released while the lock was held,
             // and a crashed process's lease is taken over the same way (its pid is gone).
