@@ -168,3 +168,45 @@ struct HookRunnerTests {
         #expect(names == ["HOME", "LANG", "PATH", "ROTOR_APP"])
     }
 }
+
+struct OwnershipTests {
+    @Test func ownerAndGroupAreAppliedAsRoot() throws {
+        let dir = TemporaryDirectory()
+        let target = FileTarget(path: dir.file("creds"), owner: "nobody", group: "nogroup")
+        let document = DeliveryDocument(
+            applicationID: "a", clientID: "c", clientSecret: Secret("s"), version: 1, rotatedAt: Date())
+        guard geteuid() == 0 else {
+            #expect(throws: RotorError.self) { try FileWriter.write(document.env, to: target) }
+            return
+        }
+        try FileWriter.write(document.env, to: target)
+        let info = Files.status(dir.file("creds"))!
+        #expect(info.st_uid == getpwnam("nobody")!.pointee.pw_uid)
+        #expect(info.st_gid == getgrnam("nogroup")!.pointee.gr_gid)
+        #expect(try FileWriter.write(document.env, to: target) == .unchanged)
+    }
+}
+
+struct DeliveryOrderTests {
+    @Test func aTargetNeverReceivesAnOlderVersionAfterANewerOne() async throws {
+        let db = try TestDatabase()
+        try await db.addApp("billing", secret: "first")
+        var changes = AppChanges()
+        changes.pair = ("client-2", Secret("second"))
+        try await db.registry.set("billing", changes, verify: false)
+        let path = db.directory.file("creds.env")
+        try TargetRegistry(ledger: db.ledger).add(app: "billing", .file(FileTarget(path: path)))
+        let service = DeliveryService(ledger: db.ledger)
+        let app = try db.registry.list()[0].app
+        guard let held = try db.ledger.acquireLease("app:\(app.id)", owner: "test", duration: 60) else {
+            Issue.record("no lease")
+            return
+        }
+        let newer = try await service.deliverAll(appID: app.id, version: 2, rotationID: nil, lease: held.lease, force: false)
+        #expect(newer.map(\.state) == [.succeeded])
+        let older = try await service.deliverAll(appID: app.id, version: 1, rotationID: nil, lease: held.lease, force: true)
+        #expect(older.map(\.state) == [.superseded])
+        #expect(String(decoding: try db.directory.read("creds.env"), as: UTF8.self).contains("second"))
+        db.ledger.releaseLease(held)
+    }
+}
