@@ -514,6 +514,52 @@ struct SQLiteTransaction: StoreWriter {
         ).map(Self.auditEvent)
     }
 
+    func auditEvents(matching query: AuditQuery) throws -> [AuditEvent] {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let app = query.app {
+            conditions.append("app = ?")
+            arguments += [app]
+        }
+        if let action = query.action {
+            conditions.append("action = ?")
+            arguments += [action]
+        }
+        if let outcome = query.outcome {
+            conditions.append("outcome = ?")
+            arguments += [outcome.rawValue]
+        }
+        if let since = query.since {
+            conditions.append("time >= ?")
+            arguments += [since]
+        }
+        if let until = query.until {
+            conditions.append("time < ?")
+            arguments += [until]
+        }
+        if let after = query.afterID {
+            conditions.append("id > ?")
+            arguments += [after]
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        // Ordered by time, then id, so the (app, time) and (action, time) indexes serve the order too.
+        let direction = query.ascending ? "" : " DESC"
+        let order = query.byID ? "ORDER BY id\(direction)" : "ORDER BY time\(direction), id\(direction)"
+        var sql = "SELECT \(Self.auditColumns) FROM audit_events \(filter) \(order)"
+        if let limit = query.limit {
+            sql += " LIMIT ?"
+            arguments += [limit]
+        }
+        return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.auditEvent)
+    }
+
+    func pruneAudit(through id: Int64, head: AuditHead) throws {
+        try execute(sql: "DELETE FROM audit_events WHERE id <= ?", arguments: [id])
+        try execute(
+            sql: "UPDATE audit_head SET base_id = ?, base_hash = ?, mac = ? WHERE id = 1",
+            arguments: [head.baseID, head.baseHash, head.mac])
+    }
+
     func appendAudit(_ event: AuditEvent, head: AuditHead) throws {
         try execute(
             sql: """

@@ -16,7 +16,7 @@ struct Rotor: AsyncParsableCommand {
         version: RotorVersion.string,
         subcommands: [
             Init.self, App.self, Identity.self, Rotate.self, Run.self, History.self, SecretGroup.self, Key.self,
-            Target.self, Publish.self, Alert.self, Sandbox.self, Demo.self,
+            Target.self, Publish.self, Alert.self, Audit.self, Sandbox.self, Demo.self,
         ]
     )
 

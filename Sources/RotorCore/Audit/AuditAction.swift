@@ -19,6 +19,7 @@ public enum AuditAction: String, Sendable, CaseIterable, Codable {
     case keyRotated = "key.rotated"
     case alertAdded = "alert.added"
     case alertRemoved = "alert.removed"
+    case auditPruned = "audit.pruned"
 }
 
 public enum AuditOutcome: String, Sendable, Codable, CaseIterable {

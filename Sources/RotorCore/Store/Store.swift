@@ -58,6 +58,8 @@ public protocol StoreReader {
     func auditHead() throws -> AuditHead?
     /// Events with ids in `range`, ascending.
     func auditEvents(ids range: ClosedRange<Int64>) throws -> [AuditEvent]
+    /// Events matching `query`, newest first (or oldest first with `ascending`).
+    func auditEvents(matching query: AuditQuery) throws -> [AuditEvent]
 
     /// Every sealed value in the database, for re-encryption under a new key.
     func sealedValues() throws -> [SealedValue]
@@ -98,6 +100,8 @@ public protocol StoreWriter: StoreReader {
     func deleteAlert(id: Int64) throws
 
     func appendAudit(_ event: AuditEvent, head: AuditHead) throws
+    /// Deletes the events with ids up to `id` and moves the chain's base there.
+    func pruneAudit(through id: Int64, head: AuditHead) throws
     func replaceSealedValue(_ slot: SealSlot, with box: Data) throws
 }
 
@@ -159,5 +163,37 @@ public struct NewApp: Sendable {
         self.window = window
         self.timezone = timezone
         self.identityID = identityID
+    }
+}
+
+/// A filter over the audit log.
+public struct AuditQuery: Sendable, Equatable {
+    public var app: String?
+    public var action: String?
+    public var outcome: AuditOutcome?
+    /// RFC 3339 UTC with milliseconds, inclusive.
+    public var since: String?
+    /// RFC 3339 UTC with milliseconds, exclusive.
+    public var until: String?
+    /// Only events with a larger id.
+    public var afterID: Int64?
+    public var limit: Int?
+    public var ascending: Bool
+    /// Order by id alone (the chain's order) rather than by time.
+    public var byID: Bool
+
+    public init(
+        app: String? = nil, action: String? = nil, outcome: AuditOutcome? = nil, since: String? = nil,
+        until: String? = nil, afterID: Int64? = nil, limit: Int? = nil, ascending: Bool = false, byID: Bool = false
+    ) {
+        self.app = app
+        self.action = action
+        self.outcome = outcome
+        self.since = since
+        self.until = until
+        self.afterID = afterID
+        self.limit = limit
+        self.ascending = ascending
+        self.byID = byID
     }
 }

@@ -202,9 +202,11 @@ struct DeliveryOrderTests {
             Issue.record("no lease")
             return
         }
-        let newer = try await service.deliverAll(appID: app.id, version: 2, rotationID: nil, lease: held.lease, force: false)
+        let newer = try await service.deliverAll(
+            appID: app.id, version: 2, rotationID: nil, lease: held.lease, force: false)
         #expect(newer.map(\.state) == [.succeeded])
-        let older = try await service.deliverAll(appID: app.id, version: 1, rotationID: nil, lease: held.lease, force: true)
+        let older = try await service.deliverAll(
+            appID: app.id, version: 1, rotationID: nil, lease: held.lease, force: true)
         #expect(older.map(\.state) == [.superseded])
         #expect(String(decoding: try db.directory.read("creds.env"), as: UTF8.self).contains("second"))
         db.ledger.releaseLease(held)
