@@ -18,16 +18,23 @@ var apps = 10_000
 var runs = 5
 var seedOnly: String?
 var grants = 3000
+var auditEvents = 1_000_000
+var only: String?
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     switch flag {
     case "--apps": apps = Int(arguments.popFirst() ?? "") ?? apps
     case "--runs": runs = Int(arguments.popFirst() ?? "") ?? runs
     case "--grants": grants = Int(arguments.popFirst() ?? "") ?? grants
+    case "--audit-events": auditEvents = Int(arguments.popFirst() ?? "") ?? auditEvents
+    // One of: apps, grants, audit.
+    case "--only": only = arguments.popFirst()
     // Writes a seeded database (and its key) to PATH and exits, for profiling.
     case "--seed-only": seedOnly = arguments.popFirst()
     default:
-        print("usage: RotorBenchmarks [--apps N] [--runs N] [--grants N] [--seed-only PATH]")
+        print(
+            "usage: RotorBenchmarks [--apps N] [--runs N] [--grants N] [--audit-events N] [--only apps|grants|audit] [--seed-only PATH]"
+        )
         exit(64)
     }
 }
@@ -73,7 +80,7 @@ func seededDatabase(apps: Int) throws -> (TemporaryDirectory, String) {
     return (db.directory, db.path)
 }
 
-if let seedOnly {
+if let seedOnly, only != "audit" {
     let store = try SQLiteStore.open(path: seedOnly, create: true)
     let ledger = try Ledger.initialize(store: store, keyFile: seedOnly + ".key", clock: SystemClock(), actor: "bench")
         .ledger
@@ -86,7 +93,7 @@ print("Rotor benchmarks: \(apps) apps, \(runs) runs each, \(ProcessInfo.processI
 
 // 1. `rotor app list --json` as a whole process, against the sqlite3 CLI
 //    printing the same rows as JSON.
-do {
+if only == nil || only == "apps" {
     let (directory, path) = try seededDatabase(apps: apps)
     let query = """
         SELECT a.name, a.application_id, c.client_id, a.schedule_kind, a.schedule_expr, c.fingerprint, c.created_at,
@@ -105,7 +112,7 @@ do {
 
 // 2. `rotor key rotate` over every secret, against the sqlite3 CLI
 //    rewriting the same blobs in one transaction (same rows, same fsyncs).
-do {
+if only == nil || only == "apps" {
     var rotorTimes: [Double] = []
     var baseTimes: [Double] = []
     for _ in 0..<runs {
@@ -124,7 +131,7 @@ do {
 // 3. Client-credentials grants per second against the sandbox on loopback:
 //    through Rotor's vendor client, and through a bare async-http-client loop
 //    making the same request and parsing the same JSON. Alternating rounds.
-do {
+if only == nil || only == "grants" {
     let vendor = SandboxVendor()
     let application = await vendor.addApplication()
     let sandbox = try await SandboxServer.start(vendor: vendor)
@@ -182,4 +189,113 @@ do {
             c, b, b / c, runs, grants / runs))
     try await http.shutdown().get()
     await sandbox.stop()
+}
+
+// 4. The audit log at scale: a chain of `auditEvents` events over 1,000 apps
+//    and about twelve days, then (a) a filtered query as a whole process
+//    against the sqlite3 CLI running the same query, (b) `rotor audit verify`
+//    against sqlite3 reading every row, (c) appending an event with its chain
+//    hash against a plain insert of the same row, one transaction each.
+if only == nil || only == "audit" {
+    let clock = InstantClock(Date().addingTimeInterval(-Double(auditEvents)))
+    let db = try TestDatabase(clock: clock)
+    let seedStart = ContinuousClock.now
+    var written = 0
+    while written < auditEvents {
+        let batch = min(50_000, auditEvents - written)
+        try db.ledger.write { tx in
+            var head = try tx.store.auditHead()
+            for index in written..<(written + batch) {
+                clock.advance(by: 1)
+                let event = AuditChain.next(
+                    AuditDraft(
+                        index % 10 == 0 ? .rotationFailed : .deliverySucceeded,
+                        outcome: index % 10 == 0 ? .failure : .success,
+                        app: String(format: "app-%04d", index % 1000), rotationID: Int64(index / 5),
+                        detail: ["version": .int(Int64(index)), "target": "file /etc/app/vitalera.env"]),
+                    after: head, time: clock.now, actor: "scheduler")
+                let next = AuditChain.head(after: event, previous: head, keyring: tx.keyring)
+                try tx.store.appendAudit(event, head: next)
+                head = next
+            }
+        }
+        written += batch
+    }
+    let seeded = ContinuousClock.now - seedStart
+    print("audit: seeded \(auditEvents) chained events in \(seeded)")
+    if let seedOnly {
+        for suffix in ["", ".key"] {
+            try? FileManager.default.removeItem(atPath: seedOnly + suffix)
+            try FileManager.default.copyItem(atPath: (suffix.isEmpty ? db.path : db.keyFile), toPath: seedOnly + suffix)
+        }
+        print("copied to \(seedOnly)")
+        exit(0)
+    }
+    let environment = ["ROTOR_KEY_FILE": db.keyFile]
+    var rotorTimes: [Double] = []
+    var baseTimes: [Double] = []
+    let since = RFC3339.format(clock.now.addingTimeInterval(-7 * 86400))
+    for _ in 0..<runs {
+        rotorTimes.append(
+            try timeProcess(
+                [rotor, "audit", "--app", "app-0042", "--since", "7d", "--limit", "100", "--db", db.path],
+                environment: environment))
+        baseTimes.append(
+            try timeProcess([
+                sqlite3, db.path,
+                "SELECT id, time, actor, action, outcome, app, rotation_id, detail, hash FROM audit_events WHERE app = 'app-0042' AND time >= '\(since)' ORDER BY time DESC, id DESC LIMIT 100",
+            ]))
+    }
+    report(
+        "audit --app X --since 7d --limit 100, \(auditEvents) events", rotor: rotorTimes, baseline: baseTimes,
+        baselineName: "sqlite3")
+    rotorTimes = []
+    baseTimes = []
+    for _ in 0..<max(1, runs / 2) {
+        rotorTimes.append(try timeProcess([rotor, "audit", "verify", "--db", db.path], environment: environment))
+        baseTimes.append(
+            try timeProcess([
+                sqlite3, db.path,
+                "SELECT id, time, actor, action, outcome, app, rotation_id, detail, prev_hash, hash FROM audit_events ORDER BY id",
+            ]))
+    }
+    report(
+        "audit verify, \(auditEvents) events", rotor: rotorTimes, baseline: baseTimes,
+        baselineName: "sqlite3 reading every row")
+
+    let appends = 2000
+    func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+    var chained: [Double] = []
+    var plain: [Double] = []
+    for round in 0..<runs {
+        var start = ContinuousClock.now
+        for index in 0..<appends {
+            try db.ledger.write { tx in
+                try tx.record(AuditDraft(.deliverySucceeded, app: "bench", detail: ["n": .int(Int64(index))]))
+            }
+        }
+        chained.append(seconds(ContinuousClock.now - start))
+        start = ContinuousClock.now
+        for index in 0..<appends {
+            try db.store.withConnection { conn in
+                try conn.inTransaction(.immediate) {
+                    try conn.execute(
+                        sql:
+                            "INSERT INTO audit_events (id, time, actor, action, outcome, app, rotation_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        arguments: [
+                            -Int64(round * appends + index + 1), RFC3339.format(Date()), "bench", "delivery.succeeded",
+                            "success", "bench", nil, "{\"n\":\(index)}", String(repeating: "0", count: 64),
+                            String(repeating: "1", count: 64),
+                        ])
+                    return .commit
+                }
+            }
+        }
+        plain.append(seconds(ContinuousClock.now - start))
+    }
+    report(
+        "append one event per transaction (\(appends) each)", rotor: chained, baseline: plain,
+        baselineName: "plain insert")
 }

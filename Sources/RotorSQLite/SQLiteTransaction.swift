@@ -6,6 +6,15 @@ import RotorCore
 struct SQLiteTransaction: StoreWriter {
     let db: Database
 
+    /// Rows mapped one by one from a cursor, which reads each column straight
+    /// from the statement (no copied rows, no by-name lookups).
+    func fetch<T>(_ sql: String, _ arguments: StatementArguments = [], _ map: (Row) throws -> T) throws -> [T] {
+        var out: [T] = []
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        while let row = try rows.next() { out.append(try map(row)) }
+        return out
+    }
+
     /// Runs a statement prepared once per connection and reused.
     func execute(sql: String, arguments: StatementArguments = []) throws {
         try db.cachedStatement(sql: sql).execute(arguments: arguments)
@@ -35,7 +44,7 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func apps() throws -> [AppRecord] {
-        try Row.fetchAll(db, sql: "SELECT \(Self.appColumns) FROM apps ORDER BY name").map(Self.app)
+        try fetch("SELECT \(Self.appColumns) FROM apps ORDER BY name", [], Self.app)
     }
 
     func insertApp(_ app: NewApp, at time: Date) throws -> Int64 {
@@ -104,18 +113,12 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func currentCredentials() throws -> [Int64: CredentialRecord] {
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT \(Self.credentialColumns) FROM credentials JOIN apps a
-                    ON a.id = credentials.app_id AND a.current_version = credentials.version
-                """)
-        var out: [Int64: CredentialRecord] = [:]
-        for row in rows {
-            let credential = try Self.credential(row)
-            out[credential.appID] = credential
-        }
-        return out
+        let credentials = try fetch(
+            """
+            SELECT \(Self.credentialColumns) FROM credentials JOIN apps a
+                ON a.id = credentials.app_id AND a.current_version = credentials.version
+            """, [], Self.credential)
+        return Dictionary(credentials.map { ($0.appID, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     func insertCredential(_ credential: CredentialRecord) throws {
@@ -508,10 +511,9 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func auditEvents(ids range: ClosedRange<Int64>) throws -> [AuditEvent] {
-        try Row.fetchAll(
-            db, sql: "SELECT \(Self.auditColumns) FROM audit_events WHERE id BETWEEN ? AND ? ORDER BY id",
-            arguments: [range.lowerBound, range.upperBound]
-        ).map(Self.auditEvent)
+        try fetch(
+            "SELECT \(Self.auditColumns) FROM audit_events WHERE id BETWEEN ? AND ? ORDER BY id",
+            [range.lowerBound, range.upperBound], Self.auditEvent)
     }
 
     func auditEvents(matching query: AuditQuery) throws -> [AuditEvent] {
@@ -550,7 +552,7 @@ struct SQLiteTransaction: StoreWriter {
             sql += " LIMIT ?"
             arguments += [limit]
         }
-        return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.auditEvent)
+        return try fetch(sql, arguments, Self.auditEvent)
     }
 
     func pruneAudit(through id: Int64, head: AuditHead) throws {

@@ -14,20 +14,27 @@ public enum AuditChain {
         id: Int64, time: String, actor: String, action: String, outcome: String, app: String?,
         rotationID: Int64?, detail: String
     ) -> Data {
-        var out = "rotor-audit-v1\n"
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + time.utf8.count + actor.utf8.count + action.utf8.count + detail.utf8.count)
+        out.append(contentsOf: "rotor-audit-v1\n".utf8)
         for field in [String(id), time, actor, action, outcome, app, rotationID.map(String.init), detail] {
             if let field {
-                out += "\(field.utf8.count):\(field)\n"
+                out.append(contentsOf: String(field.utf8.count).utf8)
+                out.append(UInt8(ascii: ":"))
+                out.append(contentsOf: field.utf8)
+                out.append(UInt8(ascii: "\n"))
             } else {
-                out += "~\n"
+                out.append(contentsOf: "~\n".utf8)
             }
         }
-        return Data(out.utf8)
+        return Data(out)
     }
 
     public static func hash(prevHash: String, canonical: Data) -> String {
         var hasher = SHA256()
-        hasher.update(data: Data((prevHash + "\n").utf8))
+        var previous = Array(prevHash.utf8)
+        previous.append(UInt8(ascii: "\n"))
+        hasher.update(data: previous)
         hasher.update(data: canonical)
         return Hex.encode(hasher.finalize())
     }

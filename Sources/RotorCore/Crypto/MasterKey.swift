@@ -61,13 +61,16 @@ public struct MasterKey: Sendable {
 
 /// Lowercase hexadecimal.
 public enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
     public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+        let input = Array(bytes)
+        return String(unsafeUninitializedCapacity: input.count * 2) { buffer in
+            for (index, byte) in input.enumerated() {
+                buffer[index * 2] = digits[Int(byte >> 4)]
+                buffer[index * 2 + 1] = digits[Int(byte & 0x0f)]
+            }
+            return input.count * 2
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
