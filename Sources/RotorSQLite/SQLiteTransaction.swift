@@ -472,6 +472,80 @@ struct SQLiteTransaction: StoreWriter {
         try execute(sql: "DELETE FROM alerts WHERE id = ?", arguments: [id])
     }
 
+    // MARK: occurrences
+
+    static func occurrence(_ row: Row) throws -> OccurrenceRecord {
+        guard let state = OccurrenceRecord.State(rawValue: row[5]) else {
+            throw RotorError(.databaseInvalid, "a stored occurrence has an unknown state")
+        }
+        return OccurrenceRecord(
+            appID: row[0], due: Date(millis: row[1]), jitterMS: row[2], startAt: Date(millis: row[3]), covers: row[4],
+            state: state, rotationID: row[6])
+    }
+
+    static let occurrenceColumns = "app_id, due_at, jitter_ms, start_at, covers, state, rotation_id"
+
+    func latestOccurrence(appID: Int64) throws -> OccurrenceRecord? {
+        try fetch(
+            "SELECT \(Self.occurrenceColumns) FROM occurrences WHERE app_id = ? ORDER BY due_at DESC LIMIT 1", [appID],
+            Self.occurrence
+        ).first
+    }
+
+    func ensureOccurrence(_ occurrence: OccurrenceRecord) throws -> OccurrenceRecord {
+        try execute(
+            sql: """
+                INSERT INTO occurrences (app_id, due_at, jitter_ms, start_at, covers, state, rotation_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app_id, due_at) DO NOTHING
+                """,
+            arguments: [
+                occurrence.appID, occurrence.due.millis, occurrence.jitterMS, occurrence.startAt.millis,
+                occurrence.covers, occurrence.state.rawValue, occurrence.rotationID,
+            ])
+        return try fetch(
+            "SELECT \(Self.occurrenceColumns) FROM occurrences WHERE app_id = ? AND due_at = ?",
+            [occurrence.appID, occurrence.due.millis], Self.occurrence
+        ).first!
+    }
+
+    func claimOccurrence(appID: Int64, due: Date) throws -> Bool {
+        try execute(
+            sql: "UPDATE occurrences SET state = 'started' WHERE app_id = ? AND due_at = ? AND state = 'pending'",
+            arguments: [appID, due.millis])
+        return db.changesCount == 1
+    }
+
+    func finishOccurrence(appID: Int64, due: Date, state: OccurrenceRecord.State, rotationID: Int64?) throws {
+        try execute(
+            sql: "UPDATE occurrences SET state = ?, rotation_id = ? WHERE app_id = ? AND due_at = ?",
+            arguments: [state.rawValue, rotationID, appID, due.millis])
+    }
+
+    func appsWithDueDeliveries(at time: Date) throws -> [Int64] {
+        try fetch(
+            """
+            SELECT DISTINCT t.app_id FROM deliveries d JOIN targets t ON t.id = d.target_id
+                JOIN apps a ON a.id = t.app_id AND a.current_version = d.version
+            WHERE d.state IN ('pending', 'failed') AND t.enabled = 1 AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)
+            """, [time.millis]
+        ) { row in row[0] }
+    }
+
+    func nextRetryTime() throws -> Date? {
+        let deliveries: Int64? = try Int64.fetchOne(
+            db, sql: "SELECT MIN(next_attempt_at) FROM deliveries WHERE state IN ('pending', 'failed')")
+        let rotations: Int64? = try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT MIN(next_attempt_at) FROM rotations WHERE state IN ('requesting', 'rotated', 'verified', 'failed')
+                """)
+        return [deliveries, rotations].compactMap { $0 }.min().map(Date.init(millis:))
+    }
+
+    func changeCounter() throws -> Int {
+        try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+    }
+
     // MARK: leases
 
     func lease(_ name: String) throws -> Lease? {

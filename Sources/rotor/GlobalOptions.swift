@@ -32,11 +32,11 @@ struct GlobalOptions: ParsableArguments {
 
     /// Opens the database with its key, reporting on stderr anything that
     /// was repaired on the way.
-    func openLedger() throws -> Ledger {
+    func openLedger(actor: String = ProcessHardening.actor()) throws -> Ledger {
         let store = try SQLiteStore.open(path: databasePath, busyTimeout: busyTimeout)
         var notices: [String] = []
         let ledger = try Ledger.open(
-            store: store, keyFile: keyFilePath, clock: SystemClock(), actor: ProcessHardening.actor(),
+            store: store, keyFile: keyFilePath, clock: SystemClock(), actor: actor,
             notices: &notices)
         for notice in notices { Console.note(notice) }
         return ledger

@@ -1,13 +1,16 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RotorCore
+import ServiceLifecycle
 import VitaleraClient
 
 /// Builds the rotation engine for a command.
 func withEngine<T>(
-    _ global: GlobalOptions, verifyTimeout: TimeInterval = 60, _ body: (RotationEngine) async throws -> T
+    _ global: GlobalOptions, verifyTimeout: TimeInterval = 60, actor: String = ProcessHardening.actor(),
+    _ body: (RotationEngine) async throws -> T
 ) async throws -> T {
-    let ledger = try global.openLedger()
+    let ledger = try global.openLedger(actor: actor)
     return try await withVendor { api in
         let delivery = DeliveryService(ledger: ledger)
         var engine = RotationEngine(
@@ -75,37 +78,69 @@ extension Rotor {
         static let configuration = CommandConfiguration(
             abstract: "The scheduler: finish or resolve unfinished rotations, rotate apps when due.",
             discussion: """
-                With --once: do all work that is due now, then exit (for cron and systemd timers). \
-                Exit status is the worst of the rotations it handled.
+                It first finishes or resolves any rotation an earlier process left unfinished, then \
+                rotates apps as they fall due and retries pending verifications and deliveries. \
+                With --once: do all work that is due now, then exit (for cron and systemd timers); \
+                the exit status is the worst of the rotations it handled. Without it: run until \
+                SIGTERM or SIGINT, then stop at a safe point and exit 0 (a second signal exits at once).
                 """)
+
+        enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+            case text, json
+        }
 
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Do all work that is due now, then exit.") var once = false
+        @Option(help: "Rotations at once (default 4).") var concurrency = 4
+        @Option(help: ArgumentHelp("Serve GET /healthz and GET /metrics here.", valueName: "host:port"))
+        var listen: String?
+        @Option(name: .customLong("log-format"), help: "text or json (default text).") var logFormat: LogFormat = .text
         @Option(
             name: .customLong("verify-timeout"),
             help: ArgumentHelp("How long verification of a new pair keeps trying (default 60s).", valueName: "duration")
         )
         var verifyTimeout = "60s"
 
+        func validate() throws {
+            guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency takes 1 to 256") }
+        }
+
         func run() async throws {
             try await reporting {
-                guard once else {
-                    throw RotorError(
-                        .invalidInput,
-                        "this version runs the scheduler only with --once (from cron or a systemd timer); the long-running mode is not built yet"
-                    )
-                }
                 let timeout = try DurationText.parse(verifyTimeout, option: "--verify-timeout")
-                let outcomes = try await withEngine(global, verifyTimeout: TimeInterval(timeout)) { engine in
-                    try await engine.resolveAll()
+                let format = logFormat
+                LoggingSystem.bootstrap { label in
+                    switch format {
+                    case .json: return JSONLogHandler(label: label)
+                    case .text: return StreamLogHandler.standardError(label: label)
+                    }
                 }
-                if outcomes.isEmpty {
-                    Console.out("nothing to do")
-                    return
+                let logger = Logger(label: "rotor")
+                // The daemon's events carry the actor `scheduler`; `--once` run by a person carries theirs.
+                let actor = once ? ProcessHardening.actor() : "scheduler"
+                try await withEngine(global, verifyTimeout: TimeInterval(timeout), actor: actor) { engine in
+                    let scheduler = Scheduler(
+                        engine: engine,
+                        delivery: engine.deliverer as? DeliveryService ?? DeliveryService(ledger: engine.ledger),
+                        concurrency: concurrency, logger: logger)
+                    if once {
+                        let outcomes = try await scheduler.runOnce()
+                        if outcomes.isEmpty {
+                            Console.out("nothing to do")
+                            return
+                        }
+                        for outcome in outcomes { report(outcome) }
+                        let worst = outcomes.map(\.exitStatus).max { $0.severity < $1.severity } ?? .success
+                        if worst != .success { throw ExitCode(worst.rawValue) }
+                        return
+                    }
+                    let group = ServiceGroup(
+                        configuration: ServiceGroupConfiguration(
+                            services: [.init(service: SchedulerService(scheduler: scheduler))],
+                            gracefulShutdownSignals: [.sigterm, .sigint],
+                            logger: logger))
+                    try await group.run()
                 }
-                for outcome in outcomes { report(outcome) }
-                let worst = outcomes.map(\.exitStatus).max { $0.severity < $1.severity } ?? .success
-                if worst != .success { throw ExitCode(worst.rawValue) }
             }
         }
     }

@@ -55,6 +55,15 @@ public protocol StoreReader {
     func latestDeliveredVersion(targetID: Int64) throws -> Int?
     func alerts() throws -> [AlertRecord]
 
+    /// The occurrence of an app with the latest due time.
+    func latestOccurrence(appID: Int64) throws -> OccurrenceRecord?
+    /// Apps with a failed or pending delivery of their current version that is due.
+    func appsWithDueDeliveries(at time: Date) throws -> [Int64]
+    /// The earliest retry time of any failed or pending delivery or open rotation.
+    func nextRetryTime() throws -> Date?
+    /// A number that changes whenever another connection commits.
+    func changeCounter() throws -> Int
+
     func auditHead() throws -> AuditHead?
     /// Events with ids in `range`, ascending.
     func auditEvents(ids range: ClosedRange<Int64>) throws -> [AuditEvent]
@@ -97,6 +106,11 @@ public protocol StoreWriter: StoreReader {
     func deleteTarget(id: Int64) throws
     func saveDelivery(_ delivery: DeliveryRecord) throws
     func insertAlert(command: String, timeout: TimeInterval, at time: Date) throws -> Int64
+    /// Inserts the occurrence unless one with its key exists; returns the stored one.
+    func ensureOccurrence(_ occurrence: OccurrenceRecord) throws -> OccurrenceRecord
+    /// Moves a pending occurrence to `started`; false when another process did first.
+    func claimOccurrence(appID: Int64, due: Date) throws -> Bool
+    func finishOccurrence(appID: Int64, due: Date, state: OccurrenceRecord.State, rotationID: Int64?) throws
     func deleteAlert(id: Int64) throws
 
     func appendAudit(_ event: AuditEvent, head: AuditHead) throws

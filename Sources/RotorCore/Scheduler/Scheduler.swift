@@ -1,0 +1,281 @@
+import Foundation
+import Logging
+
+/// Set once to stop the scheduler at its next safe point; wakes it if asleep.
+public final class StopSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    private var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    private var nextID: UInt64 = 0
+
+    public init() {}
+
+    public var isStopped: Bool { lock.withLock { stopped } }
+
+    public func stop() {
+        let toWake: [CheckedContinuation<Void, Never>] = lock.withLock {
+            stopped = true
+            defer { waiters = [:] }
+            return Array(waiters.values)
+        }
+        for waiter in toWake { waiter.resume() }
+    }
+
+    /// Returns when stopped, or when the waiting task is cancelled.
+    func wait() async {
+        let id: UInt64 = lock.withLock {
+            nextID += 1
+            return nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow: Bool = lock.withLock {
+                    if stopped || Task.isCancelled { return true }
+                    waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = lock.withLock { waiters.removeValue(forKey: id) }
+            waiter?.resume()
+        }
+    }
+}
+
+/// `rotor run`: rotates apps as they fall due, retries verifications and
+/// deliveries on their backoff, and resolves unfinished rotations first.
+/// It sleeps until the next due time (checking for changes made with the
+/// CLI every `pollInterval`); up to `concurrency` rotations run at once.
+public final class Scheduler: Sendable {
+    public let engine: RotationEngine
+    public let delivery: DeliveryService
+    public let concurrency: Int
+    public let pollInterval: TimeInterval
+    public let logger: Logger
+    private let state = State()
+
+    var ledger: Ledger { engine.ledger }
+
+    public init(
+        engine: RotationEngine, delivery: DeliveryService, concurrency: Int = 4, pollInterval: TimeInterval = 5,
+        logger: Logger = Logger(label: "rotor.scheduler")
+    ) {
+        self.engine = engine
+        self.delivery = delivery
+        self.concurrency = max(1, concurrency)
+        self.pollInterval = pollInterval
+        self.logger = logger
+    }
+
+    /// What one pass did, and when the next one is needed.
+    public struct Pass: Sendable {
+        public var outcomes: [RotationOutcome]
+        public var nextWake: Date?
+    }
+
+    /// Cached between passes so an idle daemon does not rescan every app.
+    final class State: @unchecked Sendable {
+        let lock = NSLock()
+        var counter: Int?
+        var earliestStart: Date?
+        var dirty = true
+    }
+
+    /// Runs passes until `stop` is set, sleeping in between.
+    public func run(until stop: StopSignal) async throws {
+        logger.info("scheduler started", metadata: ["concurrency": "\(concurrency)"])
+        while !stop.isStopped {
+            let pass = try await self.pass(all: false, stop: stop)
+            // Work was done: plan again at once (the next occurrence may already be due).
+            if !pass.outcomes.isEmpty { continue }
+            let now = ledger.clock.now
+            let wake = min(pass.nextWake ?? .distantFuture, now.addingTimeInterval(pollInterval))
+            if stop.isStopped { break }
+            await sleep(until: wake, stop: stop)
+        }
+        logger.info("scheduler stopped at a safe point")
+    }
+
+    /// `rotor run --once`: everything that is due now, including every
+    /// unfinished rotation and failed delivery regardless of its backoff.
+    public func runOnce() async throws -> [RotationOutcome] {
+        try await pass(all: true, stop: StopSignal()).outcomes
+    }
+
+    func sleep(until wake: Date, stop: StopSignal) async {
+        let clock = ledger.clock
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await clock.sleep(until: wake) }
+            group.addTask { await stop.wait() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// One pass over due work. `all` ignores backoff (for `--once`).
+    public func pass(all: Bool, stop: StopSignal) async throws -> Pass {
+        let now = ledger.clock.now
+        var outcomes: [RotationOutcome] = []
+
+        // 1. Spill files and unfinished rotations (verifications, deliveries, lost answers).
+        if all { outcomes += try engine.importSpills() }
+        for record in try ledger.read({ try $0.openRotations() }) where !stop.isStopped {
+            guard all || (record.nextAttemptAt ?? .distantPast) <= now else { continue }
+            if let outcome = await attempt({ try await self.engine.resume(record.id) }) { outcomes.append(outcome) }
+        }
+
+        // 2. Deliveries of current versions that failed outside a rotation (publish, new targets).
+        for appID in try ledger.read({ try $0.appsWithDueDeliveries(at: all ? .distantFuture : now) })
+        where !stop.isStopped {
+            await retryDeliveries(appID: appID)
+        }
+
+        // 3. Scheduled occurrences that are due.
+        let fresh = try plan(now: now)
+        let planned = fresh ?? []
+        let due = planned.filter { $0.occurrence.startAt <= now && $0.occurrence.state == .pending }
+        outcomes += await rotate(due, stop: stop)
+
+        let retry = try ledger.read { try $0.nextRetryTime() }
+        let future: Date? = state.lock.withLock {
+            if fresh != nil { state.earliestStart = planned.map(\.occurrence.startAt).filter { $0 > now }.min() }
+            if !due.isEmpty || !outcomes.isEmpty { state.dirty = true }
+            return state.earliestStart
+        }
+        return Pass(outcomes: outcomes, nextWake: [retry, future].compactMap { $0 }.filter { $0 > now }.min())
+    }
+
+    struct Planned: Sendable {
+        var app: AppRecord
+        var occurrence: OccurrenceRecord
+    }
+
+    /// Each scheduled app's next occurrence, recorded with its jitter drawn
+    /// once. nil (skipped) while nothing changed and nothing is due.
+    func plan(now: Date) throws -> [Planned]? {
+        let counter = try ledger.read { try $0.changeCounter() }
+        let skip = state.lock.withLock {
+            let unchanged = !state.dirty && state.counter == counter
+            return unchanged && (state.earliestStart.map { $0 > now } ?? true)
+        }
+        if skip { return nil }
+        let planned: [Planned] = try ledger.write { tx in
+            let credentials = try tx.store.currentCredentials()
+            var out: [Planned] = []
+            for app in try tx.store.apps() where app.enabled {
+                guard let created = credentials[app.id]?.createdAt else { continue }
+                let latest = try tx.store.latestOccurrence(appID: app.id)
+                guard let next = Planner.nextDue(app: app, secretCreatedAt: created, latest: latest, now: now) else {
+                    continue
+                }
+                let jitter = app.jitter > 0 ? Int64.random(in: 0...(app.jitter * 1000)) : 0
+                var occurrence = try tx.store.ensureOccurrence(
+                    OccurrenceRecord(
+                        appID: app.id, due: next.due, jitterMS: jitter,
+                        startAt: Planner.startTime(
+                            due: next.due, jitterMS: jitter, window: app.window, timezone: app.timezone),
+                        covers: next.covers, state: .pending, rotationID: nil))
+                // A claim whose process died before it recorded a rotation goes back to pending.
+                if occurrence.state == .started, occurrence.rotationID == nil,
+                    let lease = try tx.store.lease("app:\(app.id)"),
+                    lease.expiresAt < now || LeaseOwner.isStale(lease.owner)
+                {
+                    try tx.store.finishOccurrence(appID: app.id, due: occurrence.due, state: .pending, rotationID: nil)
+                    occurrence.state = .pending
+                }
+                out.append(Planned(app: app, occurrence: occurrence))
+            }
+            return out
+        }
+        state.lock.withLock {
+            state.counter = counter
+            state.dirty = false
+        }
+        return planned
+    }
+
+    /// Claims and rotates due occurrences, `concurrency` at a time.
+    func rotate(_ due: [Planned], stop: StopSignal) async -> [RotationOutcome] {
+        await withTaskGroup(of: RotationOutcome?.self) { group in
+            var outcomes: [RotationOutcome] = []
+            var running = 0
+            for item in due {
+                if stop.isStopped { break }
+                if running >= concurrency, let finished = await group.next() {
+                    running -= 1
+                    if let finished { outcomes.append(finished) }
+                }
+                running += 1
+                group.addTask { await self.rotateOccurrence(item) }
+            }
+            for await finished in group {
+                if let finished { outcomes.append(finished) }
+            }
+            return outcomes
+        }
+    }
+
+    func rotateOccurrence(_ item: Planned) async -> RotationOutcome? {
+        let occurrence = item.occurrence
+        // An unresolved rotation is finished first (by the pass); the occurrence waits for it.
+        if (try? ledger.read({ try $0.unresolvedRotation(appID: occurrence.appID) })) != nil { return nil }
+        guard
+            (try? ledger.write({ try $0.store.claimOccurrence(appID: occurrence.appID, due: occurrence.due) })) == true
+        else { return nil }
+        logger.info(
+            "rotating on schedule",
+            metadata: [
+                "app": "\(item.app.name)", "due": "\(RFC3339.format(occurrence.due))", "covers": "\(occurrence.covers)",
+            ])
+        let outcome = await attempt {
+            try await self.engine.rotate(
+                item.app.name, trigger: .schedule, occurrenceDue: occurrence.due, occurrences: occurrence.covers)
+        }
+        try? ledger.write { tx in
+            try tx.store.finishOccurrence(
+                appID: occurrence.appID, due: occurrence.due, state: outcome?.rotationID == nil ? .skipped : .done,
+                rotationID: outcome?.rotationID)
+        }
+        return outcome
+    }
+
+    func retryDeliveries(appID: Int64) async {
+        guard let app = try? ledger.read({ try $0.app(id: appID) }) else { return }
+        do {
+            guard
+                let held = try ledger.acquireLease("app:\(appID)", owner: engine.owner, duration: engine.leaseDuration)
+            else { return }
+            defer { ledger.releaseLease(held) }
+            let rotationID = try ledger.read {
+                try $0.credential(appID: appID, version: app.currentVersion)?.rotationID
+            }
+            _ = try await delivery.deliverAll(
+                appID: appID, version: app.currentVersion, rotationID: rotationID, lease: held.lease, force: false)
+        } catch {
+            logger.warning("delivery retry failed", metadata: ["app": "\(app.name)", "error": "\(error)"])
+        }
+    }
+
+    /// Runs one piece of work; a failure is logged and becomes an outcome, never a crash.
+    func attempt(_ work: () async throws -> RotationOutcome) async -> RotationOutcome? {
+        do {
+            let outcome = try await work()
+            let level: Logger.Level = outcome.exitStatus == .success ? .info : .warning
+            logger.log(
+                level: level, "\(outcome.message)",
+                metadata: [
+                    "app": "\(outcome.app)", "rotation": "\(outcome.rotationID.map(String.init) ?? "-")",
+                    "state": "\(outcome.state?.rawValue ?? "-")",
+                ])
+            return outcome
+        } catch let error as RotorError {
+            logger.warning("\(error.message)")
+            return RotationOutcome(
+                app: "-", rotationID: nil, state: nil, message: error.message, exitStatus: error.exitStatus)
+        } catch {
+            logger.error("unexpected failure: \(error)")
+            return nil
+        }
+    }
+}

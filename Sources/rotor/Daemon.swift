@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import RotorCore
+import ServiceLifecycle
+
+/// The scheduler as a ServiceLifecycle service: on graceful shutdown it
+/// stops taking work and returns at the next safe point.
+struct SchedulerService: Service {
+    let scheduler: Scheduler
+
+    func run() async throws {
+        let stop = StopSignal()
+        try await withGracefulShutdownHandler {
+            try await scheduler.run(until: stop)
+        } onGracefulShutdown: {
+            stop.stop()
+            SecondSignal.arm()
+        }
+    }
+}
+
+/// After the first SIGTERM or SIGINT started a graceful shutdown, a second
+/// one ends the process at once (an interrupted rotation is resolved by the
+/// next run, like after a crash).
+enum SecondSignal {
+    nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
+
+    static func arm() {
+        for signal in [SIGTERM, SIGINT] {
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("rotor: second signal, exiting now\n".utf8))
+                exit(1)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
+
+/// One JSON object per log line on stderr (`--log-format json`).
+struct JSONLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var fields: [String: JSONValue] = [
+            "time": .string(RFC3339.format(Date())), "level": .string(event.level.rawValue),
+            "message": .string("\(event.message)"), "logger": .string(label),
+        ]
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
+            fields[key] = .string("\(value)")
+        }
+        FileHandle.standardError.write(Data((JSONValue.object(fields).canonical + "\n").utf8))
+    }
+}
