@@ -109,11 +109,16 @@ extension Rotor {
             try await reporting {
                 let timeout = try DurationText.parse(verifyTimeout, option: "--verify-timeout")
                 let format = logFormat
+                // With --once the outcomes are the output: one line each, no log lines beside them.
+                let level: Logger.Level = once ? .critical : .info
                 LoggingSystem.bootstrap { label in
+                    var handler: any LogHandler
                     switch format {
-                    case .json: return JSONLogHandler(label: label)
-                    case .text: return StreamLogHandler.standardError(label: label)
+                    case .json: handler = JSONLogHandler(label: label)
+                    case .text: handler = StreamLogHandler.standardError(label: label)
                     }
+                    handler.logLevel = level
+                    return handler
                 }
                 let logger = Logger(label: "rotor")
                 // The daemon's events carry the actor `scheduler`; `--once` run by a person carries theirs.
