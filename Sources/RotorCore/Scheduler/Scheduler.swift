@@ -146,14 +146,15 @@ public final class Scheduler: Sendable {
         return Pass(outcomes: outcomes, nextWake: [retry, future].compactMap { $0 }.filter { $0 > now }.min())
     }
 
-    struct Planned: Sendable {
-        var app: AppRecord
-        var occurrence: OccurrenceRecord
+    /// An app and its next occurrence.
+    public struct Planned: Sendable {
+        public var app: AppRecord
+        public var occurrence: OccurrenceRecord
     }
 
     /// Each scheduled app's next occurrence, recorded with its jitter drawn
     /// once. nil (skipped) while nothing changed and nothing is due.
-    func plan(now: Date) throws -> [Planned]? {
+    public func plan(now: Date) throws -> [Planned]? {
         let counter = try ledger.read { try $0.changeCounter() }
         let skip = state.lock.withLock {
             let unchanged = !state.dirty && state.counter == counter
