@@ -73,7 +73,9 @@ enum AppText {
         switch overview.app.schedule {
         case .none: return "manual"
         case .every: return overview.nextDue.map(RFC3339.format) ?? "-"
-        case .cron: return "per cron"
+        case .cron(let cron):
+            let zone = TimeZone(identifier: overview.app.timezone) ?? TimeZone(identifier: "UTC")!
+            return cron.next(after: Date(), in: zone).map(RFC3339.format) ?? "never"
         }
     }
 }

@@ -196,3 +196,38 @@ extension ExitStatus {
         }
     }
 }
+
+extension Rotor {
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One line per app: health, last outcome, secret age, next due time, pending deliveries.",
+            discussion:
+                "Health: ok, pending (delivery or verification), failed, lost, unknown (a lost answer not yet resolved), disabled."
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            try await reporting {
+                let statuses = try StatusReport.build(ledger: try global.openLedger())
+                if output.isJSON {
+                    Console.json(.array(statuses.map(\.json)))
+                    return
+                }
+                Console.table(
+                    ["APP", "HEALTH", "LAST", "SECRET AGE", "NEXT DUE", "PENDING"],
+                    statuses.map { status in
+                        [
+                            status.app.name,
+                            status.health == .ok || status.health == .disabled
+                                ? status.health.rawValue : status.health.rawValue.uppercased(),
+                            AppText.lastRotation(status.lastRotation), DurationText.age(status.secretAge),
+                            status.nextDue.map(RFC3339.format) ?? (status.app.enabled ? "manual" : "-"),
+                            String(status.pendingDeliveries),
+                        ]
+                    })
+            }
+        }
+    }
+}

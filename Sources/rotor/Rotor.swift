@@ -15,7 +15,8 @@ struct Rotor: AsyncParsableCommand {
             """,
         version: RotorVersion.string,
         subcommands: [
-            Init.self, App.self, Identity.self, Rotate.self, Run.self, History.self, SecretGroup.self, Key.self,
+            Init.self, App.self, Identity.self, Rotate.self, Run.self, Status.self, History.self, SecretGroup.self,
+            Key.self,
             Target.self, Publish.self, Alert.self, Audit.self, Sandbox.self, Demo.self,
         ]
     )

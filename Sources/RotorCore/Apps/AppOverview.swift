@@ -6,12 +6,18 @@ public struct AppOverview: Sendable, Equatable {
     public var credential: CredentialRecord
     public var lastRotation: RotationSummary?
 
-    /// When the app is next due, where that can be told from its schedule
-    /// alone: `--every` counts from when the current pair was stored.
-    /// Cron schedules are resolved by the scheduler.
-    public var nextDue: Date? {
-        guard app.enabled, case .every(let seconds) = app.schedule else { return nil }
-        return credential.createdAt.addingTimeInterval(TimeInterval(seconds))
+    public var nextDue: Date? { nextDue(at: Date()) }
+
+    /// When the app is next due after `now`: `--every` counts from when the
+    /// current pair was stored; cron from `now`, in the app's time zone.
+    public func nextDue(at now: Date) -> Date? {
+        guard app.enabled else { return nil }
+        switch app.schedule {
+        case .none: return nil
+        case .every(let seconds): return credential.createdAt.addingTimeInterval(TimeInterval(seconds))
+        case .cron(let cron):
+            return cron.next(after: now, in: TimeZone(identifier: app.timezone) ?? TimeZone(identifier: "UTC")!)
+        }
     }
 
     /// Seconds since the current pair was stored.
@@ -34,7 +40,7 @@ public struct AppOverview: Sendable, Equatable {
             "fingerprint": .string(credential.fingerprint),
             "secret_created_at": .string(RFC3339.format(credential.createdAt)),
             "secret_age_seconds": .int(secretAge(at: now)),
-            "next_due": .optional(nextDue.map(RFC3339.format)),
+            "next_due": .optional(nextDue(at: now).map(RFC3339.format)),
             "last_rotation": lastRotation.map { rotation in
                 [
                     "id": .int(rotation.id), "state": .string(rotation.state.rawValue),

@@ -70,10 +70,15 @@ struct DeliveryCommandTests {
             #expect(rotated.status == 3, "\(rotated)")
             #expect(rotated.stderr.contains("delivery"))
             #expect(try await cli.run(["run", "--once"]).status == 3)
+            let pending = try await cli.expectSuccess(["status", "--json"]).stdout
+            #expect(pending.contains("\"health\":\"pending\""))
+            #expect(pending.contains("\"pending_deliveries\":1"))
+            #expect(try await cli.expectSuccess(["status"]).stdout.contains("PENDING"))
             try cli.directory.write("fixed", "")
             let publish = try await cli.run(["publish", "billing"])
             #expect(publish.status == 0, "\(publish)")
             #expect(try await cli.run(["run", "--once"]).status == 0)
+            #expect(try await cli.expectSuccess(["status", "--json"]).stdout.contains("\"health\":\"ok\""))
             let history = try await cli.expectSuccess(["history", "--json"]).stdout
             #expect(history.contains("\"state\":\"completed\""))
         }
@@ -210,6 +215,7 @@ struct DeliveryCommandTests {
             try await cli.expectSuccess(["alert", "add", "--exec", "cat > \(cli.directory.file("alert.json"))"])
             await sandbox.vendor.inject(SandboxFault(endpoint: .rotate, afterCommit: .drop))
             #expect(try await cli.run(["rotate", "billing"]).status == 4)
+            #expect(try await cli.expectSuccess(["status", "--json"]).stdout.contains("\"health\":\"lost\""))
             let alert = String(decoding: try cli.directory.read("alert.json"), as: UTF8.self)
             #expect(alert.contains("\"event\":\"rotation.lost\""))
             #expect(alert.contains("\"rotation_id\":1"))
