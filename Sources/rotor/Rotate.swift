@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import RotorCore
 import ServiceLifecycle
 import VitaleraClient
@@ -139,9 +141,21 @@ extension Rotor {
                         if worst != .success { throw ExitCode(worst.rawValue) }
                         return
                     }
+                    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                        .init(service: SchedulerService(scheduler: scheduler))
+                    ]
+                    if let listen {
+                        let (host, port) = try OpsServer.address(listen)
+                        let registry = PrometheusCollectorRegistry()
+                        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+                        services.append(
+                            .init(
+                                service: OpsServer.application(
+                                    ledger: engine.ledger, registry: registry, host: host, port: port)))
+                    }
                     let group = ServiceGroup(
                         configuration: ServiceGroupConfiguration(
-                            services: [.init(service: SchedulerService(scheduler: scheduler))],
+                            services: services,
                             gracefulShutdownSignals: [.sigterm, .sigint],
                             logger: logger))
                     try await group.run()

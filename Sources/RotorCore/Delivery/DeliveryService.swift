@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 /// Delivers a stored version to an app's targets and keeps the state of
 /// every (target, version) pair: retried with exponential backoff and
@@ -157,6 +158,7 @@ public struct DeliveryService: Deliverer {
                     app: app.name, rotationID: rotationID, detail: auditDetail))
             return record
         }
+        Counter(label: "rotor_deliveries_total", dimensions: [("outcome", saved.state.rawValue)]).increment()
         alertNow = saved.state == .failed && saved.attempts >= budget && !saved.alerted
         if alertNow {
             await alerts.send(

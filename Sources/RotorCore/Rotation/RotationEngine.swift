@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 /// How one rotation ended for the command that ran it.
 public struct RotationOutcome: Sendable, Equatable {
@@ -171,6 +172,13 @@ public struct RotationEngine: Sendable {
         }
         let app = try ledger.read { try $0.app(id: record.appID) }
         let result = outcome(record, app: app)
+        if record.state != initial {
+            Counter(label: "rotor_rotations_total", dimensions: [("outcome", record.state.rawValue)]).increment()
+            if let finished = record.finishedAt {
+                Metrics.Timer(label: "rotor_rotation_duration_seconds", preferredDisplayUnit: .seconds)
+                    .recordNanoseconds(Int64(finished.timeIntervalSince(record.startedAt) * 1e9))
+            }
+        }
         if let alerts, record.state != initial, record.state == .failed || record.state == .lost {
             await alerts.send(
                 .init(

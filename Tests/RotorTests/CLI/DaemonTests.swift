@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import GRDB
 import RotorCore
@@ -106,6 +107,52 @@ struct DaemonTests {
             #expect(Set(done.compactMap(\.due)).count == done.count)
             #expect(await sandbox.vendor.application(sandbox.application.id)?.rotations == done.count)
             try await expectInSync(cli, sandbox)
+        }
+    }
+}
+
+struct OpsEndpointTests {
+    func get(_ url: String) async throws -> (status: Int, body: String) {
+        try await HTTPClient.withHTTPClient { client in
+            let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return (Int(response.status.code), String(buffer: body))
+        }
+    }
+
+    @Test func healthzAndMetrics() async throws {
+        try await withSandbox(settings: SandboxSettings(tokensSurviveRotation: false)) { sandbox in
+            let cli = CLIHarness()
+            try await cli.initialize()
+            try await cli.expectSuccess(
+                [
+                    "app", "add", "billing", "--application-id", sandbox.application.id, "--client-id",
+                    sandbox.application.clientID, "--client-secret-stdin", "--api-url", sandbox.url,
+                ],
+                stdin: sandbox.application.clientSecret + "\n")
+            #expect(try await cli.run(["rotate", "billing"]).status == 0)
+            let port = Int.random(in: 20000...40000)
+            let daemon = try cli.rotor.start(["run", "--listen", "127.0.0.1:\(port)"])
+            var health: (status: Int, body: String)?
+            for _ in 0..<100 where health == nil {
+                health = try? await get("http://127.0.0.1:\(port)/healthz")
+                if health == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(health?.status == 200)
+            #expect(health?.body == "{\"status\":\"ok\"}\n")
+            let metrics = try await get("http://127.0.0.1:\(port)/metrics").body
+            #expect(metrics.contains("rotor_secret_age_seconds{app=\"billing\"}"))
+            #expect(metrics.contains("rotor_next_due_timestamp_seconds{app=\"billing\"}"))
+            #expect(metrics.contains("rotor_lost_apps 0"))
+            // A lost rotation makes the daemon unhealthy.
+            await sandbox.vendor.inject(SandboxFault(endpoint: .rotate, afterCommit: .drop))
+            #expect(try await cli.run(["rotate", "billing"]).status == 4)
+            let unhealthy = try await get("http://127.0.0.1:\(port)/healthz")
+            #expect(unhealthy.status == 503)
+            #expect(unhealthy.body.contains("stuck"))
+            #expect(try await get("http://127.0.0.1:\(port)/metrics").body.contains("rotor_lost_apps 1"))
+            daemon.kill(SIGTERM)
+            #expect(await daemon.wait().status == 0)
         }
     }
 }
