@@ -20,6 +20,8 @@ var seedOnly: String?
 var grants = 3000
 var auditEvents = 1_000_000
 var only: String?
+var idleSeconds = 60
+var dueRotations = 1000
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     switch flag {
@@ -27,13 +29,15 @@ while let flag = arguments.popFirst() {
     case "--runs": runs = Int(arguments.popFirst() ?? "") ?? runs
     case "--grants": grants = Int(arguments.popFirst() ?? "") ?? grants
     case "--audit-events": auditEvents = Int(arguments.popFirst() ?? "") ?? auditEvents
-    // One of: apps, grants, audit.
+    case "--idle-seconds": idleSeconds = Int(arguments.popFirst() ?? "") ?? idleSeconds
+    case "--rotations": dueRotations = Int(arguments.popFirst() ?? "") ?? dueRotations
+    // One of: apps, grants, audit, idle, rotations.
     case "--only": only = arguments.popFirst()
     // Writes a seeded database (and its key) to PATH and exits, for profiling.
     case "--seed-only": seedOnly = arguments.popFirst()
     default:
         print(
-            "usage: RotorBenchmarks [--apps N] [--runs N] [--grants N] [--audit-events N] [--only apps|grants|audit] [--seed-only PATH]"
+            "usage: RotorBenchmarks [--apps N] [--runs N] [--grants N] [--audit-events N] [--only apps|grants|audit|idle|rotations] [--idle-seconds N] [--rotations N] [--seed-only PATH]"
         )
         exit(64)
     }
@@ -298,4 +302,147 @@ if only == nil || only == "audit" {
     report(
         "append one event per transaction (\(appends) each)", rotor: chained, baseline: plain,
         baselineName: "plain insert")
+}
+
+/// CPU seconds (user + system) and peak RSS (KiB) of a running process, from /proc.
+func processUsage(_ pid: Int32) -> (cpu: Double, peakKiB: Int) {
+    let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+    let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+    let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+    let cpu = fields.count > 13 ? ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks : 0
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+    let peak =
+        status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+        .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) } ?? 0
+    return (cpu, peak)
+}
+
+/// Starts a process, lets it run for `seconds`, reads its usage, stops it.
+func usageOver(_ launch: [String], seconds: Int, environment: [String: String] = [:]) throws -> (
+    cpu: Double, peakKiB: Int
+) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: launch[0])
+    process.arguments = Array(launch.dropFirst())
+    process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+    process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    try process.run()
+    Thread.sleep(forTimeInterval: 2)  // start-up, not measured
+    let start = processUsage(process.processIdentifier)
+    Thread.sleep(forTimeInterval: TimeInterval(seconds))
+    let end = processUsage(process.processIdentifier)
+    process.terminate()
+    process.waitUntilExit()
+    return (end.cpu - start.cpu, end.peakKiB)
+}
+
+// 5. The daemon idle with `apps` apps registered (none due), over `idleSeconds`:
+//    CPU time and peak RSS, against the peak RSS of `rotor app list` on the same
+//    database (a process that reads every app once and exits).
+if only == nil || only == "idle" {
+    let db = try TestDatabase(clock: InstantClock(Date()))
+    try Seeder.addApps(apps, to: db.ledger, schedule: .every(seconds: 30 * 86400))
+    let usage = try usageOver([rotor, "run", "--db", db.path], seconds: idleSeconds)
+    let list = try usageOver([rotor, "sandbox", "--port", "0"], seconds: 1)
+    print(
+        String(
+            format:
+                "idle daemon, %d apps, %d s: %.3f CPU s = %.2f%% of one core; peak RSS %.1f MiB (rotor sandbox at rest: %.1f MiB, %.2fx)",
+            apps, idleSeconds, usage.cpu, usage.cpu / Double(idleSeconds) * 100, Double(usage.peakKiB) / 1024,
+            Double(list.peakKiB) / 1024, Double(usage.peakKiB) / Double(max(list.peakKiB, 1))))
+}
+
+// 6. `dueRotations` due rotations through `rotor run --once --concurrency 16`
+//    against the in-process sandbox, against a bare async-http-client loop
+//    making the same HTTP calls (grant, rotate, grant with the new pair,
+//    validate) at the same concurrency, in the same run.
+if only == nil || only == "rotations" {
+    let vendor = SandboxVendor()
+    var applications: [SandboxApplication] = []
+    for index in 0..<dueRotations {
+        applications.append(await vendor.addApplication(name: "app\(index)", id: "app-\(index)"))
+    }
+    let sandbox = try await SandboxServer.start(vendor: vendor)
+    let clock = InstantClock(Date().addingTimeInterval(-2 * 86400))
+    let db = try TestDatabase(clock: clock)
+    try Seeder.addApps(
+        applications.map {
+            (name: "app-\($0.id.dropFirst(4))", applicationID: $0.id, clientID: $0.clientID, secret: $0.clientSecret)
+        },
+        apiURL: sandbox.url, schedule: .every(seconds: 86400), to: db.ledger)
+    let rotorTime = try timeProcess([rotor, "run", "--once", "--concurrency", "16", "--db", db.path])
+    let completed = try db.store.withConnection {
+        try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM rotations WHERE state = 'completed'") ?? 0
+    }
+
+    let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: VitaleraHTTPClient.configuration)
+    let bareClient = VitaleraHTTPClient(http: http, retry: .none)
+    let bareHTTP = BareClient(http: http, url: sandbox.url)
+    let current = await vendor.allApplications()
+    let bareStart = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        var running = 0
+        for application in current {
+            if running >= 16 {
+                try await group.next()
+                running -= 1
+            }
+            running += 1
+            group.addTask {
+                let grant = try await bareHTTP.call(
+                    "/api/auth/tokens/",
+                    [
+                        "grant_type": "client_credentials", "client_id": application.clientID,
+                        "client_secret": application.clientSecret,
+                    ],
+                    bearer: nil)
+                let pair = try await bareHTTP.call(
+                    "/api/applications/rotate_credentials/", ["application_id": application.id],
+                    bearer: grant["access_token"])
+                let verify = try await bareHTTP.call(
+                    "/api/auth/tokens/",
+                    [
+                        "grant_type": "client_credentials", "client_id": pair["client_id"] ?? "",
+                        "client_secret": pair["client_secret"] ?? "",
+                    ],
+                    bearer: nil)
+                _ = try await bareHTTP.call("/api/auth/tokens/validate/", nil, bearer: verify["access_token"])
+            }
+        }
+        try await group.waitForAll()
+    }
+    let bare = ContinuousClock.now - bareStart
+    let bareTime = Double(bare.components.seconds) + Double(bare.components.attoseconds) / 1e18
+    _ = bareClient
+    print(
+        String(
+            format:
+                "%d due rotations at --concurrency 16: rotor run --once %.2f s (%d completed), bare client %.2f s, ratio %.2fx",
+            dueRotations, rotorTime, completed, bareTime, rotorTime / bareTime))
+    try await http.shutdown().get()
+    await sandbox.stop()
+}
+
+/// The bare loop's HTTP calls: the same requests as the vendor client, no retries, no classification.
+struct BareClient: Sendable {
+    let http: HTTPClient
+    let url: String
+
+    func call(_ path: String, _ body: [String: String]?, bearer: String?) async throws -> [String: String] {
+        var request = HTTPClientRequest(url: url + path)
+        request.method = body == nil ? .GET : .POST
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+        }
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        guard (200..<300).contains(Int(response.status.code)) else {
+            throw RotorError(.io, "HTTP \(response.status.code)")
+        }
+        let object = (try? JSONSerialization.jsonObject(with: Data(buffer: bytes))) as? [String: Any] ?? [:]
+        return object.compactMapValues { $0 as? String }
+    }
 }

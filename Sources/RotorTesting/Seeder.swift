@@ -28,4 +28,28 @@ public enum Seeder {
             }
         }
     }
+
+    /// Adds one app per vendor application, with that application's pair,
+    /// all pointing at `apiURL`, in one transaction.
+    public static func addApps(
+        _ applications: [(name: String, applicationID: String, clientID: String, secret: String)], apiURL: String,
+        schedule: Schedule, to ledger: Ledger
+    ) throws {
+        try ledger.write { tx in
+            for application in applications {
+                let secret = Secret(application.secret)
+                let id = try tx.store.insertApp(
+                    NewApp(
+                        name: application.name, applicationID: application.applicationID, apiURL: apiURL,
+                        schedule: schedule, jitter: 0, window: nil, timezone: "UTC", identityID: nil),
+                    at: tx.now)
+                try tx.store.insertCredential(
+                    CredentialRecord(
+                        appID: id, version: 1, clientID: application.clientID,
+                        sealedSecret: try tx.keyring.seal(secret, for: .clientSecret(appID: id, version: 1)),
+                        fingerprint: tx.keyring.fingerprint(secret), source: .added, rotationID: nil, createdAt: tx.now)
+                )
+            }
+        }
+    }
 }
