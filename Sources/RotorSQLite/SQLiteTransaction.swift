@@ -10,7 +10,7 @@ struct SQLiteTransaction: StoreWriter {
     /// from the statement (no copied rows, no by-name lookups).
     func fetch<T>(_ sql: String, _ arguments: StatementArguments = [], _ map: (Row) throws -> T) throws -> [T] {
         var out: [T] = []
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        let rows = try Row.fetchCursor(db, SQLRequest(sql: sql, arguments: arguments, cached: true))
         while let row = try rows.next() { out.append(try map(row)) }
         return out
     }
@@ -24,7 +24,8 @@ struct SQLiteTransaction: StoreWriter {
 
     func meta(_ key: MetaKey) throws -> String? {
         guard try db.tableExists("meta") else { return nil }
-        return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key.rawValue])
+        return try String.fetchOne(
+            db, SQLRequest(sql: "SELECT value FROM meta WHERE key = ?", arguments: [key.rawValue], cached: true))
     }
 
     func setMeta(_ key: MetaKey, _ value: String) throws {
@@ -36,11 +37,15 @@ struct SQLiteTransaction: StoreWriter {
     // MARK: apps
 
     func app(named name: String) throws -> AppRecord? {
-        try Row.fetchOne(db, sql: "SELECT \(Self.appColumns) FROM apps WHERE name = ?", arguments: [name]).map(Self.app)
+        try Row.fetchOne(
+            db, SQLRequest(sql: "SELECT \(Self.appColumns) FROM apps WHERE name = ?", arguments: [name], cached: true)
+        ).map(Self.app)
     }
 
     func app(id: Int64) throws -> AppRecord? {
-        try Row.fetchOne(db, sql: "SELECT \(Self.appColumns) FROM apps WHERE id = ?", arguments: [id]).map(Self.app)
+        try Row.fetchOne(
+            db, SQLRequest(sql: "SELECT \(Self.appColumns) FROM apps WHERE id = ?", arguments: [id], cached: true)
+        ).map(Self.app)
     }
 
     func apps() throws -> [AppRecord] {
@@ -107,8 +112,10 @@ struct SQLiteTransaction: StoreWriter {
 
     func credential(appID: Int64, version: Int) throws -> CredentialRecord? {
         try Row.fetchOne(
-            db, sql: "SELECT \(Self.credentialColumns) FROM credentials WHERE app_id = ? AND version = ?",
-            arguments: [appID, version]
+            db,
+            SQLRequest(
+                sql: "SELECT \(Self.credentialColumns) FROM credentials WHERE app_id = ? AND version = ?",
+                arguments: [appID, version], cached: true)
         ).map(Self.credential)
     }
 
@@ -151,14 +158,21 @@ struct SQLiteTransaction: StoreWriter {
 
     func identity(named name: String) throws -> IdentitySummary? {
         try Row.fetchOne(
-            db, sql: "SELECT id, name, username, api_url FROM identities WHERE name = ?", arguments: [name]
+            db,
+            SQLRequest(
+                sql: "SELECT id, name, username, api_url FROM identities WHERE name = ?", arguments: [name],
+                cached: true)
         )
         .map(Self.identity)
     }
 
     func identity(id: Int64) throws -> IdentitySummary? {
-        try Row.fetchOne(db, sql: "SELECT id, name, username, api_url FROM identities WHERE id = ?", arguments: [id])
-            .map(Self.identity)
+        try Row.fetchOne(
+            db,
+            SQLRequest(
+                sql: "SELECT id, name, username, api_url FROM identities WHERE id = ?", arguments: [id], cached: true)
+        )
+        .map(Self.identity)
     }
 
     func identities() throws -> [IdentitySummary] {
@@ -167,8 +181,10 @@ struct SQLiteTransaction: StoreWriter {
 
     func identitySecrets(id: Int64) throws -> IdentitySecrets? {
         try Row.fetchOne(
-            db, sql: "SELECT password, access_token, access_expires_at, refresh_token FROM identities WHERE id = ?",
-            arguments: [id]
+            db,
+            SQLRequest(
+                sql: "SELECT password, access_token, access_expires_at, refresh_token FROM identities WHERE id = ?",
+                arguments: [id], cached: true)
         ).map { row in
             let expires: Int64? = row[2]
             return IdentitySecrets(
@@ -240,11 +256,12 @@ struct SQLiteTransaction: StoreWriter {
     func unresolvedRotation(appID: Int64) throws -> RotationSummary? {
         try Row.fetchOne(
             db,
-            sql: """
-                SELECT \(Self.rotationColumns) FROM rotations
-                WHERE app_id = ? AND state IN ('requesting', 'rotated', 'verified', 'failed')
-                """,
-            arguments: [appID]
+            SQLRequest(
+                sql: """
+                    SELECT \(Self.rotationColumns) FROM rotations
+                    WHERE app_id = ? AND state IN ('requesting', 'rotated', 'verified', 'failed')
+                    """,
+                arguments: [appID], cached: true)
         ).map(Self.rotation)
     }
 
@@ -285,7 +302,9 @@ struct SQLiteTransaction: StoreWriter {
 
     func rotation(id: Int64) throws -> RotationRecord? {
         try Row.fetchOne(
-            db, sql: "SELECT \(Self.rotationRecordColumns) FROM rotations WHERE id = ?", arguments: [id]
+            db,
+            SQLRequest(
+                sql: "SELECT \(Self.rotationRecordColumns) FROM rotations WHERE id = ?", arguments: [id], cached: true)
         ).map(Self.rotationRecord)
     }
 
@@ -363,8 +382,10 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func target(id: Int64) throws -> TargetRecord? {
-        try Row.fetchOne(db, sql: "SELECT \(Self.targetColumns) FROM targets WHERE id = ?", arguments: [id])
-            .map(Self.target)
+        try Row.fetchOne(
+            db, SQLRequest(sql: "SELECT \(Self.targetColumns) FROM targets WHERE id = ?", arguments: [id], cached: true)
+        )
+        .map(Self.target)
     }
 
     func insertTarget(appID: Int64, _ kind: TargetKind, at time: Date) throws -> Int64 {
@@ -414,8 +435,10 @@ struct SQLiteTransaction: StoreWriter {
 
     func delivery(targetID: Int64, version: Int) throws -> DeliveryRecord? {
         try Row.fetchOne(
-            db, sql: "SELECT \(Self.deliveryColumns) FROM deliveries WHERE target_id = ? AND version = ?",
-            arguments: [targetID, version]
+            db,
+            SQLRequest(
+                sql: "SELECT \(Self.deliveryColumns) FROM deliveries WHERE target_id = ? AND version = ?",
+                arguments: [targetID, version], cached: true)
         ).map(Self.delivery)
     }
 
@@ -432,8 +455,10 @@ struct SQLiteTransaction: StoreWriter {
 
     func latestDeliveredVersion(targetID: Int64) throws -> Int? {
         try Int.fetchOne(
-            db, sql: "SELECT MAX(version) FROM deliveries WHERE target_id = ? AND state = 'succeeded'",
-            arguments: [targetID])
+            db,
+            SQLRequest(
+                sql: "SELECT MAX(version) FROM deliveries WHERE target_id = ? AND state = 'succeeded'",
+                arguments: [targetID], cached: true))
     }
 
     func saveDelivery(_ delivery: DeliveryRecord) throws {
@@ -533,24 +558,32 @@ struct SQLiteTransaction: StoreWriter {
 
     func nextRetryTime() throws -> Date? {
         let deliveries: Int64? = try Int64.fetchOne(
-            db, sql: "SELECT MIN(next_attempt_at) FROM deliveries WHERE state IN ('pending', 'failed')")
+            db,
+            SQLRequest(
+                sql: "SELECT MIN(next_attempt_at) FROM deliveries WHERE state IN ('pending', 'failed')", cached: true))
         let rotations: Int64? = try Int64.fetchOne(
             db,
-            sql: """
-                SELECT MIN(next_attempt_at) FROM rotations WHERE state IN ('requesting', 'rotated', 'verified', 'failed')
-                """)
+            SQLRequest(
+                sql: """
+                    SELECT MIN(next_attempt_at) FROM rotations WHERE state IN ('requesting', 'rotated', 'verified', 'failed')
+                    """, cached: true))
         return [deliveries, rotations].compactMap { $0 }.min().map(Date.init(millis:))
     }
 
     func changeCounter() throws -> Int {
-        try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+        try Int.fetchOne(db, SQLRequest(sql: "PRAGMA data_version", cached: true)) ?? 0
     }
 
     // MARK: leases
 
     func lease(_ name: String) throws -> Lease? {
-        try Row.fetchOne(db, sql: "SELECT name, owner, token, expires_at FROM leases WHERE name = ?", arguments: [name])
-            .map { row in Lease(name: row[0], owner: row[1], token: row[2], expiresAt: Date(millis: row[3])) }
+        try Row.fetchOne(
+            db,
+            SQLRequest(
+                sql: "SELECT name, owner, token, expires_at FROM leases WHERE name = ?", arguments: [name], cached: true
+            )
+        )
+        .map { row in Lease(name: row[0], owner: row[1], token: row[2], expiresAt: Date(millis: row[3])) }
     }
 
     func acquireLease(_ name: String, owner: String, expiresAt: Date, now: Date, stale: Set<String>) throws -> Lease {
@@ -577,7 +610,7 @@ struct SQLiteTransaction: StoreWriter {
     // MARK: audit
 
     func auditHead() throws -> AuditHead? {
-        try Row.fetchOne(db, sql: "SELECT * FROM audit_head WHERE id = 1").map { row in
+        try Row.fetchOne(db, SQLRequest(sql: "SELECT * FROM audit_head WHERE id = 1", cached: true)).map { row in
             AuditHead(
                 lastID: row["last_id"], lastHash: row["last_hash"], baseID: row["base_id"], baseHash: row["base_hash"],
                 mac: row["mac"])

@@ -110,14 +110,15 @@ struct HookRunnerTests {
         let start = Date()
         let result = try await run("sleep 30", timeout: 0.5)
         #expect(result.timedOut)
-        #expect(Date().timeIntervalSince(start) < 5)
+        // Well before the 30 s the hook asked for (generous: CI machines are busy).
+        #expect(Date().timeIntervalSince(start) < 15)
     }
 
     @Test func aHookIgnoringSIGTERMIsKilled() async throws {
         let start = Date()
         let result = try await run("trap '' TERM; while true; do sleep 0.1; done", timeout: 0.5)
         #expect(result.timedOut)
-        #expect(Date().timeIntervalSince(start) < 6)
+        #expect(Date().timeIntervalSince(start) < 15)
     }
 
     @Test func aHangingGrandchildDiesWithTheGroup() async throws {
@@ -136,9 +137,9 @@ struct HookRunnerTests {
 
     @Test func aGrandchildHoldingTheOutputDoesNotHoldUpAFinishedHook() async throws {
         let start = Date()
-        let result = try await run("(sleep 20) & echo started", timeout: 10)
+        let result = try await run("(sleep 60) & echo started", timeout: 30)
         #expect(result.succeeded)
-        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(Date().timeIntervalSince(start) < 15)
     }
 
     @Test func aHundredMegabytesOfOutputIsBounded() async throws {
