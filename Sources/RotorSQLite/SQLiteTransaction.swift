@@ -23,9 +23,12 @@ struct SQLiteTransaction: StoreWriter {
     // MARK: meta
 
     func meta(_ key: MetaKey) throws -> String? {
-        guard try db.tableExists("meta") else { return nil }
-        return try String.fetchOne(
-            db, SQLRequest(sql: "SELECT value FROM meta WHERE key = ?", arguments: [key.rawValue], cached: true))
+        do {
+            return try String.fetchOne(
+                db, SQLRequest(sql: "SELECT value FROM meta WHERE key = ?", arguments: [key.rawValue], cached: true))
+        } catch let error as DatabaseError where error.message?.hasPrefix("no such table") == true {
+            return nil  // a database not initialised yet
+        }
     }
 
     func setMeta(_ key: MetaKey, _ value: String) throws {
