@@ -371,7 +371,11 @@ if only == nil || only == "rotations" {
             (name: "app-\($0.id.dropFirst(4))", applicationID: $0.id, clientID: $0.clientID, secret: $0.clientSecret)
         },
         apiURL: sandbox.url, schedule: .every(seconds: 86400), to: db.ledger)
-    let rotorTime = try timeProcess([rotor, "run", "--once", "--concurrency", "16", "--db", db.path])
+    // ROTOR_BENCH_PERF=FILE records the rotor process with `perf record -g` into FILE.
+    let perf =
+        ProcessInfo.processInfo.environment["ROTOR_BENCH_PERF"].map { ["/usr/bin/perf", "record", "-g", "-o", $0] }
+        ?? []
+    let rotorTime = try timeProcess(perf + [rotor, "run", "--once", "--concurrency", "16", "--db", db.path])
     let completed = try db.store.withConnection {
         try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM rotations WHERE state = 'completed'") ?? 0
     }

@@ -69,7 +69,9 @@ public struct SQLiteStore: Store {
 
     public func read<T>(_ body: (any StoreReader) throws -> T) throws -> T {
         do {
-            return try queue.read { db in try body(SQLiteTransaction(db: db)) }
+            return try queue.writeWithoutTransaction { db in
+                try SQLiteStore.transaction(db, begin: "BEGIN DEFERRED") { try body(SQLiteTransaction(db: db)) }
+            }
         } catch {
             throw translate(error)
         }
@@ -78,15 +80,27 @@ public struct SQLiteStore: Store {
     public func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
         do {
             return try queue.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(SQLiteTransaction(db: db))
-                    return .commit
-                }
-                return result!
+                try SQLiteStore.transaction(db, begin: "BEGIN IMMEDIATE") { try body(SQLiteTransaction(db: db)) }
             }
         } catch {
             throw translate(error)
+        }
+    }
+
+    /// One transaction with statements prepared once per connection: the
+    /// begin, commit and rollback of every transaction are the same three.
+    static func transaction<T>(_ db: Database, begin: String, _ body: () throws -> T) throws -> T {
+        try db.cachedStatement(sql: begin).execute()
+        do {
+            let result = try body()
+            try db.cachedStatement(sql: "COMMIT").execute()
+            return result
+        } catch {
+            if !db.isInsideTransaction {
+                throw error
+            }
+            try? db.cachedStatement(sql: "ROLLBACK").execute()
+            throw error
         }
     }
 
