@@ -20,6 +20,13 @@ extension Rotor {
             func run() async throws {
                 try await reporting {
                     let ledger = try global.openLedger()
+                    // A spill file is sealed with the current key; import it before the key changes.
+                    if let spill = SpillFile.paths(database: global.databasePath).first {
+                        throw RotorError(
+                            .invalidInput,
+                            "\(spill) holds a new pair sealed with the current key; run `rotor run --once` to import it before rotating the key"
+                        )
+                    }
                     let result = try KeyRotation.rotate(ledger: ledger, keyFile: global.keyFilePath)
                     Console.out(
                         "Rotated the master key \(result.oldKeyID) → \(result.newKeyID); re-sealed \(result.resealed) secrets."

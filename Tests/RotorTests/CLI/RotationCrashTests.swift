@@ -235,6 +235,10 @@ struct RotationCrashTests {
             #expect(result.stderr.contains("run --once"))
             let spills = SpillFile.paths(database: path)
             #expect(spills.count == 1)
+            // The key cannot change while a pair sealed with it waits to be imported.
+            let keyRotate = try await setup.cli.run(["key", "rotate"])
+            #expect(keyRotate.status == 64)
+            #expect(keyRotate.stderr.contains("run --once"))
             let resolved = try await runOnce(setup)
             #expect(resolved.status == 0, "\(resolved)")
             #expect(SpillFile.paths(database: path).isEmpty)
