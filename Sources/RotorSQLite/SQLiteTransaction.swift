@@ -627,31 +627,16 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func auditEvents(matching query: AuditQuery) throws -> [AuditEvent] {
+        let filters: [(condition: String, value: (any DatabaseValueConvertible)?)] = [
+            ("app = ?", query.app), ("action = ?", query.action), ("outcome = ?", query.outcome?.rawValue),
+            ("time >= ?", query.since), ("time < ?", query.until), ("id > ?", query.afterID),
+        ]
         var conditions: [String] = []
         var arguments: StatementArguments = []
-        if let app = query.app {
-            conditions.append("app = ?")
-            arguments += [app]
-        }
-        if let action = query.action {
-            conditions.append("action = ?")
-            arguments += [action]
-        }
-        if let outcome = query.outcome {
-            conditions.append("outcome = ?")
-            arguments += [outcome.rawValue]
-        }
-        if let since = query.since {
-            conditions.append("time >= ?")
-            arguments += [since]
-        }
-        if let until = query.until {
-            conditions.append("time < ?")
-            arguments += [until]
-        }
-        if let after = query.afterID {
-            conditions.append("id > ?")
-            arguments += [after]
+        for filter in filters {
+            guard let value = filter.value else { continue }
+            conditions.append(filter.condition)
+            arguments += [value]
         }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         // Ordered by time, then id, so the (app, time) and (action, time) indexes serve the order too.
