@@ -143,3 +143,21 @@ public struct SQLiteStore: Store {
         }
     }
 }
+
+extension SQLiteStore {
+    /// An online, consistent copy of the database at `destination`
+    /// (`VACUUM INTO`), mode 0600. Fails if `destination` exists.
+    public func backup(to destination: String) throws {
+        guard !Files.exists(destination) else {
+            throw RotorError(.alreadyExists, "\(destination) already exists; a backup never overwrites a file")
+        }
+        do {
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "VACUUM INTO ?", arguments: [destination])
+            }
+        } catch {
+            throw translate(error)
+        }
+        chmod(destination, 0o600)
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import RotorCore
+import RotorSQLite
+
+extension Rotor {
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write an online, consistent copy of the database (mode 0600).",
+            discussion: """
+                Safe while `rotor run` is working. The copy is sealed with the same master key: \
+                keep the key file's backup apart from it. To restore, stop Rotor, put the copy in \
+                place of the database (and its key file beside it), and start Rotor again.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Where to write the copy; it must not exist.") var path: String
+
+        func run() async throws {
+            try await reporting {
+                let ledger = try global.openLedger()
+                guard let store = ledger.store as? SQLiteStore else {
+                    throw RotorError(.io, "this store cannot be backed up with SQLite's VACUUM INTO")
+                }
+                try store.backup(to: path)
+                Console.out(
+                    "Wrote a consistent copy of \(global.databasePath) to \(path) (key \(ledger.keyring.master.id)).")
+            }
+        }
+    }
+}
