@@ -72,10 +72,7 @@ enum AppText {
         if !overview.app.enabled { return "disabled" }
         switch overview.app.schedule {
         case .none: return "manual"
-        case .every: return overview.nextDue.map(RFC3339.format) ?? "-"
-        case .cron(let cron):
-            let zone = TimeZone(identifier: overview.app.timezone) ?? TimeZone(identifier: "UTC")!
-            return cron.next(after: Date(), in: zone).map(RFC3339.format) ?? "never"
+        case .every, .cron: return overview.nextDue(at: Date()).map(RFC3339.format) ?? "never"
         }
     }
 }
