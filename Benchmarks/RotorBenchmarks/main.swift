@@ -86,8 +86,10 @@ func seededDatabase(apps: Int) throws -> (TemporaryDirectory, String) {
 
 if let seedOnly, only != "audit" {
     let store = try SQLiteStore.open(path: seedOnly, create: true)
-    let ledger = try Ledger.initialize(store: store, keyFile: seedOnly + ".key", clock: SystemClock(), actor: "bench")
-        .ledger
+    let ledger = try Ledger.initialize(
+        store: store, key: .file(seedOnly + ".key"), clock: SystemClock(), actor: "bench"
+    )
+    .ledger
     try Seeder.addApps(apps, to: ledger)
     print("seeded \(apps) apps into \(seedOnly)")
     exit(0)

@@ -20,7 +20,7 @@ public struct TestDatabase: Sendable {
         self.clock = clock
         store = try SQLiteStore.open(path: directory.file("rotor.db"), create: true, busyTimeout: busyTimeout)
         ledger = try Ledger.initialize(
-            store: store, keyFile: directory.file("rotor.db.key"), clock: clock, actor: actor
+            store: store, key: .file(directory.file("rotor.db.key")), clock: clock, actor: actor
         ).ledger
     }
 

@@ -35,7 +35,7 @@ extension Rotor {
             step("1. rotor init")
             let store = try SQLiteStore.open(path: databasePath, create: true)
             let ledger = try Ledger.initialize(
-                store: store, keyFile: keyPath, clock: SystemClock(), actor: "demo@rotor"
+                store: store, key: .file(keyPath), clock: SystemClock(), actor: "demo@rotor"
             )
             .ledger
             Console.out("   database \(databasePath) and master key \(keyPath), both mode 0600")

@@ -3,7 +3,7 @@ import Foundation
 import RotorCore
 import RotorSQLite
 
-/// `--db` and `--key-file`, on every command.
+/// `--db` and the master key's source, on every command.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The SQLite database (env ROTOR_DB; default rotor.db).", valueName: "path"))
     var db: String?
@@ -11,16 +11,42 @@ struct GlobalOptions: ParsableArguments {
     @Option(
         name: .customLong("key-file"),
         help: ArgumentHelp(
-            "The master key file (env ROTOR_KEY_FILE; default: the database path + .key).", valueName: "path"))
+            "The master key file (env ROTOR_KEY_FILE; default: the systemd credential rotor.key if $CREDENTIALS_DIRECTORY has one, else the database path + .key).",
+            valueName: "path"))
     var keyFile: String?
 
-    var databasePath: String {
-        db ?? ProcessInfo.processInfo.environment["ROTOR_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "rotor.db"
+    @Option(
+        name: .customLong("key-command"),
+        help: ArgumentHelp(
+            "A command (run with /bin/sh -c) whose stdout is the master key file's text, e.g. from a secret manager (env ROTOR_KEY_COMMAND).",
+            valueName: "command"))
+    var keyCommand: String?
+
+    private static var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    private static func setting(_ name: String) -> String? {
+        environment[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    var keyFilePath: String {
-        keyFile ?? ProcessInfo.processInfo.environment["ROTOR_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? databasePath + ".key"
+    var databasePath: String {
+        db ?? Self.setting("ROTOR_DB") ?? "rotor.db"
+    }
+
+    /// `--key-command` and `--key-file` (or their variables) name one source;
+    /// an option beats a variable, and both options at once is a usage error.
+    var keySource: MasterKeySource {
+        get throws {
+            if keyCommand != nil, keyFile != nil {
+                throw RotorError(.invalidInput, "--key-command and --key-file both name the master key; pass one")
+            }
+            if let keyCommand { return .command(keyCommand, timeout: MasterKeySource.commandTimeout) }
+            if let keyFile { return .file(keyFile) }
+            if let command = Self.setting("ROTOR_KEY_COMMAND") {
+                return .command(command, timeout: MasterKeySource.commandTimeout)
+            }
+            if let file = Self.setting("ROTOR_KEY_FILE") { return .file(file) }
+            return .implicit(databasePath: databasePath, environment: Self.environment)
+        }
     }
 
     /// How long a write waits for another process's lock (env
@@ -33,11 +59,11 @@ struct GlobalOptions: ParsableArguments {
     /// Opens the database with its key, reporting on stderr anything that
     /// was repaired on the way.
     func openLedger(actor: String = ProcessHardening.actor()) throws -> Ledger {
+        let source = try keySource
         let store = try SQLiteStore.open(path: databasePath, busyTimeout: busyTimeout)
         var notices: [String] = []
         let ledger = try Ledger.open(
-            store: store, keyFile: keyFilePath, clock: SystemClock(), actor: actor,
-            notices: &notices)
+            store: store, key: source, clock: SystemClock(), actor: actor, notices: &notices)
         for notice in notices { Console.note(notice) }
         return ledger
     }

@@ -12,20 +12,21 @@ extension Rotor {
 
         func run() async throws {
             try await reporting {
+                let source = try global.keySource
                 let store = try SQLiteStore.open(path: global.databasePath, create: true)
                 let result = try Ledger.initialize(
-                    store: store, keyFile: global.keyFilePath, clock: SystemClock(), actor: ProcessHardening.actor())
+                    store: store, key: source, clock: SystemClock(), actor: ProcessHardening.actor())
                 let keyID = result.ledger.keyring.master.id
                 guard result.createdDatabase else {
                     Console.out("\(global.databasePath) is already initialised (key \(keyID)); nothing changed.")
                     return
                 }
                 Console.out("Initialised \(global.databasePath).")
-                if result.createdKeyFile {
-                    Console.out("Created master key file \(global.keyFilePath) (key \(keyID), mode 0600).")
+                if result.createdKeyFile, let keyFile = source.writableFile {
+                    Console.out("Created master key file \(keyFile) (key \(keyID), mode 0600).")
                     Console.out("Back it up apart from the database: without it no stored secret can be read.")
                 } else {
-                    Console.out("Sealed with the existing key file \(global.keyFilePath) (key \(keyID)).")
+                    Console.out("Sealed with the existing master key from \(source) (key \(keyID)).")
                 }
             }
         }

@@ -78,7 +78,7 @@ public struct HookRunner: ProcessSpawner {
 
     static func runBlocking(
         command: String, stdin: [UInt8], environment: [String: String], timeout: TimeInterval, grace: TimeInterval,
-        mask: [String]
+        mask: [String], captureStandardError: Bool = true
     ) throws -> HookResult {
         var input: [Int32] = [-1, -1]
         var output: [Int32] = [-1, -1]
@@ -90,7 +90,7 @@ public struct HookRunner: ProcessSpawner {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, input[0], 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, output[1], 2)
+        if captureStandardError { posix_spawn_file_actions_adddup2(&actions, output[1], 2) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

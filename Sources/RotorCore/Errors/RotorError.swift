@@ -26,6 +26,7 @@ public struct RotorError: Error, CustomStringConvertible, Equatable, Sendable {
         case keyFileInvalid = "key_file_invalid"
         case keyFilePermissions = "key_file_permissions"
         case keyMismatch = "key_mismatch"
+        case keyCommandFailed = "key_command_failed"
         case databaseInvalid = "database_invalid"
         case databaseTooNew = "database_too_new"
         case databaseUnavailable = "database_unavailable"
@@ -42,7 +43,8 @@ public struct RotorError: Error, CustomStringConvertible, Equatable, Sendable {
                 .keyFileInvalid, .keyFilePermissions, .keyMismatch, .databaseInvalid,
                 .databaseTooNew, .verificationUnavailable:
                 .usage
-            case .databaseUnavailable, .decryptionFailed, .busy, .io, .pairRejected, .vendorUnavailable:
+            case .databaseUnavailable, .decryptionFailed, .busy, .io, .pairRejected, .vendorUnavailable,
+                .keyCommandFailed:
                 .failed
             }
         }

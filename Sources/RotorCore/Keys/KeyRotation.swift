@@ -11,7 +11,7 @@ import Foundation
 /// 4. `<key-file>.old` is removed.
 /// A crash before 3 commits leaves the database on the old key and
 /// `<key-file>.old` beside it; the next command puts the old key back
-/// (``Ledger/open(store:keyFile:clock:actor:notices:)``).
+/// (``Ledger/open(store:key:clock:actor:notices:)``).
 public enum KeyRotation {
     public struct Result: Sendable {
         public var oldKeyID: String
@@ -38,26 +38,7 @@ public enum KeyRotation {
         Failpoint.hit("key-rotate.after-swap")
         let count: Int
         do {
-            count = try ledger.write { tx in
-                let values = try tx.store.sealedValues()
-                for value in values {
-                    let secret = try Keyring.open(
-                        value.box, for: value.slot, key: old, databaseID: tx.keyring.databaseID)
-                    let box = Keyring.seal(secret, for: value.slot, key: new, databaseID: tx.keyring.databaseID)
-                    try tx.store.replaceSealedValue(value.slot, with: box)
-                }
-                try tx.store.setMeta(.keyID, new.id)
-                try tx.store.setMeta(.keyCheck, new.checkValue(databaseID: tx.keyring.databaseID))
-                try tx.record(
-                    AuditDraft(
-                        .keyRotated,
-                        detail: [
-                            "old_key_id": .string(old.id), "new_key_id": .string(new.id),
-                            "resealed": .int(Int64(values.count)),
-                        ]))
-                Failpoint.hit("key-rotate.before-commit")
-                return values.count
-            }
+            count = try reseal(ledger: ledger, from: old, to: new)
         } catch {
             // Nothing committed: put the old key back where it was.
             do {
@@ -73,5 +54,51 @@ public enum KeyRotation {
         Failpoint.hit("key-rotate.after-commit")
         try? Files.remove(oldFile)
         return Result(oldKeyID: old.id, newKeyID: new.id, resealed: count)
+    }
+
+    /// Rotation for a key Rotor only reads (a systemd credential or a key
+    /// command): the new key is written to `newKeyFile`, a file that must not
+    /// exist yet (mode 0600, synced), before one transaction re-seals every
+    /// secret. A crash before the commit leaves the database on the old key,
+    /// which the source still gives; after it, on the new key in `newKeyFile`,
+    /// which the operator then moves into the secret store.
+    public static func rotate(ledger: Ledger, newKeyFile: String) throws -> Result {
+        let old = ledger.keyring.master
+        let new = MasterKey.generate()
+        try KeyFile.create(new, at: newKeyFile)
+        Failpoint.hit("key-rotate.after-swap")
+        let count: Int
+        do {
+            count = try reseal(ledger: ledger, from: old, to: new)
+        } catch {
+            try? Files.remove(newKeyFile)
+            throw error
+        }
+        Failpoint.hit("key-rotate.after-commit")
+        return Result(oldKeyID: old.id, newKeyID: new.id, resealed: count)
+    }
+
+    /// One transaction: every sealed value opened with `old` and sealed with
+    /// `new`, the key facts replaced and `key.rotated` recorded.
+    static func reseal(ledger: Ledger, from old: MasterKey, to new: MasterKey) throws -> Int {
+        try ledger.write { tx in
+            let values = try tx.store.sealedValues()
+            for value in values {
+                let secret = try Keyring.open(value.box, for: value.slot, key: old, databaseID: tx.keyring.databaseID)
+                let box = Keyring.seal(secret, for: value.slot, key: new, databaseID: tx.keyring.databaseID)
+                try tx.store.replaceSealedValue(value.slot, with: box)
+            }
+            try tx.store.setMeta(.keyID, new.id)
+            try tx.store.setMeta(.keyCheck, new.checkValue(databaseID: tx.keyring.databaseID))
+            try tx.record(
+                AuditDraft(
+                    .keyRotated,
+                    detail: [
+                        "old_key_id": .string(old.id), "new_key_id": .string(new.id),
+                        "resealed": .int(Int64(values.count)),
+                    ]))
+            Failpoint.hit("key-rotate.before-commit")
+            return values.count
+        }
     }
 }

@@ -1,18 +1,19 @@
 import Foundation
 
 extension Ledger {
-    /// Opens an initialised database with its key file, after checking that
+    /// Opens an initialised database with its master key, after checking that
     /// the key belongs to the database, then applies pending migrations.
     ///
     /// `notices` receives one line for anything repaired on the way (a key
     /// rotation that a crash interrupted).
     public static func open(
-        store: any Store, keyFile: String, clock: any WallClock, actor: String, notices: inout [String]
+        store: any Store, key source: MasterKeySource, clock: any WallClock, actor: String,
+        notices: inout [String]
     ) throws -> Ledger {
         guard let facts = try store.read({ try DatabaseFacts(reader: $0) }) else {
             throw RotorError(.notInitialized, "the database has not been initialised; run `rotor init` first")
         }
-        let key = try resolveKey(keyFile: keyFile, facts: facts, notices: &notices)
+        let key = try resolveKey(source: source, facts: facts, notices: &notices)
         let ledger = try Ledger(
             store: store, keyring: facts.keyring(with: key), clock: clock, actor: actor)
         try store.migrate()
@@ -26,25 +27,26 @@ extension Ledger {
         public var createdKeyFile: Bool
     }
 
-    /// Creates the schema and binds the database to a master key: the key
-    /// file's if one exists, otherwise a new one written with mode 0600.
-    /// On a database that is already initialised it changes nothing.
-    public static func initialize(store: any Store, keyFile: String, clock: any WallClock, actor: String) throws
-        -> Initialization
+    /// Creates the schema and binds the database to a master key: the
+    /// source's if it has one, otherwise (a key file not yet there) a new one
+    /// written with mode 0600. On a database that is already initialised it
+    /// changes nothing.
+    public static func initialize(store: any Store, key source: MasterKeySource, clock: any WallClock, actor: String)
+        throws -> Initialization
     {
         if try store.read({ try DatabaseFacts(reader: $0) }) != nil {
             var notices: [String] = []
-            let ledger = try open(store: store, keyFile: keyFile, clock: clock, actor: actor, notices: &notices)
+            let ledger = try open(store: store, key: source, clock: clock, actor: actor, notices: &notices)
             return Initialization(ledger: ledger, createdDatabase: false, createdKeyFile: false)
         }
         var createdKey = false
         let key: MasterKey
-        if Files.exists(keyFile) {
-            key = try KeyFile.load(keyFile)
-        } else {
+        if let keyFile = source.writableFile, !Files.exists(keyFile) {
             key = MasterKey.generate()
             try KeyFile.create(key, at: keyFile)
             createdKey = true
+        } else {
+            key = try source.load()
         }
         try store.migrate()
         let databaseID = UUID().uuidString.lowercased()
@@ -66,10 +68,11 @@ extension Ledger {
     /// an interrupted `rotor key rotate` is resolved here: if the database
     /// still uses the old key, the old key file goes back into place; if it
     /// uses the new one, the old file is removed.
-    static func resolveKey(keyFile: String, facts: DatabaseFacts, notices: inout [String]) throws -> MasterKey {
-        let oldFile = keyFile + ".old"
-        let current = Result { try KeyFile.load(keyFile) }
-        if Files.exists(oldFile) {
+    static func resolveKey(source: MasterKeySource, facts: DatabaseFacts, notices: inout [String]) throws
+        -> MasterKey
+    {
+        let current = Result { try source.load() }
+        if let keyFile = source.writableFile, case let oldFile = keyFile + ".old", Files.exists(oldFile) {
             if case .success(let key) = current, facts.accepts(key) {
                 try removeKeyFile(oldFile)
                 notices.append("removed \(oldFile), left over from a finished key rotation")
@@ -91,7 +94,7 @@ extension Ledger {
         guard facts.accepts(key) else {
             throw RotorError(
                 .keyMismatch,
-                "this key file does not belong to this database (the key file holds key \(key.id), the database was sealed with key \(facts.keyID)); pass the database's own --key-file"
+                "the master key from \(source) does not belong to this database (it is key \(key.id), the database was sealed with key \(facts.keyID)); pass the database's own key"
             )
         }
         return key

@@ -129,7 +129,7 @@ struct KeyRotationTests {
 
         var notices: [String] = []
         let reopened = try Ledger.open(
-            store: db.store, keyFile: db.keyFile, clock: db.clock, actor: "t", notices: &notices)
+            store: db.store, key: .file(db.keyFile), clock: db.clock, actor: "t", notices: &notices)
         let registry = AppRegistry(ledger: reopened, checker: nil)
         #expect(try registry.list().map(\.credential.fingerprint) == before)
         for index in 0..<5 {
