@@ -5,7 +5,28 @@ extension Rotor {
     struct Key: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Manage the master key.",
-            subcommands: [Rotate.self])
+            subcommands: [Rotate.self, Generate.self])
+
+        struct Generate: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract:
+                    "Write a new master key to a new file (mode 0600), for a secret store or a systemd credential.",
+                discussion: """
+                    Touches no database. Load the file into its store (for example \
+                    `systemd-creds encrypt`, `kubectl create secret generic`), then `rotor init` \
+                    binds a new database to it. It never overwrites a file.
+                    """)
+
+            @Argument(help: ArgumentHelp("Where to write the key.", valueName: "path")) var path: String
+
+            func run() async throws {
+                try await reporting {
+                    let key = MasterKey.generate()
+                    try KeyFile.create(key, at: path)
+                    Console.out("Wrote master key \(key.id) to \(path) (mode 0600).")
+                }
+            }
+        }
 
         struct Rotate: AsyncParsableCommand {
             static let configuration = CommandConfiguration(

@@ -119,6 +119,21 @@ struct KeySourceTests {
         #expect(fallback.stderr.contains(cli.keyFile))
     }
 
+    @Test func keyGenerateWritesAKeyThatInitAdopts() async throws {
+        let cli = CLIHarness()
+        let path = cli.directory.file("generated.key")
+        let generated = try await cli.expectSuccess(["key", "generate", path])
+        #expect(Files.mode(path) == 0o600)
+        let before = fileDigest(path)
+        #expect(try await cli.run(["key", "generate", path]).status == 64)
+        #expect(fileDigest(path) == before)
+        #expect(!FileManager.default.fileExists(atPath: cli.db))
+        let keyID = try #require(generated.stdout.split(separator: " ").dropFirst(3).first)
+        let initialised = try await cli.expectSuccess(["init", "--key-file", path])
+        #expect(initialised.stdout.contains("existing master key"))
+        #expect(initialised.stdout.contains(String(keyID)))
+    }
+
     @Test func initBindsANewDatabaseToTheCommandsKey() async throws {
         let cli = CLIHarness()
         let vaultKey = cli.directory.file("held.key")
