@@ -381,6 +381,8 @@ if only == nil || only == "rotations" {
     let completed = try db.store.withConnection {
         try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM rotations WHERE state = 'completed'") ?? 0
     }
+    // The same command again, with nothing due: start-up and planning alone.
+    let idleTime = try timeProcess([rotor, "run", "--once", "--concurrency", "16", "--db", db.path])
 
     let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: VitaleraHTTPClient.configuration)
     let bareClient = VitaleraHTTPClient(http: http, retry: .none)
@@ -424,8 +426,8 @@ if only == nil || only == "rotations" {
     print(
         String(
             format:
-                "%d due rotations at --concurrency 16: rotor run --once %.2f s (%d completed), bare client %.2f s, ratio %.2fx",
-            dueRotations, rotorTime, completed, bareTime, rotorTime / bareTime))
+                "%d due rotations at --concurrency 16: rotor run --once %.2f s (%d completed; with nothing due %.2f s), bare client %.2f s, ratio %.2fx",
+            dueRotations, rotorTime, completed, idleTime, bareTime, rotorTime / bareTime))
     try await http.shutdown().get()
     await sandbox.stop()
 }

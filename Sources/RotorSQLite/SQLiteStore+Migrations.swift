@@ -47,6 +47,7 @@ extension SQLiteStore {
                 throw translate(error)
             }
         }
+        try wal.syncNow()
     }
 
     /// Refuses a database whose schema is newer than this build knows, and

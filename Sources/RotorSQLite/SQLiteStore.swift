@@ -11,12 +11,16 @@ import RotorCore
 /// The SQLite implementation of ``RotorCore/Store``, on the system
 /// libsqlite3 through GRDB.
 ///
-/// Every connection runs in WAL mode (checked), with `synchronous=FULL`
-/// because the database holds the only copy of live secrets, foreign keys
-/// on and a busy timeout. Every write transaction is `BEGIN IMMEDIATE`.
+/// Every connection runs in WAL mode (checked), foreign keys on and a busy
+/// timeout. Every write transaction is `BEGIN IMMEDIATE`. The database holds
+/// the only copy of live secrets, so every commit is made durable before the
+/// caller goes on: ``write(sync:_:)`` with `sync` fsyncs the WAL itself, and
+/// ``sync()`` shares one fsync between concurrent callers (``WALSync``); the
+/// connection's own `synchronous=NORMAL` leaves those fsyncs to Rotor.
 public struct SQLiteStore: Store {
     public let path: String
     let queue: DatabaseQueue
+    let wal: WALSync
 
     /// How long a writer waits for another process's lock before giving up.
     public let busyTimeout: TimeInterval
@@ -54,7 +58,7 @@ public struct SQLiteStore: Store {
                     "SQLite did not switch \(path) to WAL mode (it answered \(mode ?? "nothing")); is it on a network file system?"
                 )
             }
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         let queue: DatabaseQueue
         do {
@@ -62,7 +66,7 @@ public struct SQLiteStore: Store {
         } catch {
             throw SQLiteStore.translate(error, path: path, busyTimeout: busyTimeout)
         }
-        let store = SQLiteStore(path: path, queue: queue, busyTimeout: busyTimeout)
+        let store = SQLiteStore(path: path, queue: queue, wal: WALSync(databasePath: path), busyTimeout: busyTimeout)
         try store.checkSchemaIsKnown()
         return store
     }
@@ -77,15 +81,25 @@ public struct SQLiteStore: Store {
         }
     }
 
-    public func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
+    public func write<T>(sync: Bool, _ body: (any StoreWriter) throws -> T) throws -> T {
+        let result: T
         do {
-            return try queue.writeWithoutTransaction { db in
+            result = try queue.writeWithoutTransaction { db in
                 try SQLiteStore.transaction(db, begin: "BEGIN IMMEDIATE") { try body(SQLiteTransaction(db: db)) }
             }
         } catch {
             throw translate(error)
         }
+        if sync { try wal.syncNow() }
+        return result
     }
+
+    public func sync() async throws {
+        try await wal.sync()
+    }
+
+    /// fsyncs of the WAL so far, by this store (for tests and benchmarks).
+    public var syncCount: Int { wal.syncCount }
 
     /// One transaction with statements prepared once per connection: the
     /// begin, commit and rollback of every transaction are the same three.
@@ -159,5 +173,10 @@ extension SQLiteStore {
             throw translate(error)
         }
         chmod(destination, 0o600)
+        do {
+            try Files.sync(destination)
+        } catch {
+            throw RotorError(.io, "the backup was written but could not be synced to disk: \(error)")
+        }
     }
 }

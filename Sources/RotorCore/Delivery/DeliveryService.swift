@@ -67,7 +67,7 @@ public struct DeliveryService: Deliverer {
                     existing
                     ?? DeliveryRecord(targetID: target.id, version: version, rotationID: rotationID, state: .superseded)
                 superseded.state = .superseded
-                try ledger.write { tx in
+                try await ledger.commit { tx in
                     try tx.fence(lease)
                     try tx.store.saveDelivery(superseded)
                 }
@@ -131,7 +131,7 @@ public struct DeliveryService: Deliverer {
         record.attempts += 1
         record.output = output
         let alertNow: Bool
-        let saved: DeliveryRecord = try ledger.write { tx in
+        let saved: DeliveryRecord = try await ledger.commit { tx in
             try tx.fence(lease)
             record.lastAttemptAt = tx.now
             record.lastError = failure
@@ -163,7 +163,7 @@ public struct DeliveryService: Deliverer {
         if alertNow {
             await alerts.send(
                 .init(event: "delivery.failed", app: app.name, rotationID: rotationID, state: "failed", error: failure))
-            try ledger.write { tx in
+            try await ledger.commit { tx in
                 var alerted = saved
                 alerted.alerted = true
                 try tx.store.saveDelivery(alerted)

@@ -67,12 +67,15 @@ extension Ledger {
 
     public func releaseLease(_ held: HeldLease) {
         held.stop()
-        _ = try? store.write { try $0.releaseLease(held.lease.name, owner: held.lease.owner) }
+        // Not waited to disk: a release lost in a power cut only leaves a lease to expire.
+        _ = try? store.write(sync: false) { try $0.releaseLease(held.lease.name, owner: held.lease.owner) }
     }
 
     /// The lease as it stands after trying to take it, if `owner` holds it now.
+    /// Not waited to disk: the first change made under the lease is, and a
+    /// lease lost in a power cut died with the process that held it.
     public func takeLease(_ name: String, owner: String, duration: TimeInterval) throws -> Lease? {
-        try store.write { writer in
+        try store.write(sync: false) { writer in
             let now = clock.now
             var stale: Set<String> = []
             if let current = try writer.lease(name), current.owner != owner, LeaseOwner.isStale(current.owner) {

@@ -18,14 +18,14 @@ extension RotationEngine {
         }
         switch rejection {
         case nil:
-            return try transition(
+            return try await transition(
                 record, to: .aborted, error: "the vendor did not rotate: the stored pair still works", lease: lease,
                 app: app)
         case let error? where error.kind == .invalidCredentials:
             break  // The vendor rotated and the answer was lost. Rows 2 to 4.
         case let error?:
             // Row 5: nothing learned. Stay `requesting`; never guess.
-            return try transition(
+            return try await transition(
                 record, to: .requesting, error: "could not learn what the vendor did: \(error)", lease: lease, app: app)
         }
 
@@ -37,7 +37,7 @@ extension RotationEngine {
                 return try await rotateAgain(record, app: app, token: token, via: "the original token", lease: lease)
             case .invalid: break
             case .unknown(let error):
-                return try transition(
+                return try await transition(
                     record, to: .requesting, error: "could not check the original token: \(error)", lease: lease,
                     app: app)
             }
@@ -48,16 +48,16 @@ extension RotationEngine {
                 let token = try await identities.accessToken(identityID: identityID)
                 return try await rotateAgain(record, app: app, token: token, via: "its identity's token", lease: lease)
             } catch let error as RotorError where error.code == .vendorUnavailable {
-                return try transition(record, to: .requesting, error: error.message, lease: lease, app: app)
+                return try await transition(record, to: .requesting, error: error.message, lease: lease, app: app)
             } catch let error as RotorError {
-                return try transition(
+                return try await transition(
                     record, to: .lost, error: "no valid token: the identity failed too (\(error.message))",
                     lease: lease,
                     app: app)
             }
         }
         // Row 4: no valid token of any kind. The new pair exists only at the vendor.
-        return try transition(
+        return try await transition(
             record, to: .lost, error: "the vendor rotated, the answer was lost and no valid token is left",
             lease: lease,
             app: app)
@@ -85,9 +85,9 @@ extension RotationEngine {
         do {
             let pair = try await api.rotateCredentials(
                 apiURL: app.apiURL, token: token, applicationID: app.applicationID)
-            return try storePair(pair, for: record, app: app, source: .recovered, lease: lease)
+            return try await storePair(pair, for: record, app: app, source: .recovered, lease: lease)
         } catch let error as VendorError {
-            return try transition(
+            return try await transition(
                 record, to: .requesting, error: "recovery with \(via) did not complete: \(error)", lease: lease,
                 app: app)
         }

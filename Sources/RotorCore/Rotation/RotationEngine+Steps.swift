@@ -52,8 +52,8 @@ extension RotationEngine {
     func recordIntent(
         _ app: AppRecord, trigger: RotationTrigger, token: Secret, kind: RotationRecord.AuthKind, lease: Lease,
         occurrenceDue: Date?, occurrences: Int
-    ) throws -> RotationRecord {
-        try ledger.write { tx in
+    ) async throws -> RotationRecord {
+        try await ledger.commit { tx in
             try tx.fence(lease)
             guard let current = try tx.store.app(id: app.id), current.currentVersion == app.currentVersion else {
                 throw RotorError(.busy, "\(app.name) changed while the rotation was starting; try again", exit: .failed)
@@ -86,11 +86,11 @@ extension RotationEngine {
             let pair = try await api.rotateCredentials(
                 apiURL: app.apiURL, token: token, applicationID: app.applicationID)
             Failpoint.hit("rotate.after-answer")
-            return try storePair(pair, for: record, app: app, source: .rotated, lease: lease)
+            return try await storePair(pair, for: record, app: app, source: .rotated, lease: lease)
         } catch let error as VendorError {
             switch error.kind {
             case .forbidden, .notFound, .badRequest, .invalidToken, .expiredToken, .invalidCredentials:
-                return try transition(record, to: .aborted, error: error.description, lease: lease, app: app)
+                return try await transition(record, to: .aborted, error: error.description, lease: lease, app: app)
             case .rateLimited, .serverError, .networkError, .malformedAnswer:
                 var pending = record
                 pending.error = "the rotate answer was lost: \(error)"
@@ -101,18 +101,21 @@ extension RotationEngine {
 
     // MARK: store
 
-    /// Invariant 2: the new pair is committed (encrypted, synchronous=FULL)
+    /// Invariant 2: the new pair is committed (encrypted) and synced to disk
     /// before anything else happens to it. If that commit fails, the pair is
     /// sealed into a spill file and the command stops with exit 4.
     func storePair(
         _ pair: RotatedPair, for record: RotationRecord, app: AppRecord, source: CredentialRecord.Source, lease: Lease
-    ) throws -> RotationRecord {
+    ) async throws -> RotationRecord {
+        let stored: RotationRecord
         do {
-            return try ledger.write { tx in
+            stored = try ledger.write(sync: false) { tx in
                 try tx.fence(lease)
                 return try Self.commitPair(
                     clientID: pair.clientID, secret: pair.clientSecret, record: record, source: source, tx: tx)
             }
+            // Committed and visible; nothing goes on until it is on disk too.
+            try await ledger.store.sync()
         } catch {
             let spill = SpillFile(
                 rotationID: record.id, appID: app.id, applicationID: app.applicationID, clientID: pair.clientID,
@@ -131,6 +134,7 @@ extension RotationEngine {
                 "the vendor rotated \(app.name) but the database did not take the new pair (\(error)); it is sealed in \(path). Make the database writable and run `rotor run --once` to import it; do not delete that file",
                 exit: .operatorAction)
         }
+        return stored
     }
 
     /// Stores a pair as the app's next version and moves the rotation to `rotated`.
@@ -197,7 +201,7 @@ extension RotationEngine {
             do {
                 let token = try await api.clientCredentialsGrant(apiURL: app.apiURL, clientID: clientID, secret: secret)
                 if try await api.validate(apiURL: app.apiURL, token: token.token) {
-                    return try transition(record, to: .verified, error: nil, lease: lease, app: app)
+                    return try await transition(record, to: .verified, error: nil, lease: lease, app: app)
                 }
                 lastError = "the vendor does not accept the token the new pair was granted"
             } catch {
@@ -211,7 +215,8 @@ extension RotationEngine {
             }
             try await ledger.clock.sleep(until: next)
         }
-        return try transition(record, to: .failed, error: "verification failed: \(lastError)", lease: lease, app: app)
+        return try await transition(
+            record, to: .failed, error: "verification failed: \(lastError)", lease: lease, app: app)
     }
 
     // MARK: deliver
@@ -227,7 +232,7 @@ extension RotationEngine {
             if pending > 0 {
                 var updated = record
                 updated.error = "\(pending) target(s) still lack version \(version)"
-                return try ledger.write { tx in
+                return try await ledger.commit { tx in
                     try tx.fence(lease)
                     updated.updatedAt = tx.now
                     try tx.store.updateRotation(updated)
@@ -235,7 +240,7 @@ extension RotationEngine {
                 }
             }
         }
-        return try transition(record, to: .completed, error: nil, lease: lease, app: app)
+        return try await transition(record, to: .completed, error: nil, lease: lease, app: app)
     }
 
     // MARK: transitions
@@ -245,8 +250,8 @@ extension RotationEngine {
     /// wipes the superseded secret, which the vendor no longer accepts.
     func transition(
         _ record: RotationRecord, to state: RotationState, error: String?, lease: Lease, app: AppRecord
-    ) throws -> RotationRecord {
-        try ledger.write { tx in
+    ) async throws -> RotationRecord {
+        try await ledger.commit { tx in
             try tx.fence(lease)
             var updated = record
             updated.state = state

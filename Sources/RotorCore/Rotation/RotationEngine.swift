@@ -85,7 +85,7 @@ public struct RotationEngine: Sendable {
             do {
                 authorisation = try await authorise(app)
             } catch let error as AuthorisationFailure {
-                try ledger.write { tx in
+                try await ledger.commit { tx in
                     try tx.record(
                         AuditDraft(
                             .rotationFailed, outcome: .failure, app: name,
@@ -94,7 +94,7 @@ public struct RotationEngine: Sendable {
                 return RotationOutcome(
                     app: name, rotationID: nil, state: nil, message: error.message, exitStatus: error.exitStatus)
             }
-            let record = try recordIntent(
+            let record = try await recordIntent(
                 app, trigger: trigger, token: authorisation.token, kind: authorisation.kind, lease: lease,
                 occurrenceDue: occurrenceDue, occurrences: occurrences)
             Failpoint.hit("rotate.before-request")

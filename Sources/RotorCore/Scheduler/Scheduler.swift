@@ -222,7 +222,8 @@ public final class Scheduler: Sendable {
         // An unresolved rotation is finished first (by the pass); the occurrence waits for it.
         if (try? ledger.read({ try $0.unresolvedRotation(appID: occurrence.appID) })) != nil { return nil }
         guard
-            (try? ledger.write({ try $0.store.claimOccurrence(appID: occurrence.appID, due: occurrence.due) })) == true
+            (try? ledger.writeUnsynced({ try $0.store.claimOccurrence(appID: occurrence.appID, due: occurrence.due) }))
+                == true
         else { return nil }
         logger.info(
             "rotating on schedule",
@@ -233,7 +234,7 @@ public final class Scheduler: Sendable {
             try await self.engine.rotate(
                 item.app.name, trigger: .schedule, occurrenceDue: occurrence.due, occurrences: occurrence.covers)
         }
-        try? ledger.write { tx in
+        _ = try? await ledger.commit { tx in
             try tx.store.finishOccurrence(
                 appID: occurrence.appID, due: occurrence.due, state: outcome?.rotationID == nil ? .skipped : .done,
                 rotationID: outcome?.rotationID)

@@ -21,12 +21,35 @@ public struct Ledger: Sendable {
         try store.read(body)
     }
 
-    /// Runs `body` in one write transaction. The transaction first checks
-    /// that the database is still sealed with this process's key: after
-    /// `rotor key rotate` in another process, nothing is sealed with the old one.
+    /// Runs `body` in one write transaction and returns once it is durable.
+    /// The transaction first checks that the database is still sealed with
+    /// this process's key: after `rotor key rotate` in another process,
+    /// nothing is sealed with the old one.
     @discardableResult
     public func write<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
-        try store.write { writer in
+        try write(sync: true, body)
+    }
+
+    /// ``write(_:)`` for async callers: it suspends instead of blocking while
+    /// the commit reaches the disk, and concurrent commits share that flush.
+    /// Returns once durable, like ``write(_:)``.
+    @discardableResult
+    public func commit<T>(_ body: (LedgerTransaction) throws -> T) async throws -> T {
+        let result = try write(sync: false, body)
+        try await store.sync()
+        return result
+    }
+
+    /// ``write(_:)`` whose durability nobody waits for: for bookkeeping that
+    /// may be lost in a power cut (leases), or that a later ``commit(_:)``
+    /// makes durable before anything depends on it.
+    @discardableResult
+    public func writeUnsynced<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
+        try write(sync: false, body)
+    }
+
+    func write<T>(sync: Bool, _ body: (LedgerTransaction) throws -> T) throws -> T {
+        try store.write(sync: sync) { writer in
             guard try writer.meta(.keyID) == keyring.master.id else {
                 throw RotorError(
                     .keyMismatch,

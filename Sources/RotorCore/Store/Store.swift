@@ -11,11 +11,23 @@ public protocol Store: Sendable {
     /// Runs `body` in one read transaction.
     func read<T>(_ body: (any StoreReader) throws -> T) throws -> T
     /// Runs `body` in one write transaction; a thrown error rolls it back.
-    func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T
+    /// With `sync` it returns once the commit is durable; without, once it is
+    /// committed and visible, durable after the next ``sync()``.
+    func write<T>(sync: Bool, _ body: (any StoreWriter) throws -> T) throws -> T
+    /// Returns once every transaction committed before the call is durable.
+    /// Concurrent callers may share one flush to disk (group commit).
+    func sync() async throws
     /// Schema versions known to this build and not yet applied.
     func pendingMigrations() throws -> [String]
     /// Applies pending schema migrations, each in its own transaction.
     func migrate() throws
+}
+
+extension Store {
+    /// Runs `body` in one write transaction and returns once it is durable.
+    public func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
+        try write(sync: true, body)
+    }
 }
 
 /// Queries inside a transaction.

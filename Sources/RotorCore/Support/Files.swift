@@ -109,6 +109,15 @@ public enum Files {
         try syncDirectory(of: path)
     }
 
+    /// fsyncs the file at `path` and then its directory.
+    public static func sync(_ path: String) throws(FileError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw FileError(errno: errno, operation: "open", path: path) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw FileError(errno: errno, operation: "fsync", path: path) }
+        try syncDirectory(of: path)
+    }
+
     public static func syncDirectory(of path: String) throws(FileError) {
         let directory = directory(of: path)
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
