@@ -69,6 +69,15 @@ func timeProcess(_ launch: [String], environment: [String: String] = [:]) throws
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
+/// CPU seconds (user + system) used so far by child processes that have been waited for.
+func childrenCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+    let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    return user + system
+}
+
 func report(_ name: String, rotor: [Double], baseline: [Double], baselineName: String) {
     let r = median(rotor)
     let b = median(baseline)
@@ -377,7 +386,9 @@ if only == nil || only == "rotations" {
     let perf =
         ProcessInfo.processInfo.environment["ROTOR_BENCH_PERF"].map { ["/usr/bin/perf", "record", "-g", "-o", $0] }
         ?? []
+    let cpuBefore = childrenCPUSeconds()
     let rotorTime = try timeProcess(perf + [rotor, "run", "--once", "--concurrency", "16", "--db", db.path])
+    let rotorCPU = childrenCPUSeconds() - cpuBefore
     let completed = try db.store.withConnection {
         try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM rotations WHERE state = 'completed'") ?? 0
     }
@@ -426,8 +437,8 @@ if only == nil || only == "rotations" {
     print(
         String(
             format:
-                "%d due rotations at --concurrency 16: rotor run --once %.2f s (%d completed; with nothing due %.2f s), bare client %.2f s, ratio %.2fx",
-            dueRotations, rotorTime, completed, idleTime, bareTime, rotorTime / bareTime))
+                "%d due rotations at --concurrency 16: rotor run --once %.2f s (%d completed; %.2f CPU-s in rotor; with nothing due %.2f s), bare client %.2f s, ratio %.2fx",
+            dueRotations, rotorTime, completed, rotorCPU, idleTime, bareTime, rotorTime / bareTime))
     try await http.shutdown().get()
     await sandbox.stop()
 }

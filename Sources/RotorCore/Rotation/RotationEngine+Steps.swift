@@ -5,7 +5,10 @@ extension RotationEngine {
 
     /// The token that will authorise the rotate request: the identity's when
     /// the app has one, otherwise a client-credentials grant with the stored pair.
-    func authorise(_ app: AppRecord) async throws -> (token: Secret, kind: RotationRecord.AuthKind) {
+    /// `pair` is the stored pair when the caller has read it already.
+    func authorise(_ app: AppRecord, pair: (String, Secret)? = nil) async throws -> (
+        token: Secret, kind: RotationRecord.AuthKind
+    ) {
         if let identityID = app.identityID {
             do {
                 return (try await identities.accessToken(identityID: identityID), .identity)
@@ -15,7 +18,7 @@ extension RotationEngine {
                     exitStatus: .failed)
             }
         }
-        let (clientID, secret) = try currentPair(app)
+        let (clientID, secret) = try pair ?? currentPair(app)
         do {
             let token = try await api.clientCredentialsGrant(apiURL: app.apiURL, clientID: clientID, secret: secret)
             return (token.token, .app)
@@ -32,17 +35,18 @@ extension RotationEngine {
     }
 
     func currentPair(_ app: AppRecord) throws -> (String, Secret) {
-        try ledger.read { reader in
-            let credential = try AppRegistry.currentCredential(of: app, in: reader)
-            guard let sealed = credential.sealedSecret else {
-                throw RotorError(
-                    .databaseInvalid, "the current secret of \(app.name) is missing; restore from a backup")
-            }
-            return (
-                credential.clientID,
-                try ledger.keyring.open(sealed, for: .clientSecret(appID: app.id, version: credential.version))
-            )
+        try ledger.read { try currentPair(app, in: $0) }
+    }
+
+    func currentPair(_ app: AppRecord, in reader: any StoreReader) throws -> (String, Secret) {
+        let credential = try AppRegistry.currentCredential(of: app, in: reader)
+        guard let sealed = credential.sealedSecret else {
+            throw RotorError(.databaseInvalid, "the current secret of \(app.name) is missing; restore from a backup")
         }
+        return (
+            credential.clientID,
+            try ledger.keyring.open(sealed, for: .clientSecret(appID: app.id, version: credential.version))
+        )
     }
 
     // MARK: intent
@@ -180,10 +184,10 @@ extension RotationEngine {
     /// A client-credentials grant with the new pair, then validate on that
     /// token, retried patiently. When the budget runs out the rotation is
     /// `failed` (it never reverts) and a later run tries again.
-    func verify(_ record: RotationRecord, lease: Lease) async throws -> RotationRecord {
+    func verify(_ record: RotationRecord, app: AppRecord, lease: Lease) async throws -> RotationRecord {
         Failpoint.hit("rotate.before-verify")
-        guard let app = try ledger.read({ try $0.app(id: record.appID) }), let version = record.toVersion else {
-            throw RotorError(.notFound, "the app of rotation \(record.id) was removed")
+        guard let version = record.toVersion else {
+            throw RotorError(.databaseInvalid, "rotation \(record.id) has no new version to verify")
         }
         let (clientID, secret) = try ledger.read { reader in
             guard let credential = try reader.credential(appID: app.id, version: version),
@@ -222,9 +226,9 @@ extension RotationEngine {
     // MARK: deliver
 
     /// Every enabled target gets the new version; then the rotation is complete.
-    func deliver(_ record: RotationRecord, lease: Lease) async throws -> RotationRecord {
-        guard let app = try ledger.read({ try $0.app(id: record.appID) }), let version = record.toVersion else {
-            throw RotorError(.notFound, "the app of rotation \(record.id) was removed")
+    func deliver(_ record: RotationRecord, app: AppRecord, lease: Lease) async throws -> RotationRecord {
+        guard let version = record.toVersion else {
+            throw RotorError(.databaseInvalid, "rotation \(record.id) has no new version to deliver")
         }
         if let deliverer {
             let pending = try await deliverer.deliver(

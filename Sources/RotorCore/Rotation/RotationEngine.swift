@@ -72,9 +72,18 @@ public struct RotationEngine: Sendable {
     )
         async throws -> RotationOutcome
     {
-        let app = try ledger.read { try AppRegistry.find(name, in: $0) }
-        return try await withLease(app) { lease in
-            if let open = try ledger.read({ try $0.unresolvedRotation(appID: app.id) }) {
+        let named = try ledger.read { try AppRegistry.find(name, in: $0) }
+        return try await withLease(named) { lease in
+            // Under the lease: the app as it is now, any unresolved rotation, and the pair to sign in with.
+            let (app, open, pair) = try ledger.read { reader in
+                guard let app = try reader.app(id: named.id) else {
+                    throw RotorError(.notFound, "no app named \(name); see `rotor app list`")
+                }
+                let open = try reader.unresolvedRotation(appID: app.id)
+                let pair = app.identityID == nil && open == nil ? try currentPair(app, in: reader) : nil
+                return (app, open, pair)
+            }
+            if let open {
                 return RotationOutcome(
                     app: name, rotationID: open.id, state: open.state,
                     message:
@@ -83,7 +92,7 @@ public struct RotationEngine: Sendable {
             }
             let authorisation: (token: Secret, kind: RotationRecord.AuthKind)
             do {
-                authorisation = try await authorise(app)
+                authorisation = try await authorise(app, pair: pair)
             } catch let error as AuthorisationFailure {
                 try await ledger.commit { tx in
                     try tx.record(
@@ -99,7 +108,7 @@ public struct RotationEngine: Sendable {
                 occurrenceDue: occurrenceDue, occurrences: occurrences)
             Failpoint.hit("rotate.before-request")
             let after = try await request(record, app: app, token: authorisation.token, lease: lease)
-            return try await finish(after, lease: lease, from: .requesting)
+            return try await finish(after, app: app, lease: lease, from: .requesting)
         }
     }
 
@@ -118,7 +127,7 @@ public struct RotationEngine: Sendable {
             if record.state == .requesting {
                 record = try await resolveRequesting(record, app: app, lease: lease)
             }
-            return try await finish(record, lease: lease, from: current.state)
+            return try await finish(record, app: app, lease: lease, from: current.state)
         }
     }
 
@@ -162,15 +171,17 @@ public struct RotationEngine: Sendable {
 
     /// Carries a rotation from `rotated` or later to its end, as far as it goes now.
     /// Alert hooks run when the rotation moved from `initial` into `failed` or `lost`.
-    func finish(_ start: RotationRecord, lease: Lease, from initial: RotationState) async throws -> RotationOutcome {
+    /// `app` gives the fields a rotation does not change (id, name, URL, IDs).
+    func finish(_ start: RotationRecord, app: AppRecord, lease: Lease, from initial: RotationState) async throws
+        -> RotationOutcome
+    {
         var record = start
         if record.state == .rotated || record.state == .failed {
-            record = try await verify(record, lease: lease)
+            record = try await verify(record, app: app, lease: lease)
         }
         if record.state == .verified {
-            record = try await deliver(record, lease: lease)
+            record = try await deliver(record, app: app, lease: lease)
         }
-        let app = try ledger.read { try $0.app(id: record.appID) }
         let result = outcome(record, app: app)
         if record.state != initial {
             Counter(label: "rotor_rotations_total", dimensions: [("outcome", record.state.rawValue)]).increment()

@@ -220,11 +220,12 @@ public final class Scheduler: Sendable {
     func rotateOccurrence(_ item: Planned) async -> RotationOutcome? {
         let occurrence = item.occurrence
         // An unresolved rotation is finished first (by the pass); the occurrence waits for it.
-        if (try? ledger.read({ try $0.unresolvedRotation(appID: occurrence.appID) })) != nil { return nil }
-        guard
-            (try? ledger.writeUnsynced({ try $0.store.claimOccurrence(appID: occurrence.appID, due: occurrence.due) }))
-                == true
-        else { return nil }
+        // The claim is made durable by the rotation's first commit.
+        let claimed = try? ledger.writeUnsynced { tx in
+            try tx.store.unresolvedRotation(appID: occurrence.appID) == nil
+                && tx.store.claimOccurrence(appID: occurrence.appID, due: occurrence.due)
+        }
+        guard claimed == true else { return nil }
         logger.info(
             "rotating on schedule",
             metadata: [
