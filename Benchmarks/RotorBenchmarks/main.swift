@@ -292,6 +292,9 @@ if only == nil || only == "audit" {
             }
         }
         chained.append(seconds(ContinuousClock.now - start))
+        // The baseline is as durable as Rotor's commit: SQLite fsyncs the WAL itself.
+        try db.store.withConnection { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+        defer { _ = try? db.store.withConnection { try $0.execute(sql: "PRAGMA synchronous = NORMAL") } }
         start = ContinuousClock.now
         for index in 0..<appends {
             try db.store.withConnection { conn in

@@ -131,19 +131,24 @@ public struct RotationEngine: Sendable {
         }
     }
 
-    /// `rotor run --once` without scheduling: imports spill files, then
-    /// finishes or resolves every unfinished rotation.
-    public func resolveAll() async throws -> [RotationOutcome] {
-        var outcomes = try importSpills()
-        for record in try ledger.read({ try $0.openRotations() }) {
+    /// Imports spill files (with `importingSpills`), then finishes or
+    /// resolves the unfinished rotations: every one, or with `dueBy` those
+    /// whose next attempt is due by then, while `proceed` says so. A rotation
+    /// that cannot be carried on now becomes an outcome that says why.
+    public func resolveAll(
+        dueBy: Date? = nil, importingSpills: Bool = true, while proceed: () -> Bool = { true }
+    ) async throws -> [RotationOutcome] {
+        var outcomes = importingSpills ? try importSpills() : []
+        for record in try ledger.read({ try $0.openRotations() }) where proceed() {
+            if let dueBy, (record.nextAttemptAt ?? .distantPast) > dueBy { continue }
             do {
                 outcomes.append(try await resume(record.id))
-            } catch let error as RotorError where error.code == .busy {
+            } catch let error as RotorError {
                 let name = try ledger.read { try $0.app(id: record.appID)?.name } ?? "app \(record.appID)"
                 outcomes.append(
                     RotationOutcome(
                         app: name, rotationID: record.id, state: record.state, message: error.message,
-                        exitStatus: .failed))
+                        exitStatus: error.code == .busy ? .failed : error.exitStatus))
             }
         }
         return outcomes

@@ -119,11 +119,10 @@ public final class Scheduler: Sendable {
         var outcomes: [RotationOutcome] = []
 
         // 1. Spill files and unfinished rotations (verifications, deliveries, lost answers).
-        if all { outcomes += try engine.importSpills() }
-        for record in try ledger.read({ try $0.openRotations() }) where !stop.isStopped {
-            guard all || (record.nextAttemptAt ?? .distantPast) <= now else { continue }
-            if let outcome = await attempt({ try await self.engine.resume(record.id) }) { outcomes.append(outcome) }
-        }
+        let resolved = try await engine.resolveAll(
+            dueBy: all ? nil : now, importingSpills: all, while: { !stop.isStopped })
+        for outcome in resolved { log(outcome) }
+        outcomes += resolved
 
         // 2. Deliveries of current versions that failed outside a rotation (publish, new targets).
         for appID in try ledger.read({ try $0.appsWithDueDeliveries(at: all ? .distantFuture : now) })
@@ -260,17 +259,21 @@ public final class Scheduler: Sendable {
         }
     }
 
+    func log(_ outcome: RotationOutcome) {
+        let level: Logger.Level = outcome.exitStatus == .success ? .info : .warning
+        logger.log(
+            level: level, "\(outcome.message)",
+            metadata: [
+                "app": "\(outcome.app)", "rotation": "\(outcome.rotationID.map(String.init) ?? "-")",
+                "state": "\(outcome.state?.rawValue ?? "-")",
+            ])
+    }
+
     /// Runs one piece of work; a failure is logged and becomes an outcome, never a crash.
     func attempt(_ work: () async throws -> RotationOutcome) async -> RotationOutcome? {
         do {
             let outcome = try await work()
-            let level: Logger.Level = outcome.exitStatus == .success ? .info : .warning
-            logger.log(
-                level: level, "\(outcome.message)",
-                metadata: [
-                    "app": "\(outcome.app)", "rotation": "\(outcome.rotationID.map(String.init) ?? "-")",
-                    "state": "\(outcome.state?.rawValue ?? "-")",
-                ])
+            log(outcome)
             return outcome
         } catch let error as RotorError {
             logger.warning("\(error.message)")
