@@ -543,10 +543,12 @@ struct SQLiteTransaction: StoreWriter {
         return db.changesCount == 1
     }
 
-    func finishOccurrence(appID: Int64, due: Date, state: OccurrenceRecord.State, rotationID: Int64?) throws {
+    func finishOccurrence(appID: Int64, due: Date, state: OccurrenceRecord.State, rotationID: Int64?) throws -> Bool {
         try execute(
-            sql: "UPDATE occurrences SET state = ?, rotation_id = ? WHERE app_id = ? AND due_at = ?",
+            sql:
+                "UPDATE occurrences SET state = ?, rotation_id = ? WHERE app_id = ? AND due_at = ? AND state = 'started'",
             arguments: [state.rawValue, rotationID, appID, due.millis])
+        return db.changesCount == 1
     }
 
     func appsWithDueDeliveries(at time: Date) throws -> [Int64] {

@@ -70,6 +70,15 @@ extension RotationEngine {
             var record = try tx.store.rotation(id: id)!
             record.authToken = try tx.keyring.seal(token, for: .rotationAuth(rotationID: id))
             try tx.store.updateRotation(record)
+            // A scheduled rotation consumes its occurrence here, with the intent:
+            // only a claimed occurrence can be, so no due time is rotated twice.
+            if let occurrenceDue,
+                try !tx.store.finishOccurrence(appID: app.id, due: occurrenceDue, state: .done, rotationID: id)
+            {
+                throw RotorError(
+                    .busy, "the occurrence of \(app.name) due \(RFC3339.format(occurrenceDue)) was already handled",
+                    exit: .failed)
+            }
             var detail: [String: JSONValue] = [
                 "trigger": .string(trigger.rawValue), "from_version": .int(Int64(app.currentVersion)),
                 "auth": .string(kind.rawValue),

@@ -72,7 +72,19 @@ public struct RotationEngine: Sendable {
     )
         async throws -> RotationOutcome
     {
-        let named = try ledger.read { try AppRegistry.find(name, in: $0) }
+        try await rotate(
+            try ledger.read { try AppRegistry.find(name, in: $0) }, trigger: trigger, occurrenceDue: occurrenceDue,
+            occurrences: occurrences)
+    }
+
+    /// ``rotate(_:trigger:occurrenceDue:occurrences:)`` for an app already
+    /// looked up; it is read again under the lease.
+    public func rotate(
+        _ named: AppRecord, trigger: RotationTrigger = .manual, occurrenceDue: Date? = nil, occurrences: Int = 1
+    )
+        async throws -> RotationOutcome
+    {
+        let name = named.name
         return try await withLease(named) { lease in
             // Under the lease: the app as it is now, any unresolved rotation, and the pair to sign in with.
             let (app, open, pair) = try ledger.read { reader in

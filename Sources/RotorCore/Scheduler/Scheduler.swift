@@ -232,12 +232,12 @@ public final class Scheduler: Sendable {
             ])
         let outcome = await attempt {
             try await self.engine.rotate(
-                item.app.name, trigger: .schedule, occurrenceDue: occurrence.due, occurrences: occurrence.covers)
+                item.app, trigger: .schedule, occurrenceDue: occurrence.due, occurrences: occurrence.covers)
         }
-        _ = try? await ledger.commit { tx in
+        // A rotation that recorded its intent consumed the occurrence then; one that did not skipped it.
+        _ = try? ledger.writeUnsynced { tx in
             try tx.store.finishOccurrence(
-                appID: occurrence.appID, due: occurrence.due, state: outcome?.rotationID == nil ? .skipped : .done,
-                rotationID: outcome?.rotationID)
+                appID: occurrence.appID, due: occurrence.due, state: .skipped, rotationID: nil)
         }
         return outcome
     }

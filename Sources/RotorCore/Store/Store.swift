@@ -122,7 +122,10 @@ public protocol StoreWriter: StoreReader {
     func ensureOccurrence(_ occurrence: OccurrenceRecord) throws -> OccurrenceRecord
     /// Moves a pending occurrence to `started`; false when another process did first.
     func claimOccurrence(appID: Int64, due: Date) throws -> Bool
-    func finishOccurrence(appID: Int64, due: Date, state: OccurrenceRecord.State, rotationID: Int64?) throws
+    /// Moves a claimed (`started`) occurrence to `state`; false when it was
+    /// not claimed (another process finished it, or it was never claimed).
+    @discardableResult
+    func finishOccurrence(appID: Int64, due: Date, state: OccurrenceRecord.State, rotationID: Int64?) throws -> Bool
     func deleteAlert(id: Int64) throws
 
     func appendAudit(_ event: AuditEvent, head: AuditHead) throws
