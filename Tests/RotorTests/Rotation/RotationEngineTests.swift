@@ -70,6 +70,37 @@ struct RotationEngineTests {
         }
     }
 
+    /// A scheduled rotation records its intent only for a claimed
+    /// occurrence, and consumes it there: no due time is rotated twice.
+    @Test func anOccurrenceIsRotatedOnlyOnceAndOnlyWhenClaimed() async throws {
+        try await withSetup { setup in
+            let app = try #require(try setup.db.ledger.read { try $0.app(named: "billing") })
+            let due = setup.db.clock.now
+            try setup.db.ledger.write { tx in
+                _ = try tx.store.ensureOccurrence(
+                    OccurrenceRecord(
+                        appID: app.id, due: due, jitterMS: 0, startAt: due, covers: 1, state: .pending,
+                        rotationID: nil))
+            }
+            let engine = setup.engine()
+            await #expect(throws: RotorError.self) {
+                _ = try await engine.rotate(app, trigger: .schedule, occurrenceDue: due)
+            }
+            #expect(await setup.rotations() == 0)
+            #expect(try setup.db.ledger.write { try $0.store.claimOccurrence(appID: app.id, due: due) })
+            let outcome = try await engine.rotate(app, trigger: .schedule, occurrenceDue: due)
+            #expect(outcome.state == .completed, "\(outcome.message)")
+            let occurrence = try setup.db.ledger.read { try $0.latestOccurrence(appID: app.id) }
+            #expect(occurrence?.state == .done)
+            #expect(occurrence?.rotationID == outcome.rotationID)
+            await #expect(throws: RotorError.self) {
+                _ = try await engine.rotate(app, trigger: .schedule, occurrenceDue: due)
+            }
+            #expect(await setup.rotations() == 1)
+            try await setup.expectInSync()
+        }
+    }
+
     @Test func aRotationRunsToCompletion() async throws {
         try await withSetup { setup in
             let outcome = try await setup.engine().rotate("billing")
