@@ -10,9 +10,21 @@ struct SQLiteTransaction: StoreWriter {
     /// from the statement (no copied rows, no by-name lookups).
     func fetch<T>(_ sql: String, _ arguments: StatementArguments = [], _ map: (Row) throws -> T) throws -> [T] {
         var out: [T] = []
-        let rows = try Row.fetchCursor(db, SQLRequest(sql: sql, arguments: arguments, cached: true))
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
         while let row = try rows.next() { out.append(try map(row)) }
         return out
+    }
+
+    /// The first row of a statement prepared once per connection, mapped
+    /// while SQLite still holds it (read positionally, never copied).
+    func one<T>(_ sql: String, _ arguments: StatementArguments = [], _ map: (Row) throws -> T) throws -> T? {
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        return try withExtendedLifetime(rows) { try rows.next().map(map) }
+    }
+
+    /// The first column of the first row; nil when there is no row or it is NULL.
+    func value<T: DatabaseValueConvertible>(_ sql: String, _ arguments: StatementArguments = []) throws -> T? {
+        try one(sql, arguments) { row -> T? in row[0] } ?? nil
     }
 
     /// Runs a statement prepared once per connection and reused.
@@ -24,8 +36,7 @@ struct SQLiteTransaction: StoreWriter {
 
     func meta(_ key: MetaKey) throws -> String? {
         do {
-            return try String.fetchOne(
-                db, SQLRequest(sql: "SELECT value FROM meta WHERE key = ?", arguments: [key.rawValue], cached: true))
+            return try value("SELECT value FROM meta WHERE key = ?", [key.rawValue]) as String?
         } catch let error as DatabaseError where error.message?.hasPrefix("no such table") == true {
             return nil  // a database not initialised yet
         }
@@ -40,15 +51,11 @@ struct SQLiteTransaction: StoreWriter {
     // MARK: apps
 
     func app(named name: String) throws -> AppRecord? {
-        try Row.fetchOne(
-            db, SQLRequest(sql: "SELECT \(Self.appColumns) FROM apps WHERE name = ?", arguments: [name], cached: true)
-        ).map(Self.app)
+        try one("SELECT \(Self.appColumns) FROM apps WHERE name = ?", [name], Self.app)
     }
 
     func app(id: Int64) throws -> AppRecord? {
-        try Row.fetchOne(
-            db, SQLRequest(sql: "SELECT \(Self.appColumns) FROM apps WHERE id = ?", arguments: [id], cached: true)
-        ).map(Self.app)
+        try one("SELECT \(Self.appColumns) FROM apps WHERE id = ?", [id], Self.app)
     }
 
     func apps() throws -> [AppRecord] {
@@ -114,12 +121,9 @@ struct SQLiteTransaction: StoreWriter {
     // MARK: credentials
 
     func credential(appID: Int64, version: Int) throws -> CredentialRecord? {
-        try Row.fetchOne(
-            db,
-            SQLRequest(
-                sql: "SELECT \(Self.credentialColumns) FROM credentials WHERE app_id = ? AND version = ?",
-                arguments: [appID, version], cached: true)
-        ).map(Self.credential)
+        try one(
+            "SELECT \(Self.credentialColumns) FROM credentials WHERE app_id = ? AND version = ?", [appID, version],
+            Self.credential)
     }
 
     func currentCredentials() throws -> [Int64: CredentialRecord] {
@@ -160,22 +164,11 @@ struct SQLiteTransaction: StoreWriter {
     // MARK: identities
 
     func identity(named name: String) throws -> IdentitySummary? {
-        try Row.fetchOne(
-            db,
-            SQLRequest(
-                sql: "SELECT id, name, username, api_url FROM identities WHERE name = ?", arguments: [name],
-                cached: true)
-        )
-        .map(Self.identity)
+        try one("SELECT id, name, username, api_url FROM identities WHERE name = ?", [name], Self.identity)
     }
 
     func identity(id: Int64) throws -> IdentitySummary? {
-        try Row.fetchOne(
-            db,
-            SQLRequest(
-                sql: "SELECT id, name, username, api_url FROM identities WHERE id = ?", arguments: [id], cached: true)
-        )
-        .map(Self.identity)
+        try one("SELECT id, name, username, api_url FROM identities WHERE id = ?", [id], Self.identity)
     }
 
     func identities() throws -> [IdentitySummary] {
@@ -183,12 +176,8 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func identitySecrets(id: Int64) throws -> IdentitySecrets? {
-        try Row.fetchOne(
-            db,
-            SQLRequest(
-                sql: "SELECT password, access_token, access_expires_at, refresh_token FROM identities WHERE id = ?",
-                arguments: [id], cached: true)
-        ).map { row in
+        try one("SELECT password, access_token, access_expires_at, refresh_token FROM identities WHERE id = ?", [id]) {
+            row in
             let expires: Int64? = row[2]
             return IdentitySecrets(
                 password: row[0], accessToken: row[1], accessExpiresAt: expires.map(Date.init(millis:)),
@@ -257,15 +246,11 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func unresolvedRotation(appID: Int64) throws -> RotationSummary? {
-        try Row.fetchOne(
-            db,
-            SQLRequest(
-                sql: """
-                    SELECT \(Self.rotationColumns) FROM rotations
-                    WHERE app_id = ? AND state IN ('requesting', 'rotated', 'verified', 'failed')
-                    """,
-                arguments: [appID], cached: true)
-        ).map(Self.rotation)
+        try one(
+            """
+            SELECT \(Self.rotationColumns) FROM rotations
+            WHERE app_id = ? AND state IN ('requesting', 'rotated', 'verified', 'failed')
+            """, [appID], Self.rotation)
     }
 
     static let rotationColumns = """
@@ -304,11 +289,7 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func rotation(id: Int64) throws -> RotationRecord? {
-        try Row.fetchOne(
-            db,
-            SQLRequest(
-                sql: "SELECT \(Self.rotationRecordColumns) FROM rotations WHERE id = ?", arguments: [id], cached: true)
-        ).map(Self.rotationRecord)
+        try one("SELECT \(Self.rotationRecordColumns) FROM rotations WHERE id = ?", [id], Self.rotationRecord)
     }
 
     func openRotations() throws -> [RotationRecord] {
@@ -385,10 +366,7 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func target(id: Int64) throws -> TargetRecord? {
-        try Row.fetchOne(
-            db, SQLRequest(sql: "SELECT \(Self.targetColumns) FROM targets WHERE id = ?", arguments: [id], cached: true)
-        )
-        .map(Self.target)
+        try one("SELECT \(Self.targetColumns) FROM targets WHERE id = ?", [id], Self.target)
     }
 
     func insertTarget(appID: Int64, _ kind: TargetKind, at time: Date) throws -> Int64 {
@@ -437,12 +415,9 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func delivery(targetID: Int64, version: Int) throws -> DeliveryRecord? {
-        try Row.fetchOne(
-            db,
-            SQLRequest(
-                sql: "SELECT \(Self.deliveryColumns) FROM deliveries WHERE target_id = ? AND version = ?",
-                arguments: [targetID, version], cached: true)
-        ).map(Self.delivery)
+        try one(
+            "SELECT \(Self.deliveryColumns) FROM deliveries WHERE target_id = ? AND version = ?", [targetID, version],
+            Self.delivery)
     }
 
     func deliveries(appID: Int64) throws -> [DeliveryRecord] {
@@ -457,11 +432,7 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func latestDeliveredVersion(targetID: Int64) throws -> Int? {
-        try Int.fetchOne(
-            db,
-            SQLRequest(
-                sql: "SELECT MAX(version) FROM deliveries WHERE target_id = ? AND state = 'succeeded'",
-                arguments: [targetID], cached: true))
+        try value("SELECT MAX(version) FROM deliveries WHERE target_id = ? AND state = 'succeeded'", [targetID]) as Int?
     }
 
     func saveDelivery(_ delivery: DeliveryRecord) throws {
@@ -562,33 +533,26 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func nextRetryTime() throws -> Date? {
-        let deliveries: Int64? = try Int64.fetchOne(
-            db,
-            SQLRequest(
-                sql: "SELECT MIN(next_attempt_at) FROM deliveries WHERE state IN ('pending', 'failed')", cached: true))
-        let rotations: Int64? = try Int64.fetchOne(
-            db,
-            SQLRequest(
-                sql: """
-                    SELECT MIN(next_attempt_at) FROM rotations WHERE state IN ('requesting', 'rotated', 'verified', 'failed')
-                    """, cached: true))
+        let deliveries: Int64? =
+            try value("SELECT MIN(next_attempt_at) FROM deliveries WHERE state IN ('pending', 'failed')", []) as Int64?
+        let rotations: Int64? =
+            try value(
+                """
+                SELECT MIN(next_attempt_at) FROM rotations WHERE state IN ('requesting', 'rotated', 'verified', 'failed')
+                """, []) as Int64?
         return [deliveries, rotations].compactMap { $0 }.min().map(Date.init(millis:))
     }
 
     func changeCounter() throws -> Int {
-        try Int.fetchOne(db, SQLRequest(sql: "PRAGMA data_version", cached: true)) ?? 0
+        try value("PRAGMA data_version", []) as Int? ?? 0
     }
 
     // MARK: leases
 
     func lease(_ name: String) throws -> Lease? {
-        try Row.fetchOne(
-            db,
-            SQLRequest(
-                sql: "SELECT name, owner, token, expires_at FROM leases WHERE name = ?", arguments: [name], cached: true
-            )
-        )
-        .map { row in Lease(name: row[0], owner: row[1], token: row[2], expiresAt: Date(millis: row[3])) }
+        try one("SELECT name, owner, token, expires_at FROM leases WHERE name = ?", [name]) { row in
+            Lease(name: row[0], owner: row[1], token: row[2], expiresAt: Date(millis: row[3]))
+        }
     }
 
     func acquireLease(_ name: String, owner: String, expiresAt: Date, now: Date, stale: Set<String>) throws -> Lease {
@@ -615,10 +579,8 @@ struct SQLiteTransaction: StoreWriter {
     // MARK: audit
 
     func auditHead() throws -> AuditHead? {
-        try Row.fetchOne(db, SQLRequest(sql: "SELECT * FROM audit_head WHERE id = 1", cached: true)).map { row in
-            AuditHead(
-                lastID: row["last_id"], lastHash: row["last_hash"], baseID: row["base_id"], baseHash: row["base_hash"],
-                mac: row["mac"])
+        try one("SELECT last_id, last_hash, base_id, base_hash, mac FROM audit_head WHERE id = 1") { row in
+            AuditHead(lastID: row[0], lastHash: row[1], baseID: row[2], baseHash: row[3], mac: row[4])
         }
     }
 

@@ -137,8 +137,8 @@ public struct VitaleraHTTPClient: VendorAPI {
         if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer.reveal())") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
-            request.body = .bytes(ByteBuffer(bytes: data))
+            let text = JSONValue.object(body.mapValues(JSONValue.string)).canonical
+            request.body = .bytes(ByteBuffer(string: text))
         }
         let status: Int
         let bytes: [UInt8]
