@@ -53,8 +53,17 @@ extension Ledger {
     /// Takes the lease `name` for `owner`, or returns nil while another live
     /// owner holds it. The lease is renewed every third of `duration` until
     /// ``releaseLease(_:)``.
-    public func acquireLease(_ name: String, owner: String, duration: TimeInterval) throws -> HeldLease? {
-        guard let lease = try takeLease(name, owner: owner, duration: duration) else { return nil }
+    ///
+    /// `alongside` runs in the same transaction once the lease is taken; when
+    /// it returns false nothing is kept (not the lease either) and the result
+    /// is nil.
+    public func acquireLease(
+        _ name: String, owner: String, duration: TimeInterval,
+        alongside: ((any StoreWriter) throws -> Bool)? = nil
+    ) throws -> HeldLease? {
+        guard let lease = try takeLease(name, owner: owner, duration: duration, alongside: alongside) else {
+            return nil
+        }
         let heartbeat = Task { [self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int64(duration * 1000 / 3)))
@@ -65,27 +74,42 @@ extension Ledger {
         return HeldLease(lease: lease, heartbeat: heartbeat)
     }
 
-    public func releaseLease(_ held: HeldLease) {
+    /// Releases the lease; `alongside` runs in the same transaction.
+    public func releaseLease(_ held: HeldLease, alongside: ((any StoreWriter) throws -> Void)? = nil) {
         held.stop()
         // Not waited to disk: a release lost in a power cut only leaves a lease to expire.
-        _ = try? store.write(sync: false) { try $0.releaseLease(held.lease.name, owner: held.lease.owner) }
+        _ = try? store.write(sync: false) { writer in
+            try writer.releaseLease(held.lease.name, owner: held.lease.owner)
+            try alongside?(writer)
+        }
     }
 
     /// The lease as it stands after trying to take it, if `owner` holds it now.
     /// Not waited to disk: the first change made under the lease is, and a
     /// lease lost in a power cut died with the process that held it.
-    public func takeLease(_ name: String, owner: String, duration: TimeInterval) throws -> Lease? {
-        try store.write(sync: false) { writer in
-            let now = clock.now
-            var stale: Set<String> = []
-            if let current = try writer.lease(name), current.owner != owner, LeaseOwner.isStale(current.owner) {
-                stale.insert(current.owner)
+    public func takeLease(
+        _ name: String, owner: String, duration: TimeInterval, alongside: ((any StoreWriter) throws -> Bool)? = nil
+    ) throws -> Lease? {
+        do {
+            return try store.write(sync: false) { writer in
+                let now = clock.now
+                var stale: Set<String> = []
+                if let current = try writer.lease(name), current.owner != owner, LeaseOwner.isStale(current.owner) {
+                    stale.insert(current.owner)
+                }
+                let lease = try writer.acquireLease(
+                    name, owner: owner, expiresAt: now.addingTimeInterval(duration), now: now, stale: stale)
+                guard lease.owner == owner else { return nil }
+                if let alongside, try !alongside(writer) { throw Declined() }
+                return lease
             }
-            let lease = try writer.acquireLease(
-                name, owner: owner, expiresAt: now.addingTimeInterval(duration), now: now, stale: stale)
-            return lease.owner == owner ? lease : nil
+        } catch is Declined {
+            return nil
         }
     }
+
+    /// Rolls back a lease whose `alongside` declined.
+    private struct Declined: Error {}
 }
 
 extension LedgerTransaction {

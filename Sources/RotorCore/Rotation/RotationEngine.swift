@@ -84,44 +84,61 @@ public struct RotationEngine: Sendable {
     )
         async throws -> RotationOutcome
     {
-        let name = named.name
-        return try await withLease(named) { lease in
-            // Under the lease: the app as it is now, any unresolved rotation, and the pair to sign in with.
-            let (app, open, pair) = try ledger.read { reader in
-                guard let app = try reader.app(id: named.id) else {
-                    throw RotorError(.notFound, "no app named \(name); see `rotor app list`")
-                }
-                let open = try reader.unresolvedRotation(appID: app.id)
-                let pair = app.identityID == nil && open == nil ? try currentPair(app, in: reader) : nil
-                return (app, open, pair)
-            }
-            if let open {
-                return RotationOutcome(
-                    app: name, rotationID: open.id, state: open.state,
-                    message:
-                        "rotation \(open.id) of \(name) is still \(open.state.rawValue); a new one is refused until it is resolved. Run `rotor run --once` to finish it",
-                    exitStatus: .failed)
-            }
-            let authorisation: (token: Secret, kind: RotationRecord.AuthKind)
-            do {
-                authorisation = try await authorise(app, pair: pair)
-            } catch let error as AuthorisationFailure {
-                try await ledger.commit { tx in
-                    try tx.record(
-                        AuditDraft(
-                            .rotationFailed, outcome: .failure, app: name,
-                            detail: ["stage": "authenticate", "error": .string(error.message)]))
-                }
-                return RotationOutcome(
-                    app: name, rotationID: nil, state: nil, message: error.message, exitStatus: error.exitStatus)
-            }
-            let record = try await recordIntent(
-                app, trigger: trigger, token: authorisation.token, kind: authorisation.kind, lease: lease,
-                occurrenceDue: occurrenceDue, occurrences: occurrences)
-            Failpoint.hit("rotate.before-request")
-            let after = try await request(record, app: app, token: authorisation.token, lease: lease)
-            return try await finish(after, app: app, lease: lease, from: .requesting)
+        try await withLease(named) { lease in
+            try await rotate(
+                named, trigger: trigger, occurrenceDue: occurrenceDue, occurrences: occurrences, lease: lease)
         }
+    }
+
+    /// A scheduled rotation for the occurrence due at `due`: the occurrence
+    /// is claimed with the lease, consumed with the rotation's intent, and
+    /// skipped if the rotation stops before that. nil when it could not be
+    /// claimed: another process has it, or a rotation of the app is unresolved.
+    public func rotate(_ named: AppRecord, occurrenceDue due: Date, occurrences: Int) async throws -> RotationOutcome? {
+        try await withLease(named, claiming: due) { lease in
+            try await rotate(named, trigger: .schedule, occurrenceDue: due, occurrences: occurrences, lease: lease)
+        }
+    }
+
+    func rotate(
+        _ named: AppRecord, trigger: RotationTrigger, occurrenceDue: Date?, occurrences: Int, lease: Lease
+    ) async throws -> RotationOutcome {
+        let name = named.name
+        // Under the lease: the app as it is now, any unresolved rotation, and the pair to sign in with.
+        let (app, open, pair) = try ledger.read { reader in
+            guard let app = try reader.app(id: named.id) else {
+                throw RotorError(.notFound, "no app named \(name); see `rotor app list`")
+            }
+            let open = try reader.unresolvedRotation(appID: app.id)
+            let pair = app.identityID == nil && open == nil ? try currentPair(app, in: reader) : nil
+            return (app, open, pair)
+        }
+        if let open {
+            return RotationOutcome(
+                app: name, rotationID: open.id, state: open.state,
+                message:
+                    "rotation \(open.id) of \(name) is still \(open.state.rawValue); a new one is refused until it is resolved. Run `rotor run --once` to finish it",
+                exitStatus: .failed)
+        }
+        let authorisation: (token: Secret, kind: RotationRecord.AuthKind)
+        do {
+            authorisation = try await authorise(app, pair: pair)
+        } catch let error as AuthorisationFailure {
+            try await ledger.commit { tx in
+                try tx.record(
+                    AuditDraft(
+                        .rotationFailed, outcome: .failure, app: name,
+                        detail: ["stage": "authenticate", "error": .string(error.message)]))
+            }
+            return RotationOutcome(
+                app: name, rotationID: nil, state: nil, message: error.message, exitStatus: error.exitStatus)
+        }
+        let record = try await recordIntent(
+            app, trigger: trigger, token: authorisation.token, kind: authorisation.kind, lease: lease,
+            occurrenceDue: occurrenceDue, occurrences: occurrences)
+        Failpoint.hit("rotate.before-request")
+        let after = try await request(record, app: app, token: authorisation.token, lease: lease)
+        return try await finish(after, app: app, lease: lease, from: .requesting)
     }
 
     /// Continues an unfinished rotation from wherever it stopped.
@@ -169,19 +186,50 @@ public struct RotationEngine: Sendable {
     // MARK: leases
 
     func withLease<T>(_ app: AppRecord, _ body: (Lease) async throws -> T) async throws -> T {
-        guard let held = try ledger.acquireLease("app:\(app.id)", owner: owner, duration: leaseDuration) else {
+        guard let result = try await withLease(app, claiming: nil, body) else {
+            throw RotorError(.busy, "\(app.name) could not be leased", exit: .failed)
+        }
+        return result
+    }
+
+    /// Runs `body` under the app's lease. With `occurrence` (a due time) the
+    /// lease comes with the claim on that occurrence, in one transaction; nil
+    /// when it cannot be claimed (another process has, or a rotation of the
+    /// app is unresolved). An occurrence the body did not consume (by
+    /// recording a rotation's intent) is marked skipped with the release.
+    func withLease<T>(_ app: AppRecord, claiming occurrence: Date?, _ body: (Lease) async throws -> T)
+        async throws -> T?
+    {
+        var declined = false
+        let claim: ((any StoreWriter) throws -> Bool)? = occurrence.map { due in
+            { writer in
+                let claimed =
+                    try writer.unresolvedRotation(appID: app.id) == nil
+                    && writer.claimOccurrence(appID: app.id, due: due)
+                declined = !claimed
+                return claimed
+            }
+        }
+        guard
+            let held = try ledger.acquireLease(
+                "app:\(app.id)", owner: owner, duration: leaseDuration, alongside: claim)
+        else {
+            if declined { return nil }
             let holder = try ledger.read { try $0.lease("app:\(app.id)") }
             throw RotorError(
                 .busy,
                 "another process (\(holder?.owner ?? "unknown")) is working on \(app.name); try again when it has finished",
                 exit: .failed)
         }
+        let skip: ((any StoreWriter) throws -> Void)? = occurrence.map { due in
+            { writer in _ = try writer.finishOccurrence(appID: app.id, due: due, state: .skipped, rotationID: nil) }
+        }
         do {
             let result = try await body(held.lease)
-            ledger.releaseLease(held)
+            ledger.releaseLease(held, alongside: skip)
             return result
         } catch {
-            ledger.releaseLease(held)
+            ledger.releaseLease(held, alongside: skip)
             throw error
         }
     }

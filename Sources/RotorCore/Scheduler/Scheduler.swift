@@ -218,28 +218,23 @@ public final class Scheduler: Sendable {
 
     func rotateOccurrence(_ item: Planned) async -> RotationOutcome? {
         let occurrence = item.occurrence
-        // An unresolved rotation is finished first (by the pass); the occurrence waits for it.
-        // The claim is made durable by the rotation's first commit.
-        let claimed = try? ledger.writeUnsynced { tx in
-            try tx.store.unresolvedRotation(appID: occurrence.appID) == nil
-                && tx.store.claimOccurrence(appID: occurrence.appID, due: occurrence.due)
+        do {
+            // nil: not claimed (another process has it, or a rotation is unresolved and is finished first).
+            guard
+                let outcome = try await engine.rotate(
+                    item.app, occurrenceDue: occurrence.due, occurrences: occurrence.covers)
+            else { return nil }
+            logger.info(
+                "rotated on schedule",
+                metadata: [
+                    "app": "\(item.app.name)", "due": "\(RFC3339.format(occurrence.due))",
+                    "covers": "\(occurrence.covers)",
+                ])
+            log(outcome)
+            return outcome
+        } catch {
+            return await attempt { throw error }
         }
-        guard claimed == true else { return nil }
-        logger.info(
-            "rotating on schedule",
-            metadata: [
-                "app": "\(item.app.name)", "due": "\(RFC3339.format(occurrence.due))", "covers": "\(occurrence.covers)",
-            ])
-        let outcome = await attempt {
-            try await self.engine.rotate(
-                item.app, trigger: .schedule, occurrenceDue: occurrence.due, occurrences: occurrence.covers)
-        }
-        // A rotation that recorded its intent consumed the occurrence then; one that did not skipped it.
-        _ = try? ledger.writeUnsynced { tx in
-            try tx.store.finishOccurrence(
-                appID: occurrence.appID, due: occurrence.due, state: .skipped, rotationID: nil)
-        }
-        return outcome
     }
 
     func retryDeliveries(appID: Int64) async {
