@@ -21,6 +21,7 @@ public struct SQLiteStore: Store {
     public let path: String
     let queue: DatabaseQueue
     let wal: WALSync
+    let group: GroupCommit
 
     /// How long a writer waits for another process's lock before giving up.
     public let busyTimeout: TimeInterval
@@ -66,7 +67,11 @@ public struct SQLiteStore: Store {
         } catch {
             throw SQLiteStore.translate(error, path: path, busyTimeout: busyTimeout)
         }
-        let store = SQLiteStore(path: path, queue: queue, wal: WALSync(databasePath: path), busyTimeout: busyTimeout)
+        let wal = WALSync(databasePath: path)
+        let group = GroupCommit(queue: queue, wal: wal) {
+            SQLiteStore.translate($0, path: path, busyTimeout: busyTimeout)
+        }
+        let store = SQLiteStore(path: path, queue: queue, wal: wal, group: group, busyTimeout: busyTimeout)
         try store.checkSchemaIsKnown()
         return store
     }
@@ -97,6 +102,13 @@ public struct SQLiteStore: Store {
     public func sync() async throws {
         try await wal.sync()
     }
+
+    public func commit<T: Sendable>(_ body: @escaping @Sendable (any StoreWriter) throws -> T) async throws -> T {
+        try await group.submit { db in try body(SQLiteTransaction(db: db)) }
+    }
+
+    /// Shared transactions committed by ``commit(_:)`` so far (for tests).
+    public var groupCommitCount: Int { group.batchCount }
 
     /// fsyncs of the WAL so far, by this store (for tests and benchmarks).
     public var syncCount: Int { wal.syncCount }

@@ -67,7 +67,7 @@ public struct DeliveryService: Deliverer {
                     existing
                     ?? DeliveryRecord(targetID: target.id, version: version, rotationID: rotationID, state: .superseded)
                 superseded.state = .superseded
-                try await ledger.commit { tx in
+                try await ledger.commit { [superseded] tx in
                     try tx.fence(lease)
                     try tx.store.saveDelivery(superseded)
                 }
@@ -131,7 +131,8 @@ public struct DeliveryService: Deliverer {
         record.attempts += 1
         record.output = output
         let alertNow: Bool
-        let saved: DeliveryRecord = try await ledger.commit { tx in
+        let saved: DeliveryRecord = try await ledger.commit { [record, failure] tx in
+            var record = record
             try tx.fence(lease)
             record.lastAttemptAt = tx.now
             record.lastError = failure

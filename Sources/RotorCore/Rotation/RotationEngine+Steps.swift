@@ -122,13 +122,12 @@ extension RotationEngine {
     ) async throws -> RotationRecord {
         let stored: RotationRecord
         do {
-            stored = try ledger.write(sync: false) { tx in
+            // Returns once it is on disk: nothing goes on before.
+            stored = try await ledger.commit { tx in
                 try tx.fence(lease)
                 return try Self.commitPair(
                     clientID: pair.clientID, secret: pair.clientSecret, record: record, source: source, tx: tx)
             }
-            // Committed and visible; nothing goes on until it is on disk too.
-            try await ledger.store.sync()
         } catch {
             let spill = SpillFile(
                 rotationID: record.id, appID: app.id, applicationID: app.applicationID, clientID: pair.clientID,
@@ -245,7 +244,8 @@ extension RotationEngine {
             if pending > 0 {
                 var updated = record
                 updated.error = "\(pending) target(s) still lack version \(version)"
-                return try await ledger.commit { tx in
+                return try await ledger.commit { [updated] tx in
+                    var updated = updated
                     try tx.fence(lease)
                     updated.updatedAt = tx.now
                     try tx.store.updateRotation(updated)

@@ -30,14 +30,12 @@ public struct Ledger: Sendable {
         try write(sync: true, body)
     }
 
-    /// ``write(_:)`` for async callers: it suspends instead of blocking while
-    /// the commit reaches the disk, and concurrent commits share that flush.
-    /// Returns once durable, like ``write(_:)``.
+    /// ``write(_:)`` for async callers: it suspends instead of blocking, and
+    /// concurrent commits share one transaction and one flush to disk (each
+    /// body atomic on its own). Returns once durable, like ``write(_:)``.
     @discardableResult
-    public func commit<T>(_ body: (LedgerTransaction) throws -> T) async throws -> T {
-        let result = try write(sync: false, body)
-        try await store.sync()
-        return result
+    public func commit<T: Sendable>(_ body: @escaping @Sendable (LedgerTransaction) throws -> T) async throws -> T {
+        try await store.commit { writer in try self.transaction(writer, body) }
     }
 
     /// ``write(_:)`` whose durability nobody waits for: for bookkeeping that
@@ -49,14 +47,16 @@ public struct Ledger: Sendable {
     }
 
     func write<T>(sync: Bool, _ body: (LedgerTransaction) throws -> T) throws -> T {
-        try store.write(sync: sync) { writer in
-            guard try writer.meta(.keyID) == keyring.master.id else {
-                throw RotorError(
-                    .keyMismatch,
-                    "the master key was rotated by another process since this one started; run the command again")
-            }
-            return try body(LedgerTransaction(store: writer, keyring: keyring, now: clock.now, actor: actor))
+        try store.write(sync: sync) { writer in try transaction(writer, body) }
+    }
+
+    func transaction<T>(_ writer: any StoreWriter, _ body: (LedgerTransaction) throws -> T) throws -> T {
+        guard try writer.meta(.keyID) == keyring.master.id else {
+            throw RotorError(
+                .keyMismatch,
+                "the master key was rotated by another process since this one started; run the command again")
         }
+        return try body(LedgerTransaction(store: writer, keyring: keyring, now: clock.now, actor: actor))
     }
 }
 

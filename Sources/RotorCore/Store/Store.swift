@@ -17,6 +17,10 @@ public protocol Store: Sendable {
     /// Returns once every transaction committed before the call is durable.
     /// Concurrent callers may share one flush to disk (group commit).
     func sync() async throws
+    /// Runs `body` as one atomic write and returns once it is durable. The
+    /// store may run the bodies of concurrent callers in one transaction
+    /// (each atomic on its own) and flush them together (group commit).
+    func commit<T: Sendable>(_ body: @escaping @Sendable (any StoreWriter) throws -> T) async throws -> T
     /// Schema versions known to this build and not yet applied.
     func pendingMigrations() throws -> [String]
     /// Applies pending schema migrations, each in its own transaction.

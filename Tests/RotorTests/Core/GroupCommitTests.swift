@@ -5,8 +5,9 @@ import Testing
 
 @testable import RotorSQLite
 
-/// Durability of commits: a synchronous write syncs the WAL before it
-/// returns; concurrent async commits wait for, and share, one sync.
+/// Durability and atomicity of commits: a synchronous write syncs the WAL
+/// before it returns; concurrent async commits share one transaction and one
+/// sync, each body atomic on its own, and none returns before both are done.
 struct GroupCommitTests {
     @Test func aSynchronousWriteSyncsBeforeItReturns() throws {
         let db = try TestDatabase()
@@ -17,32 +18,76 @@ struct GroupCommitTests {
         #expect(db.store.syncCount == before + 1)
     }
 
-    @Test func concurrentCommitsReturnOnlyAfterOneSharedSync() async throws {
-        let db = try TestDatabase()
-        let before = db.store.syncCount
-        let eventsBefore = try db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
-        // Hold the sync worker: every commit below must wait behind it.
+    /// Holds the commit worker while `count` commits queue up behind it.
+    func queuedCommits(
+        _ db: TestDatabase, count: Int, failing: Set<Int> = [],
+        whileHeld: () throws -> Void = {}
+    ) async throws -> [Result<Void, any Error>] {
         let gate = DispatchSemaphore(value: 0)
-        db.store.wal.worker.async { gate.wait() }
-        let returned = Counter()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<20 {
+        db.store.group.worker.async { gate.wait() }
+        return try await withThrowingTaskGroup(of: (Int, Result<Void, any Error>).self) { group in
+            for index in 0..<count {
                 group.addTask {
-                    try await db.ledger.commit {
-                        try $0.record(AuditDraft(.appUpdated, app: "app\(index)", detail: [:]))
+                    let result = await Result {
+                        try await db.ledger.commit { tx in
+                            try tx.record(AuditDraft(.appUpdated, app: "app\(index)", detail: [:]))
+                            if failing.contains(index) { throw RotorError(.invalidInput, "body \(index) fails") }
+                        }
                     }
-                    returned.increment()
+                    return (index, result)
                 }
             }
-            while db.store.wal.waiting < 20 { try await Task.sleep(for: .milliseconds(5)) }
-            // All 20 are committed (visible) but none has returned: none is known durable.
-            #expect(try db.ledger.read { try $0.auditHead()?.lastID ?? 0 } == eventsBefore + 20)
-            #expect(returned.value == 0)
-            #expect(db.store.syncCount == before)
+            while db.store.group.waiting < count { try await Task.sleep(for: .milliseconds(5)) }
+            try whileHeld()
             gate.signal()
-            try await group.waitForAll()
+            var results = [Result<Void, any Error>](repeating: .success(()), count: count)
+            for try await (index, result) in group { results[index] = result }
+            return results
         }
-        #expect(returned.value == 20)
-        #expect(db.store.syncCount == before + 1)
+    }
+
+    @Test func concurrentCommitsShareOneTransactionAndOneSync() async throws {
+        let db = try TestDatabase()
+        let syncs = db.store.syncCount
+        let batches = db.store.groupCommitCount
+        let eventsBefore = try db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
+        let results = try await queuedCommits(db, count: 20) {
+            // Queued, not yet committed: nothing of them is visible.
+            let visible = try db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
+            #expect(visible == eventsBefore)
+        }
+        #expect(results.allSatisfy { (try? $0.get()) != nil })
+        #expect(try db.ledger.read { try $0.auditHead()?.lastID ?? 0 } == eventsBefore + 20)
+        #expect(db.store.groupCommitCount == batches + 1)
+        #expect(db.store.syncCount == syncs + 1)
+        #expect(try AuditLog(ledger: db.ledger).verify().isIntact)
+    }
+
+    @Test func aFailingBodyIsRolledBackAloneAndOthersCommit() async throws {
+        let db = try TestDatabase()
+        let eventsBefore = try db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
+        let results = try await queuedCommits(db, count: 5, failing: [1, 3])
+        for (index, result) in results.enumerated() {
+            if [1, 3].contains(index) {
+                #expect(throws: RotorError.self) { try result.get() }
+            } else {
+                #expect((try? result.get()) != nil)
+            }
+        }
+        let apps = try db.ledger.read { reader in
+            try reader.auditEvents(ids: (eventsBefore + 1)...(eventsBefore + 10)).compactMap(\.app)
+        }
+        #expect(Set(apps) == ["app0", "app2", "app4"])
+        #expect(try AuditLog(ledger: db.ledger).verify().isIntact)
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
     }
 }

@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+import RotorCore
+
+/// Group commit: the write transactions that concurrent callers submit
+/// while one is being committed share the next SQLite transaction and the
+/// fsync after it.
+///
+/// Each caller's body runs inside its own savepoint, so it is atomic on its
+/// own: a body that throws is rolled back alone and its caller gets the
+/// error. The bodies run one after another, in the order they were
+/// submitted, as if each had its own transaction. Every caller is resumed
+/// only after the shared commit and the fsync of the WAL; if either fails,
+/// every caller of that batch gets the error (nothing of it may be relied on).
+final class GroupCommit: @unchecked Sendable {
+    /// One submitted body and the continuation waiting for it.
+    private struct Job {
+        var run: (Database) throws -> Void
+        var finish: (Result<Void, any Error>) -> Void
+    }
+
+    private let queue: DatabaseQueue
+    private let wal: WALSync
+    private let translate: @Sendable (any Error) -> any Error
+    private let lock = NSLock()
+    private var pending: [Job] = []
+    private var draining = false
+    private var batches = 0
+    /// Runs the batches, one at a time.
+    let worker = DispatchQueue(label: "rotor.group-commit")
+
+    init(queue: DatabaseQueue, wal: WALSync, translate: @escaping @Sendable (any Error) -> any Error) {
+        self.queue = queue
+        self.wal = wal
+        self.translate = translate
+    }
+
+    /// How many shared transactions have been committed (for tests).
+    var batchCount: Int { lock.withLock { batches } }
+
+    /// Bodies submitted and not yet taken into a batch.
+    var waiting: Int { lock.withLock { pending.count } }
+
+    func submit<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let slot = Slot<T>()
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let job = Job(
+                run: { db in slot.value = try body(db) },
+                finish: { result in
+                    switch result {
+                    case .success: continuation.resume(returning: slot.value!)
+                    case .failure(let error): continuation.resume(throwing: error)
+                    }
+                })
+            let start: Bool = lock.withLock {
+                pending.append(job)
+                if draining { return false }
+                draining = true
+                return true
+            }
+            if start { worker.async { self.drain() } }
+        }
+    }
+
+    private func drain() {
+        while true {
+            let jobs: [Job] = lock.withLock {
+                let jobs = pending
+                pending = []
+                if jobs.isEmpty { draining = false }
+                return jobs
+            }
+            if jobs.isEmpty { return }
+            var results = [Result<Void, any Error>](repeating: .success(()), count: jobs.count)
+            do {
+                try queue.writeWithoutTransaction { db in
+                    try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
+                    do {
+                        for (index, job) in jobs.enumerated() {
+                            try db.cachedStatement(sql: "SAVEPOINT job").execute()
+                            do {
+                                try job.run(db)
+                                try db.cachedStatement(sql: "RELEASE job").execute()
+                            } catch {
+                                // SQLite ends the whole transaction on some errors (full disk, I/O):
+                                // then nothing of the batch holds.
+                                guard db.isInsideTransaction else { throw error }
+                                try db.cachedStatement(sql: "ROLLBACK TO job").execute()
+                                try db.cachedStatement(sql: "RELEASE job").execute()
+                                results[index] = .failure(error)
+                            }
+                        }
+                        try db.cachedStatement(sql: "COMMIT").execute()
+                    } catch {
+                        if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+                        throw error
+                    }
+                }
+                try wal.syncNow()
+                lock.withLock { batches += 1 }
+            } catch {
+                let failure = translate(error)
+                results = results.map { _ in .failure(failure) }
+            }
+            for (job, result) in zip(jobs, results) {
+                job.finish(result.mapError { translate($0) })
+            }
+        }
+    }
+}
+
+/// Where a job leaves its result for its continuation; written and read on
+/// the commit thread only, before the continuation resumes.
+private final class Slot<T>: @unchecked Sendable {
+    var value: T?
+}
