@@ -14,9 +14,10 @@ import RotorCore
 /// Every connection runs in WAL mode (checked), foreign keys on and a busy
 /// timeout. Every write transaction is `BEGIN IMMEDIATE`. The database holds
 /// the only copy of live secrets, so every commit is made durable before the
-/// caller goes on: ``write(sync:_:)`` with `sync` fsyncs the WAL itself, and
-/// ``sync()`` shares one fsync between concurrent callers (``WALSync``); the
-/// connection's own `synchronous=NORMAL` leaves those fsyncs to Rotor.
+/// caller goes on: ``write(sync:_:)`` with `sync` fsyncs the WAL itself
+/// (``WALSync``), and ``commit(_:)`` runs concurrent callers' bodies in one
+/// transaction with one fsync (``GroupCommit``); the connection's own
+/// `synchronous=NORMAL` leaves those fsyncs to Rotor.
 public struct SQLiteStore: Store {
     public let path: String
     let queue: DatabaseQueue
@@ -97,10 +98,6 @@ public struct SQLiteStore: Store {
         }
         if sync { try wal.syncNow() }
         return result
-    }
-
-    public func sync() async throws {
-        try await wal.sync()
     }
 
     public func commit<T: Sendable>(_ body: @escaping @Sendable (any StoreWriter) throws -> T) async throws -> T {

@@ -59,39 +59,49 @@ extension Ledger {
     /// is nil.
     public func acquireLease(
         _ name: String, owner: String, duration: TimeInterval,
-        alongside: ((any StoreWriter) throws -> Bool)? = nil
-    ) throws -> HeldLease? {
-        guard let lease = try takeLease(name, owner: owner, duration: duration, alongside: alongside) else {
+        alongside: (@Sendable (any StoreWriter) throws -> Bool)? = nil
+    ) async throws -> HeldLease? {
+        guard let lease = try await takeLease(name, owner: owner, duration: duration, alongside: alongside) else {
             return nil
         }
         let heartbeat = Task { [self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int64(duration * 1000 / 3)))
                 if Task.isCancelled { break }
-                _ = try? takeLease(name, owner: owner, duration: duration)
+                _ = try? await takeLease(name, owner: owner, duration: duration)
             }
         }
         return HeldLease(lease: lease, heartbeat: heartbeat)
     }
 
-    /// Releases the lease; `alongside` runs in the same transaction.
-    public func releaseLease(_ held: HeldLease, alongside: ((any StoreWriter) throws -> Void)? = nil) {
+    /// Releases the lease, without waiting for the disk: a release lost in a
+    /// power cut only leaves a lease to expire.
+    public func releaseLease(_ held: HeldLease) {
         held.stop()
-        // Not waited to disk: a release lost in a power cut only leaves a lease to expire.
-        _ = try? store.write(sync: false) { writer in
-            try writer.releaseLease(held.lease.name, owner: held.lease.owner)
-            try alongside?(writer)
+        _ = try? store.write(sync: false) { try $0.releaseLease(held.lease.name, owner: held.lease.owner) }
+    }
+
+    /// Releases the lease in a shared commit, with `alongside` in the same
+    /// transaction.
+    public func releaseLease(_ held: HeldLease, alongside: @escaping @Sendable (any StoreWriter) throws -> Void)
+        async
+    {
+        held.stop()
+        let lease = held.lease
+        _ = try? await store.commit { writer in
+            try writer.releaseLease(lease.name, owner: lease.owner)
+            try alongside(writer)
         }
     }
 
     /// The lease as it stands after trying to take it, if `owner` holds it now.
-    /// Not waited to disk: the first change made under the lease is, and a
-    /// lease lost in a power cut died with the process that held it.
     public func takeLease(
-        _ name: String, owner: String, duration: TimeInterval, alongside: ((any StoreWriter) throws -> Bool)? = nil
-    ) throws -> Lease? {
+        _ name: String, owner: String, duration: TimeInterval,
+        alongside: (@Sendable (any StoreWriter) throws -> Bool)? = nil
+    ) async throws -> Lease? {
+        let clock = self.clock
         do {
-            return try store.write(sync: false) { writer in
+            return try await store.commit { writer in
                 let now = clock.now
                 var stale: Set<String> = []
                 if let current = try writer.lease(name), current.owner != owner, LeaseOwner.isStale(current.owner) {

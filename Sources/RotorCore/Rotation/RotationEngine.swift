@@ -200,36 +200,41 @@ public struct RotationEngine: Sendable {
     func withLease<T>(_ app: AppRecord, claiming occurrence: Date?, _ body: (Lease) async throws -> T)
         async throws -> T?
     {
-        var declined = false
-        let claim: ((any StoreWriter) throws -> Bool)? = occurrence.map { due in
-            { writer in
-                let claimed =
-                    try writer.unresolvedRotation(appID: app.id) == nil
-                    && writer.claimOccurrence(appID: app.id, due: due)
-                declined = !claimed
-                return claimed
+        let appID = app.id
+        var claim: (@Sendable (any StoreWriter) throws -> Bool)?
+        if let due = occurrence {
+            claim = { writer in
+                guard try writer.unresolvedRotation(appID: appID) == nil,
+                    try writer.claimOccurrence(appID: appID, due: due)
+                else { throw NotClaimed() }
+                return true
             }
         }
-        guard
-            let held = try ledger.acquireLease(
+        let acquired: HeldLease?
+        do {
+            acquired = try await ledger.acquireLease(
                 "app:\(app.id)", owner: owner, duration: leaseDuration, alongside: claim)
-        else {
-            if declined { return nil }
+        } catch is NotClaimed {
+            return nil
+        }
+        guard let held = acquired else {
             let holder = try ledger.read { try $0.lease("app:\(app.id)") }
             throw RotorError(
                 .busy,
                 "another process (\(holder?.owner ?? "unknown")) is working on \(app.name); try again when it has finished",
                 exit: .failed)
         }
-        let skip: ((any StoreWriter) throws -> Void)? = occurrence.map { due in
-            { writer in _ = try writer.finishOccurrence(appID: app.id, due: due, state: .skipped, rotationID: nil) }
+        let skip: @Sendable (any StoreWriter) throws -> Void = { writer in
+            if let occurrence {
+                _ = try writer.finishOccurrence(appID: appID, due: occurrence, state: .skipped, rotationID: nil)
+            }
         }
         do {
             let result = try await body(held.lease)
-            ledger.releaseLease(held, alongside: skip)
+            await ledger.releaseLease(held, alongside: skip)
             return result
         } catch {
-            ledger.releaseLease(held, alongside: skip)
+            await ledger.releaseLease(held, alongside: skip)
             throw error
         }
     }
@@ -295,6 +300,9 @@ public struct RotationEngine: Sendable {
             app: name, rotationID: record.id, state: record.state, message: message, exitStatus: exit)
     }
 }
+
+/// The occurrence could not be claimed with the lease.
+struct NotClaimed: Error {}
 
 /// The rotate request was never sent: no token could be had.
 struct AuthorisationFailure: Error {

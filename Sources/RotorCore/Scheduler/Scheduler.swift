@@ -241,7 +241,8 @@ public final class Scheduler: Sendable {
         guard let app = try? ledger.read({ try $0.app(id: appID) }) else { return }
         do {
             guard
-                let held = try ledger.acquireLease("app:\(appID)", owner: engine.owner, duration: engine.leaseDuration)
+                let held = try await ledger.acquireLease(
+                    "app:\(appID)", owner: engine.owner, duration: engine.leaseDuration)
             else { return }
             defer { ledger.releaseLease(held) }
             let rotationID = try ledger.read {

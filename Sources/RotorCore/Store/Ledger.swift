@@ -38,14 +38,6 @@ public struct Ledger: Sendable {
         try await store.commit { writer in try self.transaction(writer, body) }
     }
 
-    /// ``write(_:)`` whose durability nobody waits for: for bookkeeping that
-    /// may be lost in a power cut (leases), or that a later ``commit(_:)``
-    /// makes durable before anything depends on it.
-    @discardableResult
-    public func writeUnsynced<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
-        try write(sync: false, body)
-    }
-
     func write<T>(sync: Bool, _ body: (LedgerTransaction) throws -> T) throws -> T {
         try store.write(sync: sync) { writer in try transaction(writer, body) }
     }

@@ -12,11 +12,8 @@ public protocol Store: Sendable {
     func read<T>(_ body: (any StoreReader) throws -> T) throws -> T
     /// Runs `body` in one write transaction; a thrown error rolls it back.
     /// With `sync` it returns once the commit is durable; without, once it is
-    /// committed and visible, durable after the next ``sync()``.
+    /// committed and visible (it may be lost in a power cut, never in a crash).
     func write<T>(sync: Bool, _ body: (any StoreWriter) throws -> T) throws -> T
-    /// Returns once every transaction committed before the call is durable.
-    /// Concurrent callers may share one flush to disk (group commit).
-    func sync() async throws
     /// Runs `body` as one atomic write and returns once it is durable. The
     /// store may run the bodies of concurrent callers in one transaction
     /// (each atomic on its own) and flush them together (group commit).

@@ -14,7 +14,7 @@ struct GroupCommitTests {
         let before = db.store.syncCount
         try db.ledger.write { try $0.record(AuditDraft(.appUpdated, app: "billing", detail: [:])) }
         #expect(db.store.syncCount == before + 1)
-        try db.ledger.writeUnsynced { try $0.record(AuditDraft(.appUpdated, app: "billing", detail: [:])) }
+        try db.store.write(sync: false) { try $0.setMeta(.createdAt, "2026-11-29T00:00:00Z") }
         #expect(db.store.syncCount == before + 1)
     }
 

@@ -199,7 +199,7 @@ struct DeliveryOrderTests {
         try TargetRegistry(ledger: db.ledger).add(app: "billing", .file(FileTarget(path: path)))
         let service = DeliveryService(ledger: db.ledger)
         let app = try db.registry.list()[0].app
-        guard let held = try db.ledger.acquireLease("app:\(app.id)", owner: "test", duration: 60) else {
+        guard let held = try await db.ledger.acquireLease("app:\(app.id)", owner: "test", duration: 60) else {
             Issue.record("no lease")
             return
         }
