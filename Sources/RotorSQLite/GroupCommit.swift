@@ -73,7 +73,8 @@ final class GroupCommit: @unchecked Sendable {
             if jobs.isEmpty { return }
             var results = [Result<Void, any Error>](repeating: .success(()), count: jobs.count)
             do {
-                try queue.writeWithoutTransaction { db in
+                let changed = try queue.writeWithoutTransaction { db in
+                    let changesBefore = db.totalChangesCount
                     try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
                     do {
                         for (index, job) in jobs.enumerated() {
@@ -95,8 +96,10 @@ final class GroupCommit: @unchecked Sendable {
                         if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
                         throw error
                     }
+                    return db.totalChangesCount != changesBefore
                 }
-                try wal.syncNow()
+                // A batch of reads wrote nothing that needs the disk.
+                if changed { try wal.syncNow() }
                 lock.withLock { batches += 1 }
             } catch {
                 let failure = translate(error)

@@ -40,7 +40,7 @@ public struct DeliveryService: Deliverer {
     public func deliverAll(appID: Int64, version: Int, rotationID: Int64?, lease: Lease, force: Bool) async throws
         -> [TargetOutcome]
     {
-        let (app, targets, document) = try ledger.read { reader in
+        let (app, targets, document) = try await ledger.query { [ledger] reader in
             guard let app = try reader.app(id: appID),
                 let credential = try reader.credential(appID: appID, version: version),
                 let sealed = credential.sealedSecret

@@ -197,7 +197,7 @@ extension RotationEngine {
         guard let version = record.toVersion else {
             throw RotorError(.databaseInvalid, "rotation \(record.id) has no new version to verify")
         }
-        let (clientID, secret) = try ledger.read { reader in
+        let (clientID, secret) = try await ledger.query { [ledger] reader in
             guard let credential = try reader.credential(appID: app.id, version: version),
                 let sealed = credential.sealedSecret
             else { throw RotorError(.databaseInvalid, "version \(version) of \(app.name) is missing") }

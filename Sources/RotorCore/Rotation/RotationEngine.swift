@@ -105,7 +105,7 @@ public struct RotationEngine: Sendable {
     ) async throws -> RotationOutcome {
         let name = named.name
         // Under the lease: the app as it is now, any unresolved rotation, and the pair to sign in with.
-        let (app, open, pair) = try ledger.read { reader in
+        let (app, open, pair) = try await ledger.query { [self] reader in
             guard let app = try reader.app(id: named.id) else {
                 throw RotorError(.notFound, "no app named \(name); see `rotor app list`")
             }

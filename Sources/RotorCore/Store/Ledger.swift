@@ -30,6 +30,12 @@ public struct Ledger: Sendable {
         try write(sync: true, body)
     }
 
+    /// ``read(_:)`` for async callers: it suspends instead of blocking, and
+    /// runs with the shared commits (so it sees everything committed before).
+    public func query<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
+        try await store.commit { reader in try body(reader) }
+    }
+
     /// ``write(_:)`` for async callers: it suspends instead of blocking, and
     /// concurrent commits share one transaction and one flush to disk (each
     /// body atomic on its own). Returns once durable, like ``write(_:)``.
