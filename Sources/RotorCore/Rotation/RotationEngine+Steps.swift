@@ -94,12 +94,18 @@ extension RotationEngine {
 
     /// Sends rotate once. A clear refusal aborts; a pair is stored; anything
     /// ambiguous is resolved by asking the vendor what it did.
-    func request(_ record: RotationRecord, app: AppRecord, token: Secret, lease: Lease) async throws -> RotationRecord {
+    /// `stored` receives the new pair when it was stored here, so that
+    /// verification need not read it back.
+    func request(
+        _ record: RotationRecord, app: AppRecord, token: Secret, lease: Lease, stored: inout (String, Secret)?
+    ) async throws -> RotationRecord {
         do {
             let pair = try await api.rotateCredentials(
                 apiURL: app.apiURL, token: token, applicationID: app.applicationID)
             Failpoint.hit("rotate.after-answer")
-            return try await storePair(pair, for: record, app: app, source: .rotated, lease: lease)
+            let record = try await storePair(pair, for: record, app: app, source: .rotated, lease: lease)
+            stored = (pair.clientID, pair.clientSecret)
+            return record
         } catch let error as VendorError {
             switch error.kind {
             case .forbidden, .notFound, .badRequest, .invalidToken, .expiredToken, .invalidCredentials:
@@ -192,10 +198,16 @@ extension RotationEngine {
     /// A client-credentials grant with the new pair, then validate on that
     /// token, retried patiently. When the budget runs out the rotation is
     /// `failed` (it never reverts) and a later run tries again.
-    func verify(_ record: RotationRecord, app: AppRecord, lease: Lease) async throws -> RotationRecord {
+    /// `known` is the new pair when the caller has it in hand.
+    func verify(_ record: RotationRecord, app: AppRecord, lease: Lease, known: (String, Secret)? = nil)
+        async throws -> RotationRecord
+    {
         Failpoint.hit("rotate.before-verify")
         guard let version = record.toVersion else {
             throw RotorError(.databaseInvalid, "rotation \(record.id) has no new version to verify")
+        }
+        if let known {
+            return try await verify(record, app: app, lease: lease, clientID: known.0, secret: known.1)
         }
         let (clientID, secret) = try await ledger.query { [ledger] reader in
             guard let credential = try reader.credential(appID: app.id, version: version),
@@ -206,6 +218,12 @@ extension RotationEngine {
                 try ledger.keyring.open(sealed, for: .clientSecret(appID: app.id, version: version))
             )
         }
+        return try await verify(record, app: app, lease: lease, clientID: clientID, secret: secret)
+    }
+
+    func verify(_ record: RotationRecord, app: AppRecord, lease: Lease, clientID: String, secret: Secret)
+        async throws -> RotationRecord
+    {
         let start = ledger.clock.now
         var attempt = 0
         var lastError = ""

@@ -84,10 +84,14 @@ public struct RotationEngine: Sendable {
     )
         async throws -> RotationOutcome
     {
-        try await withLease(named) { lease in
+        let start = RotationStart()
+        let result = try await withLease(named, claiming: nil, alongside: start.loader(named, engine: self)) { lease in
             try await rotate(
-                named, trigger: trigger, occurrenceDue: occurrenceDue, occurrences: occurrences, lease: lease)
+                named, trigger: trigger, occurrenceDue: occurrenceDue, occurrences: occurrences, lease: lease,
+                start: start)
         }
+        guard let result else { throw RotorError(.busy, "\(named.name) could not be leased", exit: .failed) }
+        return result
     }
 
     /// A scheduled rotation for the occurrence due at `due`: the occurrence
@@ -95,24 +99,21 @@ public struct RotationEngine: Sendable {
     /// skipped if the rotation stops before that. nil when it could not be
     /// claimed: another process has it, or a rotation of the app is unresolved.
     public func rotate(_ named: AppRecord, occurrenceDue due: Date, occurrences: Int) async throws -> RotationOutcome? {
-        try await withLease(named, claiming: due) { lease in
-            try await rotate(named, trigger: .schedule, occurrenceDue: due, occurrences: occurrences, lease: lease)
+        let start = RotationStart()
+        return try await withLease(named, claiming: due, alongside: start.loader(named, engine: self)) { lease in
+            try await rotate(
+                named, trigger: .schedule, occurrenceDue: due, occurrences: occurrences, lease: lease, start: start)
         }
     }
 
     func rotate(
-        _ named: AppRecord, trigger: RotationTrigger, occurrenceDue: Date?, occurrences: Int, lease: Lease
+        _ named: AppRecord, trigger: RotationTrigger, occurrenceDue: Date?, occurrences: Int, lease: Lease,
+        start: RotationStart
     ) async throws -> RotationOutcome {
         let name = named.name
-        // Under the lease: the app as it is now, any unresolved rotation, and the pair to sign in with.
-        let (app, open, pair) = try await ledger.query { [self] reader in
-            guard let app = try reader.app(id: named.id) else {
-                throw RotorError(.notFound, "no app named \(name); see `rotor app list`")
-            }
-            let open = try reader.unresolvedRotation(appID: app.id)
-            let pair = app.identityID == nil && open == nil ? try currentPair(app, in: reader) : nil
-            return (app, open, pair)
-        }
+        guard let app = start.app else { throw RotorError(.notFound, "no app named \(name); see `rotor app list`") }
+        let open = start.open
+        let pair = start.pair
         if let open {
             return RotationOutcome(
                 app: name, rotationID: open.id, state: open.state,
@@ -137,8 +138,9 @@ public struct RotationEngine: Sendable {
             app, trigger: trigger, token: authorisation.token, kind: authorisation.kind, lease: lease,
             occurrenceDue: occurrenceDue, occurrences: occurrences)
         Failpoint.hit("rotate.before-request")
-        let after = try await request(record, app: app, token: authorisation.token, lease: lease)
-        return try await finish(after, app: app, lease: lease, from: .requesting)
+        var stored: (String, Secret)?
+        let after = try await request(record, app: app, token: authorisation.token, lease: lease, stored: &stored)
+        return try await finish(after, app: app, lease: lease, from: .requesting, known: stored)
     }
 
     /// Continues an unfinished rotation from wherever it stopped.
@@ -197,18 +199,21 @@ public struct RotationEngine: Sendable {
     /// when it cannot be claimed (another process has, or a rotation of the
     /// app is unresolved). An occurrence the body did not consume (by
     /// recording a rotation's intent) is marked skipped with the release.
-    func withLease<T>(_ app: AppRecord, claiming occurrence: Date?, _ body: (Lease) async throws -> T)
-        async throws -> T?
-    {
+    ///
+    /// `alongside` runs in the transaction that takes the lease (after the claim).
+    func withLease<T>(
+        _ app: AppRecord, claiming occurrence: Date?,
+        alongside: (@Sendable (any StoreWriter) throws -> Void)? = nil, _ body: (Lease) async throws -> T
+    ) async throws -> T? {
         let appID = app.id
-        var claim: (@Sendable (any StoreWriter) throws -> Bool)?
-        if let due = occurrence {
-            claim = { writer in
+        let claim: @Sendable (any StoreWriter) throws -> Bool = { writer in
+            if let due = occurrence {
                 guard try writer.unresolvedRotation(appID: appID) == nil,
                     try writer.claimOccurrence(appID: appID, due: due)
                 else { throw NotClaimed() }
-                return true
             }
+            try alongside?(writer)
+            return true
         }
         let acquired: HeldLease?
         do {
@@ -242,12 +247,13 @@ public struct RotationEngine: Sendable {
     /// Carries a rotation from `rotated` or later to its end, as far as it goes now.
     /// Alert hooks run when the rotation moved from `initial` into `failed` or `lost`.
     /// `app` gives the fields a rotation does not change (id, name, URL, IDs).
-    func finish(_ start: RotationRecord, app: AppRecord, lease: Lease, from initial: RotationState) async throws
-        -> RotationOutcome
-    {
+    func finish(
+        _ start: RotationRecord, app: AppRecord, lease: Lease, from initial: RotationState,
+        known: (String, Secret)? = nil
+    ) async throws -> RotationOutcome {
         var record = start
         if record.state == .rotated || record.state == .failed {
-            record = try await verify(record, app: app, lease: lease)
+            record = try await verify(record, app: app, lease: lease, known: record.state == .rotated ? known : nil)
         }
         if record.state == .verified {
             record = try await deliver(record, app: app, lease: lease)
@@ -303,6 +309,25 @@ public struct RotationEngine: Sendable {
 
 /// The occurrence could not be claimed with the lease.
 struct NotClaimed: Error {}
+
+/// What a rotation reads in the transaction that takes its lease: the app as
+/// it is now, any unresolved rotation, and the stored pair to sign in with.
+/// Written there, read by the rotation after the lease is held.
+final class RotationStart: @unchecked Sendable {
+    var app: AppRecord?
+    var open: RotationSummary?
+    var pair: (String, Secret)?
+
+    func loader(_ named: AppRecord, engine: RotationEngine) -> @Sendable (any StoreWriter) throws -> Void {
+        { [self] reader in
+            guard let app = try reader.app(id: named.id) else { return }
+            let open = try reader.unresolvedRotation(appID: app.id)
+            self.app = app
+            self.open = open
+            self.pair = app.identityID == nil && open == nil ? try engine.currentPair(app, in: reader) : nil
+        }
+    }
+}
 
 /// The rotate request was never sent: no token could be had.
 struct AuthorisationFailure: Error {
