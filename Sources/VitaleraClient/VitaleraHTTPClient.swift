@@ -10,6 +10,9 @@ import RotorCore
 /// `rotate_credentials` is sent exactly once. Answers are read up to 1 MiB
 /// and any body, however wrong, becomes a ``RotorCore/VendorError``.
 public struct VitaleraHTTPClient: VendorAPI {
+    /// API URLs already found acceptable: https, or http to a loopback host.
+    static let acceptable = AcceptedURLs()
+
     let http: HTTPClient
     public var retry: RetryPolicy
     public var clock: any WallClock
@@ -125,9 +128,7 @@ public struct VitaleraHTTPClient: VendorAPI {
         _ method: HTTPMethod, _ apiURL: String, _ path: String, bearer: Secret?, body: [String: String]?, grant: Bool,
         secrets: [String]
     ) async throws(VendorError) -> [String: Any] {
-        guard let base = URL(string: apiURL), let scheme = base.scheme?.lowercased(), let host = base.host,
-            scheme == "https" || (scheme == "http" && Validate.isLoopback(host))
-        else {
+        guard Self.acceptable.contains(apiURL) else {
             throw VendorError(.badRequest, message: "refusing \(apiURL): only https, or http to a loopback host")
         }
         var request = HTTPClientRequest(url: apiURL + path)
@@ -213,5 +214,20 @@ public struct VitaleraHTTPClient: VendorAPI {
         case is CancellationError: "cancelled"
         default: String(String(describing: error).prefix(200))
         }
+    }
+}
+
+/// The API URLs a client may call, each checked once per process.
+final class AcceptedURLs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var accepted: Set<String> = []
+
+    func contains(_ apiURL: String) -> Bool {
+        if lock.withLock({ accepted.contains(apiURL) }) { return true }
+        guard let base = URL(string: apiURL), let scheme = base.scheme?.lowercased(), let host = base.host,
+            scheme == "https" || (scheme == "http" && Validate.isLoopback(host))
+        else { return false }
+        lock.withLock { _ = accepted.insert(apiURL) }
+        return true
     }
 }

@@ -231,7 +231,7 @@ extension RotationEngine {
             do {
                 let token = try await api.clientCredentialsGrant(apiURL: app.apiURL, clientID: clientID, secret: secret)
                 if try await api.validate(apiURL: app.apiURL, token: token.token) {
-                    return try await transition(record, to: .verified, error: nil, lease: lease, app: app)
+                    return try await verified(record, lease: lease, app: app)
                 }
                 lastError = "the vendor does not accept the token the new pair was granted"
             } catch {
@@ -284,47 +284,66 @@ extension RotationEngine {
     ) async throws -> RotationRecord {
         try await ledger.commit { tx in
             try tx.fence(lease)
-            var updated = record
-            updated.state = state
-            updated.error = error
-            updated.updatedAt = tx.now
-            switch state {
-            case .failed, .requesting:
-                updated.attempts += 1
-                updated.nextAttemptAt = tx.now.addingTimeInterval(
-                    backoff.delay(
-                        afterAttempt: updated.attempts - 1, retryAfter: nil, random: Double.random(in: 0.5..<1)))
-            case .completed, .aborted, .lost:
-                updated.finishedAt = tx.now
-                updated.authToken = nil
-                updated.nextAttemptAt = nil
-            case .rotated, .verified:
-                updated.attempts = 0
-                updated.nextAttemptAt = nil
-            }
-            if state == .completed {
-                try tx.store.wipeSecret(appID: record.appID, version: record.fromVersion)
-            }
-            try tx.store.updateRotation(updated)
-            var detail: [String: JSONValue] = ["state": .string(state.rawValue)]
-            if let error { detail["error"] = .string(error) }
-            if let version = updated.toVersion { detail["version"] = .int(Int64(version)) }
-            let action: AuditAction?
-            switch state {
-            case .verified: action = .rotationVerified
-            case .completed: action = .rotationCompleted
-            case .aborted, .failed, .lost: action = .rotationFailed
-            case .requesting:
-                // Still unresolved: record the attempt only the first time.
-                action = record.attempts == 0 ? .rotationFailed : nil
-            case .rotated: action = nil
-            }
-            if let action {
-                let outcome: AuditOutcome = [.verified, .completed].contains(state) ? .success : .failure
-                try tx.record(
-                    AuditDraft(action, outcome: outcome, app: app.name, rotationID: record.id, detail: detail))
-            }
-            return updated
+            return try apply(record, to: state, error: error, app: app, tx: tx)
         }
+    }
+
+    /// `verified`, and in the same transaction `completed` when there is
+    /// nothing to deliver (no enabled target).
+    func verified(_ record: RotationRecord, lease: Lease, app: AppRecord) async throws -> RotationRecord {
+        try await ledger.commit { tx in
+            try tx.fence(lease)
+            let verified = try apply(record, to: .verified, error: nil, app: app, tx: tx)
+            let targets = deliverer == nil ? [] : try tx.store.targets(appID: app.id).filter(\.enabled)
+            guard targets.isEmpty else { return verified }
+            return try apply(verified, to: .completed, error: nil, app: app, tx: tx)
+        }
+    }
+
+    /// One transition with its audit event, inside `tx`.
+    func apply(_ record: RotationRecord, to state: RotationState, error: String?, app: AppRecord, tx: LedgerTransaction)
+        throws -> RotationRecord
+    {
+        var updated = record
+        updated.state = state
+        updated.error = error
+        updated.updatedAt = tx.now
+        switch state {
+        case .failed, .requesting:
+            updated.attempts += 1
+            updated.nextAttemptAt = tx.now.addingTimeInterval(
+                backoff.delay(
+                    afterAttempt: updated.attempts - 1, retryAfter: nil, random: Double.random(in: 0.5..<1)))
+        case .completed, .aborted, .lost:
+            updated.finishedAt = tx.now
+            updated.authToken = nil
+            updated.nextAttemptAt = nil
+        case .rotated, .verified:
+            updated.attempts = 0
+            updated.nextAttemptAt = nil
+        }
+        if state == .completed {
+            try tx.store.wipeSecret(appID: record.appID, version: record.fromVersion)
+        }
+        try tx.store.updateRotation(updated)
+        var detail: [String: JSONValue] = ["state": .string(state.rawValue)]
+        if let error { detail["error"] = .string(error) }
+        if let version = updated.toVersion { detail["version"] = .int(Int64(version)) }
+        let action: AuditAction?
+        switch state {
+        case .verified: action = .rotationVerified
+        case .completed: action = .rotationCompleted
+        case .aborted, .failed, .lost: action = .rotationFailed
+        case .requesting:
+            // Still unresolved: record the attempt only the first time.
+            action = record.attempts == 0 ? .rotationFailed : nil
+        case .rotated: action = nil
+        }
+        if let action {
+            let outcome: AuditOutcome = [.verified, .completed].contains(state) ? .success : .failure
+            try tx.record(
+                AuditDraft(action, outcome: outcome, app: app.name, rotationID: record.id, detail: detail))
+        }
+        return updated
     }
 }
