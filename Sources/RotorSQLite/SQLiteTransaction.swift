@@ -293,13 +293,11 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func openRotations() throws -> [RotationRecord] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT \(Self.rotationRecordColumns) FROM rotations
-                WHERE state IN ('requesting', 'rotated', 'verified', 'failed') ORDER BY id
-                """
-        ).map(Self.rotationRecord)
+        try fetch(
+            """
+            SELECT \(Self.rotationRecordColumns) FROM rotations
+            WHERE state IN ('requesting', 'rotated', 'verified', 'failed') ORDER BY id
+            """, [], Self.rotationRecord)
     }
 
     func insertRotation(_ rotation: NewRotation, at time: Date) throws -> Int64 {
@@ -360,9 +358,7 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func targets(appID: Int64) throws -> [TargetRecord] {
-        try Row.fetchAll(
-            db, sql: "SELECT \(Self.targetColumns) FROM targets WHERE app_id = ? ORDER BY id", arguments: [appID]
-        ).map(Self.target)
+        try fetch("SELECT \(Self.targetColumns) FROM targets WHERE app_id = ? ORDER BY id", [appID], Self.target)
     }
 
     func target(id: Int64) throws -> TargetRecord? {
@@ -454,7 +450,7 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func alerts() throws -> [AlertRecord] {
-        try Row.fetchAll(db, sql: "SELECT id, command, timeout_ms FROM alerts ORDER BY id").map { row in
+        try fetch("SELECT id, command, timeout_ms FROM alerts ORDER BY id") { row in
             let timeout: Int64 = row[2]
             return AlertRecord(id: row[0], command: row[1], timeout: TimeInterval(timeout) / 1000)
         }
