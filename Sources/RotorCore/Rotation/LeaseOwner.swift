@@ -55,11 +55,11 @@ extension Ledger {
     /// ``releaseLease(_:)``.
     ///
     /// `alongside` runs in the same transaction once the lease is taken; when
-    /// it returns false nothing is kept (not the lease either) and the result
-    /// is nil.
+    /// it throws, nothing is kept (not the lease either) and its error is
+    /// rethrown.
     public func acquireLease(
         _ name: String, owner: String, duration: TimeInterval,
-        alongside: (@Sendable (any StoreWriter) throws -> Bool)? = nil
+        alongside: (@Sendable (any StoreWriter) throws -> Void)? = nil
     ) async throws -> HeldLease? {
         guard let lease = try await takeLease(name, owner: owner, duration: duration, alongside: alongside) else {
             return nil
@@ -97,29 +97,22 @@ extension Ledger {
     /// The lease as it stands after trying to take it, if `owner` holds it now.
     public func takeLease(
         _ name: String, owner: String, duration: TimeInterval,
-        alongside: (@Sendable (any StoreWriter) throws -> Bool)? = nil
+        alongside: (@Sendable (any StoreWriter) throws -> Void)? = nil
     ) async throws -> Lease? {
         let clock = self.clock
-        do {
-            return try await store.commit { writer in
-                let now = clock.now
-                var stale: Set<String> = []
-                if let current = try writer.lease(name), current.owner != owner, LeaseOwner.isStale(current.owner) {
-                    stale.insert(current.owner)
-                }
-                let lease = try writer.acquireLease(
-                    name, owner: owner, expiresAt: now.addingTimeInterval(duration), now: now, stale: stale)
-                guard lease.owner == owner else { return nil }
-                if let alongside, try !alongside(writer) { throw Declined() }
-                return lease
+        return try await store.commit { writer in
+            let now = clock.now
+            var stale: Set<String> = []
+            if let current = try writer.lease(name), current.owner != owner, LeaseOwner.isStale(current.owner) {
+                stale.insert(current.owner)
             }
-        } catch is Declined {
-            return nil
+            let lease = try writer.acquireLease(
+                name, owner: owner, expiresAt: now.addingTimeInterval(duration), now: now, stale: stale)
+            guard lease.owner == owner else { return nil }
+            try alongside?(writer)
+            return lease
         }
     }
-
-    /// Rolls back a lease whose `alongside` declined.
-    private struct Declined: Error {}
 }
 
 extension LedgerTransaction {

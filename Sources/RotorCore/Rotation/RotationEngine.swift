@@ -206,14 +206,13 @@ public struct RotationEngine: Sendable {
         alongside: (@Sendable (any StoreWriter) throws -> Void)? = nil, _ body: (Lease) async throws -> T
     ) async throws -> T? {
         let appID = app.id
-        let claim: @Sendable (any StoreWriter) throws -> Bool = { writer in
+        let claim: @Sendable (any StoreWriter) throws -> Void = { writer in
             if let due = occurrence {
                 guard try writer.unresolvedRotation(appID: appID) == nil,
                     try writer.claimOccurrence(appID: appID, due: due)
                 else { throw NotClaimed() }
             }
             try alongside?(writer)
-            return true
         }
         let acquired: HeldLease?
         do {
