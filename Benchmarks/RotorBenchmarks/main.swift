@@ -371,7 +371,16 @@ if only == nil || only == "idle" {
 //    against the in-process sandbox, against a bare async-http-client loop
 //    making the same HTTP calls (grant, rotate, grant with the new pair,
 //    validate) at the same concurrency, in the same run.
-if only == nil || only == "rotations" {
+/// One round of the rotations benchmark, on fresh data.
+struct RotationRound {
+    var rotor: Double
+    var rotorCPU: Double
+    var idle: Double
+    var bare: Double
+    var completed: Int
+}
+
+func measureRotations(_ dueRotations: Int) async throws -> RotationRound {
     let vendor = SandboxVendor()
     var applications: [SandboxApplication] = []
     for index in 0..<dueRotations {
@@ -437,13 +446,24 @@ if only == nil || only == "rotations" {
     let bare = ContinuousClock.now - bareStart
     let bareTime = Double(bare.components.seconds) + Double(bare.components.attoseconds) / 1e18
     _ = bareClient
+    try await http.shutdown().get()
+    await sandbox.stop()
+    return RotationRound(
+        rotor: rotorTime, rotorCPU: rotorCPU, idle: idleTime, bare: bareTime, completed: completed)
+}
+
+if only == nil || only == "rotations" {
+    // Each round on fresh data; the ratio is the median of each round's own ratio.
+    var rounds: [RotationRound] = []
+    for _ in 0..<runs { rounds.append(try await measureRotations(dueRotations)) }
+    let ratios = rounds.map { $0.rotor / $0.bare }
     print(
         String(
             format:
-                "%d due rotations at --concurrency 16: rotor run --once %.2f s (%d completed; %.2f CPU-s in rotor; with nothing due %.2f s), bare client %.2f s, ratio %.2fx",
-            dueRotations, rotorTime, completed, rotorCPU, idleTime, bareTime, rotorTime / bareTime))
-    try await http.shutdown().get()
-    await sandbox.stop()
+                "%d due rotations at --concurrency 16: rotor run --once %.2f s (%d completed; %.2f CPU-s in rotor; with nothing due %.2f s), bare client %.2f s, ratio %.2fx (median of %d; each: %@)",
+            dueRotations, median(rounds.map(\.rotor)), rounds.map(\.completed).min() ?? 0,
+            median(rounds.map(\.rotorCPU)), median(rounds.map(\.idle)), median(rounds.map(\.bare)), median(ratios),
+            rounds.count, ratios.map { String(format: "%.2f", $0) }.joined(separator: " ")))
 }
 
 /// The bare loop's HTTP calls: the same requests as the vendor client, no retries, no classification.
