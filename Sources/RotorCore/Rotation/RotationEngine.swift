@@ -85,13 +85,11 @@ public struct RotationEngine: Sendable {
         async throws -> RotationOutcome
     {
         let start = RotationStart()
-        let result = try await withLease(named, claiming: nil, alongside: start.loader(named, engine: self)) { lease in
+        return try await withLease(named, alongside: start.loader(named, engine: self)) { lease in
             try await rotate(
                 named, trigger: trigger, occurrenceDue: occurrenceDue, occurrences: occurrences, lease: lease,
                 start: start)
         }
-        guard let result else { throw RotorError(.busy, "\(named.name) could not be leased", exit: .failed) }
-        return result
     }
 
     /// A scheduled rotation for the occurrence due at `due`: the occurrence
@@ -112,9 +110,7 @@ public struct RotationEngine: Sendable {
     ) async throws -> RotationOutcome {
         let name = named.name
         guard let app = start.app else { throw RotorError(.notFound, "no app named \(name); see `rotor app list`") }
-        let open = start.open
-        let pair = start.pair
-        if let open {
+        if let open = start.open {
             return RotationOutcome(
                 app: name, rotationID: open.id, state: open.state,
                 message:
@@ -123,7 +119,7 @@ public struct RotationEngine: Sendable {
         }
         let authorisation: (token: Secret, kind: RotationRecord.AuthKind)
         do {
-            authorisation = try await authorise(app, pair: pair)
+            authorisation = try await authorise(app, pair: start.pair)
         } catch let error as AuthorisationFailure {
             try await ledger.commit { tx in
                 try tx.record(
@@ -187,8 +183,12 @@ public struct RotationEngine: Sendable {
 
     // MARK: leases
 
-    func withLease<T>(_ app: AppRecord, _ body: (Lease) async throws -> T) async throws -> T {
-        guard let result = try await withLease(app, claiming: nil, body) else {
+    func withLease<T>(
+        _ app: AppRecord, alongside: (@Sendable (any StoreWriter) throws -> Void)? = nil,
+        _ body: (Lease) async throws -> T
+    ) async throws -> T {
+        // Without an occurrence to claim, nil cannot come back.
+        guard let result = try await withLease(app, claiming: nil, alongside: alongside, body) else {
             throw RotorError(.busy, "\(app.name) could not be leased", exit: .failed)
         }
         return result

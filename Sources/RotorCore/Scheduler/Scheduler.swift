@@ -233,7 +233,7 @@ public final class Scheduler: Sendable {
             log(outcome)
             return outcome
         } catch {
-            return await attempt { throw error }
+            return failure(error)
         }
     }
 
@@ -265,19 +265,14 @@ public final class Scheduler: Sendable {
             ])
     }
 
-    /// Runs one piece of work; a failure is logged and becomes an outcome, never a crash.
-    func attempt(_ work: () async throws -> RotationOutcome) async -> RotationOutcome? {
-        do {
-            let outcome = try await work()
-            log(outcome)
-            return outcome
-        } catch let error as RotorError {
+    /// A failed rotation is logged and becomes an outcome, never a crash.
+    func failure(_ error: any Error) -> RotationOutcome? {
+        if let error = error as? RotorError {
             logger.warning("\(error.message)")
             return RotationOutcome(
                 app: "-", rotationID: nil, state: nil, message: error.message, exitStatus: error.exitStatus)
-        } catch {
-            logger.error("unexpected failure: \(error)")
-            return nil
         }
+        logger.error("unexpected failure: \(error)")
+        return nil
     }
 }

@@ -27,7 +27,7 @@ public struct Ledger: Sendable {
     /// nothing is sealed with the old one.
     @discardableResult
     public func write<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
-        try write(sync: true, body)
+        try store.write { writer in try transaction(writer, body) }
     }
 
     /// ``read(_:)`` for async callers: it suspends instead of blocking, and
@@ -42,10 +42,6 @@ public struct Ledger: Sendable {
     @discardableResult
     public func commit<T: Sendable>(_ body: @escaping @Sendable (LedgerTransaction) throws -> T) async throws -> T {
         try await store.commit { writer in try self.transaction(writer, body) }
-    }
-
-    func write<T>(sync: Bool, _ body: (LedgerTransaction) throws -> T) throws -> T {
-        try store.write(sync: sync) { writer in try transaction(writer, body) }
     }
 
     func transaction<T>(_ writer: any StoreWriter, _ body: (LedgerTransaction) throws -> T) throws -> T {
