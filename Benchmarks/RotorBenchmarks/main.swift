@@ -70,9 +70,14 @@ func timeProcess(_ launch: [String], environment: [String: String] = [:]) throws
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 /// CPU seconds (user + system) used so far by child processes that have been waited for.
-func childrenCPUSeconds() -> Double {
+func childrenCPUSeconds() -> Double { cpuSeconds(RUSAGE_CHILDREN.rawValue) }
+
+/// CPU time of this process so far: the sandbox, and the bare loop while it runs.
+func ownCPUSeconds() -> Double { cpuSeconds(RUSAGE_SELF.rawValue) }
+
+func cpuSeconds(_ who: Int32) -> Double {
     var usage = rusage()
-    getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+    getrusage(who, &usage)
     let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
     let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     return user + system
@@ -377,6 +382,10 @@ struct RotationRound {
     var rotorCPU: Double
     var idle: Double
     var bare: Double
+    /// CPU time of the sandbox while rotor ran.
+    var sandboxCPU: Double
+    /// CPU time of the sandbox and the bare loop together while the loop ran.
+    var bareCPU: Double
     var completed: Int
 }
 
@@ -394,13 +403,17 @@ func measureRotations(_ dueRotations: Int) async throws -> RotationRound {
             (name: "app-\($0.id.dropFirst(4))", applicationID: $0.id, clientID: $0.clientID, secret: $0.clientSecret)
         },
         apiURL: sandbox.url, schedule: .every(seconds: 86400), to: db.ledger)
-    // ROTOR_BENCH_PERF=FILE records the rotor process with `perf record -g` into FILE.
+    // ROTOR_BENCH_PERF=FILE records the rotor process with `perf record -g` into FILE;
+    // ROTOR_BENCH_WRAP="COMMAND ARGS" runs it under any command (`strace -f -c -o FILE`).
+    let environment = ProcessInfo.processInfo.environment
     let perf =
-        ProcessInfo.processInfo.environment["ROTOR_BENCH_PERF"].map { ["/usr/bin/perf", "record", "-g", "-o", $0] }
-        ?? []
+        environment["ROTOR_BENCH_PERF"].map { ["/usr/bin/perf", "record", "-g", "-o", $0] }
+        ?? environment["ROTOR_BENCH_WRAP"].map { $0.split(separator: " ").map(String.init) } ?? []
     let cpuBefore = childrenCPUSeconds()
+    let ownBefore = ownCPUSeconds()
     let rotorTime = try timeProcess(perf + [rotor, "run", "--once", "--concurrency", "16", "--db", db.path])
     let rotorCPU = childrenCPUSeconds() - cpuBefore
+    let sandboxCPU = ownCPUSeconds() - ownBefore
     let completed = try db.store.withConnection {
         try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM rotations WHERE state = 'completed'") ?? 0
     }
@@ -412,6 +425,7 @@ func measureRotations(_ dueRotations: Int) async throws -> RotationRound {
     let bareHTTP = BareClient(http: http, url: sandbox.url)
     let current = await vendor.allApplications()
     let bareStart = ContinuousClock.now
+    let bareCPUBefore = ownCPUSeconds()
     try await withThrowingTaskGroup(of: Void.self) { group in
         var running = 0
         for application in current {
@@ -444,12 +458,14 @@ func measureRotations(_ dueRotations: Int) async throws -> RotationRound {
         try await group.waitForAll()
     }
     let bare = ContinuousClock.now - bareStart
+    let bareCPU = ownCPUSeconds() - bareCPUBefore
     let bareTime = Double(bare.components.seconds) + Double(bare.components.attoseconds) / 1e18
     _ = bareClient
     try await http.shutdown().get()
     await sandbox.stop()
     return RotationRound(
-        rotor: rotorTime, rotorCPU: rotorCPU, idle: idleTime, bare: bareTime, completed: completed)
+        rotor: rotorTime, rotorCPU: rotorCPU, idle: idleTime, bare: bareTime, sandboxCPU: sandboxCPU,
+        bareCPU: bareCPU, completed: completed)
 }
 
 if only == nil || only == "rotations" {
@@ -460,9 +476,10 @@ if only == nil || only == "rotations" {
     print(
         String(
             format:
-                "%d due rotations at --concurrency 16: rotor run --once %.2f s (%d completed; %.2f CPU-s in rotor; with nothing due %.2f s), bare client %.2f s, ratio %.2fx (median of %d; each: %@)",
+                "%d due rotations at --concurrency 16: rotor run --once %.2f s (%d completed; %.2f CPU-s in rotor, %.2f in the sandbox; with nothing due %.2f s), bare client %.2f s (%.2f CPU-s, sandbox included), ratio %.2fx (median of %d; each: %@)",
             dueRotations, median(rounds.map(\.rotor)), rounds.map(\.completed).min() ?? 0,
-            median(rounds.map(\.rotorCPU)), median(rounds.map(\.idle)), median(rounds.map(\.bare)), median(ratios),
+            median(rounds.map(\.rotorCPU)), median(rounds.map(\.sandboxCPU)), median(rounds.map(\.idle)),
+            median(rounds.map(\.bare)), median(rounds.map(\.bareCPU)), median(ratios),
             rounds.count, ratios.map { String(format: "%.2f", $0) }.joined(separator: " ")))
 }
 

@@ -9,14 +9,21 @@ import RotorCore
 /// Each caller's body runs inside its own savepoint, so it is atomic on its
 /// own: a body that throws is rolled back alone and its caller gets the
 /// error. The bodies run one after another, in the order they were
-/// submitted, as if each had its own transaction. Every caller is resumed
-/// only after the shared commit and the fsync of the WAL; if either fails,
-/// every caller of that batch gets the error (nothing of it may be relied on).
+/// submitted, as if each had its own transaction.
+///
+/// A durable job's caller is resumed only after the shared commit and the
+/// fsync of the WAL; if either fails, every durable caller of that batch gets
+/// the error (nothing of it may be relied on). Other callers are resumed as
+/// soon as the commit is done. A batch without a durable job is not synced:
+/// its commits reach the disk with the next fsync, which covers the whole
+/// WAL, so commits become durable in the order they were made.
 final class GroupCommit: @unchecked Sendable {
     /// One submitted body and the continuation waiting for it.
     private struct Job {
         var run: (Database) throws -> Void
         var finish: (Result<Void, any Error>) -> Void
+        /// The caller waits for the fsync.
+        var durable: Bool
     }
 
     private let queue: DatabaseQueue
@@ -41,7 +48,7 @@ final class GroupCommit: @unchecked Sendable {
     /// Bodies submitted and not yet taken into a batch.
     var waiting: Int { lock.withLock { pending.count } }
 
-    func submit<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func submit<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let slot = Slot<T>()
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(
@@ -51,7 +58,7 @@ final class GroupCommit: @unchecked Sendable {
                     case .success: continuation.resume(returning: slot.value!)
                     case .failure(let error): continuation.resume(throwing: error)
                     }
-                })
+                }, durable: durable)
             let start: Bool = lock.withLock {
                 pending.append(job)
                 if draining { return false }
@@ -72,6 +79,7 @@ final class GroupCommit: @unchecked Sendable {
             }
             if jobs.isEmpty { return }
             var results = [Result<Void, any Error>](repeating: .success(()), count: jobs.count)
+            var resumed = [Bool](repeating: false, count: jobs.count)
             do {
                 let changed = try queue.writeWithoutTransaction { db in
                     let changesBefore = db.totalChangesCount
@@ -98,15 +106,21 @@ final class GroupCommit: @unchecked Sendable {
                     }
                     return db.totalChangesCount != changesBefore
                 }
-                // A batch of reads wrote nothing that needs the disk.
-                if changed { try wal.syncNow() }
                 lock.withLock { batches += 1 }
+                if changed { wal.noteUnsynced() }
+                for index in jobs.indices where !jobs[index].durable {
+                    jobs[index].finish(results[index].mapError { translate($0) })
+                    resumed[index] = true
+                }
+                // Syncs what this batch and earlier ones left unsynced; a durable
+                // job in a batch of reads may rely on what an earlier batch wrote.
+                if jobs.contains(where: \.durable) { try wal.syncIfNeeded() }
             } catch {
                 let failure = translate(error)
                 results = results.map { _ in .failure(failure) }
             }
-            for (job, result) in zip(jobs, results) {
-                job.finish(result.mapError { translate($0) })
+            for index in jobs.indices where !resumed[index] {
+                jobs[index].finish(results[index].mapError { translate($0) })
             }
         }
     }

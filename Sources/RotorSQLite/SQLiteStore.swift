@@ -15,9 +15,11 @@ import RotorCore
 /// timeout. Every write transaction is `BEGIN IMMEDIATE`. The database holds
 /// the only copy of live secrets, so every commit is made durable before the
 /// caller goes on: ``write(sync:_:)`` with `sync` fsyncs the WAL itself
-/// (``WALSync``), and ``commit(_:)`` runs concurrent callers' bodies in one
-/// transaction with one fsync (``GroupCommit``); the connection's own
-/// `synchronous=NORMAL` leaves those fsyncs to Rotor.
+/// (``WALSync``), and ``commit(durable:_:)`` runs concurrent callers' bodies in
+/// one transaction with one fsync (``GroupCommit``); the connection's own
+/// `synchronous=NORMAL` leaves those fsyncs to Rotor. Commits that a caller
+/// does not wait for (`sync: false`, `durable: false`) reach the disk with
+/// the next fsync.
 public struct SQLiteStore: Store {
     public let path: String
     let queue: DatabaseQueue
@@ -96,15 +98,21 @@ public struct SQLiteStore: Store {
         } catch {
             throw translate(error)
         }
-        if sync { try wal.syncNow() }
+        if sync { try wal.syncNow() } else { wal.noteUnsynced() }
         return result
     }
 
-    public func commit<T: Sendable>(_ body: @escaping @Sendable (any StoreWriter) throws -> T) async throws -> T {
-        try await group.submit { db in try body(SQLiteTransaction(db: db)) }
+    public func commit<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any StoreWriter) throws -> T)
+        async throws -> T
+    {
+        try await group.submit(durable: durable) { db in try body(SQLiteTransaction(db: db)) }
     }
 
-    /// Shared transactions committed by ``commit(_:)`` so far (for tests).
+    public func flush() async throws {
+        try await group.submit(durable: true) { _ in }
+    }
+
+    /// Shared transactions committed by ``commit(durable:_:)`` so far (for tests).
     public var groupCommitCount: Int { group.batchCount }
 
     /// fsyncs of the WAL so far, by this store (for tests and benchmarks).

@@ -23,6 +23,8 @@ final class WALSync: @unchecked Sendable {
     private var descriptor: Int32 = -1
     private var inode: ino_t = 0
     private var completedSyncs = 0
+    /// Commits have reached the WAL since the last fsync.
+    private var unsynced = false
 
     init(databasePath: String) {
         walPath = databasePath + "-wal"
@@ -43,7 +45,10 @@ final class WALSync: @unchecked Sendable {
         try lock.withLock {
             var current = stat()
             // No WAL: the last connection checkpointed it into the database, synced, and removed it.
-            guard stat(walPath, &current) == 0 else { return }
+            guard stat(walPath, &current) == 0 else {
+                unsynced = false
+                return
+            }
             if descriptor < 0 || current.st_ino != inode {
                 if descriptor >= 0 { close(descriptor) }
                 descriptor = open(walPath, O_RDONLY | O_CLOEXEC)
@@ -64,6 +69,17 @@ final class WALSync: @unchecked Sendable {
                 )
             }
             completedSyncs += 1
+            unsynced = false
         }
+    }
+
+    /// Notes a commit that no fsync has covered yet.
+    func noteUnsynced() {
+        lock.withLock { unsynced = true }
+    }
+
+    /// ``syncNow()`` when a commit noted by ``noteUnsynced()`` is not yet durable.
+    func syncIfNeeded() throws {
+        if lock.withLock({ unsynced }) { try syncNow() }
     }
 }

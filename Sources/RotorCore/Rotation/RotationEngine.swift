@@ -85,11 +85,14 @@ public struct RotationEngine: Sendable {
         async throws -> RotationOutcome
     {
         let start = RotationStart()
-        return try await withLease(named, alongside: start.loader(named, engine: self)) { lease in
+        let outcome = try await withLease(named, alongside: start.loader(named, engine: self)) { lease in
             try await rotate(
                 named, trigger: trigger, occurrenceDue: occurrenceDue, occurrences: occurrences, lease: lease,
                 start: start)
         }
+        // What the outcome reports is on disk before it is reported.
+        try await ledger.flush()
+        return outcome
     }
 
     /// A scheduled rotation for the occurrence due at `due`: the occurrence

@@ -135,6 +135,8 @@ public final class Scheduler: Sendable {
         let planned = fresh ?? []
         let due = planned.filter { $0.occurrence.startAt <= now && $0.occurrence.state == .pending }
         outcomes += await rotate(due, stop: stop)
+        // Some steps do not wait for the disk (see `RotationEngine.verified`); the pass ends when all is durable.
+        try await ledger.flush()
 
         let retry = try ledger.read { try $0.nextRetryTime() }
         let future: Date? = state.lock.withLock {

@@ -33,15 +33,24 @@ public struct Ledger: Sendable {
     /// ``read(_:)`` for async callers: it suspends instead of blocking, and
     /// runs with the shared commits (so it sees everything committed before).
     public func query<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
-        try await store.commit { reader in try body(reader) }
+        try await store.commit(durable: false) { reader in try body(reader) }
     }
 
     /// ``write(_:)`` for async callers: it suspends instead of blocking, and
     /// concurrent commits share one transaction and one flush to disk (each
-    /// body atomic on its own). Returns once durable, like ``write(_:)``.
+    /// body atomic on its own). Returns once durable, like ``write(_:)``;
+    /// with `durable: false`, once committed (see ``Store/commit(durable:_:)``).
+    /// That suits a change a later run would redo if a power cut lost it.
     @discardableResult
-    public func commit<T: Sendable>(_ body: @escaping @Sendable (LedgerTransaction) throws -> T) async throws -> T {
-        try await store.commit { writer in try self.transaction(writer, body) }
+    public func commit<T: Sendable>(
+        durable: Bool = true, _ body: @escaping @Sendable (LedgerTransaction) throws -> T
+    ) async throws -> T {
+        try await store.commit(durable: durable) { writer in try self.transaction(writer, body) }
+    }
+
+    /// Returns once every commit made so far is durable.
+    public func flush() async throws {
+        try await store.flush()
     }
 
     func transaction<T>(_ writer: any StoreWriter, _ body: (LedgerTransaction) throws -> T) throws -> T {

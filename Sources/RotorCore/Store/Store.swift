@@ -14,10 +14,17 @@ public protocol Store: Sendable {
     /// With `sync` it returns once the commit is durable; without, once it is
     /// committed and visible (it may be lost in a power cut, never in a crash).
     func write<T>(sync: Bool, _ body: (any StoreWriter) throws -> T) throws -> T
-    /// Runs `body` as one atomic write and returns once it is durable. The
-    /// store may run the bodies of concurrent callers in one transaction
-    /// (each atomic on its own) and flush them together (group commit).
-    func commit<T: Sendable>(_ body: @escaping @Sendable (any StoreWriter) throws -> T) async throws -> T
+    /// Runs `body` as one atomic write. With `durable` it returns once the
+    /// commit is durable; without, once it is committed and visible (a power
+    /// cut may lose it, a crash of the process cannot). Commits become durable
+    /// in the order they were made: a durable commit makes every earlier one
+    /// durable too. The store may run the bodies of concurrent callers in one
+    /// transaction (each atomic on its own) and flush them together (group
+    /// commit). In PostgreSQL, `durable: false` is `SET LOCAL synchronous_commit = off`.
+    func commit<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any StoreWriter) throws -> T)
+        async throws -> T
+    /// Returns once every commit made so far is durable.
+    func flush() async throws
     /// Schema versions known to this build and not yet applied.
     func pendingMigrations() throws -> [String]
     /// Applies pending schema migrations, each in its own transaction.
@@ -28,6 +35,11 @@ extension Store {
     /// Runs `body` in one write transaction and returns once it is durable.
     public func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
         try write(sync: true, body)
+    }
+
+    /// Runs `body` as one atomic write and returns once it is durable.
+    public func commit<T: Sendable>(_ body: @escaping @Sendable (any StoreWriter) throws -> T) async throws -> T {
+        try await commit(durable: true, body)
     }
 }
 

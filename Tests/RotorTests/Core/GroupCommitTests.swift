@@ -19,8 +19,10 @@ struct GroupCommitTests {
     }
 
     /// Holds the commit worker while `count` commits queue up behind it.
+    /// `durable` says which of them wait for the disk.
     func queuedCommits(
         _ db: TestDatabase, count: Int, failing: Set<Int> = [],
+        durable: @escaping @Sendable (Int) -> Bool = { _ in true },
         whileHeld: () throws -> Void = {}
     ) async throws -> [Result<Void, any Error>] {
         let gate = DispatchSemaphore(value: 0)
@@ -29,7 +31,7 @@ struct GroupCommitTests {
             for index in 0..<count {
                 group.addTask {
                     let result = await Result {
-                        try await db.ledger.commit { tx in
+                        try await db.ledger.commit(durable: durable(index)) { tx in
                             try tx.record(AuditDraft(.appUpdated, app: "app\(index)", detail: [:]))
                             if failing.contains(index) { throw RotorError(.invalidInput, "body \(index) fails") }
                         }
@@ -51,11 +53,13 @@ struct GroupCommitTests {
         let syncs = db.store.syncCount
         let batches = db.store.groupCommitCount
         let eventsBefore = try db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
-        let results = try await queuedCommits(db, count: 20) {
-            // Queued, not yet committed: nothing of them is visible.
-            let visible = try db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
-            #expect(visible == eventsBefore)
-        }
+        let results = try await queuedCommits(
+            db, count: 20,
+            whileHeld: {
+                // Queued, not yet committed: nothing of them is visible.
+                let visible = try db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
+                #expect(visible == eventsBefore)
+            })
         #expect(results.allSatisfy { (try? $0.get()) != nil })
         #expect(try db.ledger.read { try $0.auditHead()?.lastID ?? 0 } == eventsBefore + 20)
         #expect(db.store.groupCommitCount == batches + 1)
@@ -78,6 +82,42 @@ struct GroupCommitTests {
             try reader.auditEvents(ids: (eventsBefore + 1)...(eventsBefore + 10)).compactMap(\.app)
         }
         #expect(Set(apps) == ["app0", "app2", "app4"])
+        #expect(try AuditLog(ledger: db.ledger).verify().isIntact)
+    }
+}
+
+extension GroupCommitTests {
+    /// A commit that does not wait is not synced; the next durable commit,
+    /// even one that changes nothing, syncs it (and only then).
+    @Test func aCommitThatDoesNotWaitIsMadeDurableByTheNextDurableOne() async throws {
+        let db = try TestDatabase()
+        let syncs = db.store.syncCount
+        let before = try db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
+        try await db.ledger.commit(durable: false) { try $0.record(AuditDraft(.appUpdated, app: "a", detail: [:])) }
+        _ = try await db.ledger.query { try $0.auditHead()?.lastID }
+        #expect(db.store.syncCount == syncs)
+        // Committed and visible, though not yet on disk.
+        #expect(try db.ledger.read { try $0.auditHead()?.lastID ?? 0 } == before + 1)
+        try await db.ledger.flush()
+        #expect(db.store.syncCount == syncs + 1)
+        try await db.ledger.flush()
+        #expect(db.store.syncCount == syncs + 1)
+        try db.store.write(sync: false) { try $0.setMeta(.createdAt, "2026-11-29T00:00:00Z") }
+        try await db.ledger.commit { _ in }
+        #expect(db.store.syncCount == syncs + 2)
+    }
+
+    /// A batch syncs once if any of its commits waits for the disk, and not
+    /// at all if none does.
+    @Test func aBatchSyncsOnlyForTheCommitsThatWait() async throws {
+        let db = try TestDatabase()
+        let syncs = db.store.syncCount
+        let lazy = try await queuedCommits(db, count: 8, durable: { _ in false })
+        #expect(lazy.allSatisfy { (try? $0.get()) != nil })
+        #expect(db.store.syncCount == syncs)
+        let mixed = try await queuedCommits(db, count: 8, durable: { $0 == 5 })
+        #expect(mixed.allSatisfy { (try? $0.get()) != nil })
+        #expect(db.store.syncCount == syncs + 1)
         #expect(try AuditLog(ledger: db.ledger).verify().isIntact)
     }
 }

@@ -126,6 +126,10 @@ struct RotationEngineTests {
             // And again: each rotation starts from the pair the last one stored.
             #expect(try await setup.engine().rotate("billing").state == .completed)
             try await setup.expectInSync()
+            // What it reported was on disk before: a flush now has nothing to sync.
+            let syncs = setup.db.store.syncCount
+            try await setup.db.ledger.flush()
+            #expect(setup.db.store.syncCount == syncs)
         }
     }
 
