@@ -22,6 +22,7 @@ var auditEvents = 1_000_000
 var only: String?
 var idleSeconds = 60
 var dueRotations = 1000
+var bareLoopFile: String?
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     switch flag {
@@ -31,16 +32,74 @@ while let flag = arguments.popFirst() {
     case "--audit-events": auditEvents = Int(arguments.popFirst() ?? "") ?? auditEvents
     case "--idle-seconds": idleSeconds = Int(arguments.popFirst() ?? "") ?? idleSeconds
     case "--rotations": dueRotations = Int(arguments.popFirst() ?? "") ?? dueRotations
-    // One of: apps, grants, audit, idle, rotations.
+    // One of: apps, grants, audit, idle, rotations, engine (only when named).
     case "--only": only = arguments.popFirst()
     // Writes a seeded database (and its key) to PATH and exits, for profiling.
     case "--seed-only": seedOnly = arguments.popFirst()
+    // Internal: the rotations benchmark's bare client, run as a process of its own.
+    case "--bare-loop": bareLoopFile = arguments.popFirst()
     default:
         print(
-            "usage: RotorBenchmarks [--apps N] [--runs N] [--grants N] [--audit-events N] [--only apps|grants|audit|idle|rotations] [--idle-seconds N] [--rotations N] [--seed-only PATH]"
+            "usage: RotorBenchmarks [--apps N] [--runs N] [--grants N] [--audit-events N] [--only apps|grants|audit|idle|rotations|engine] [--idle-seconds N] [--rotations N] [--seed-only PATH]"
         )
         exit(64)
     }
+}
+
+/// What the bare client process is given: the sandbox's URL and each application's id and pair.
+struct BareLoopInput: Codable {
+    var url: String
+    var applications: [[String]]
+}
+
+/// The rotations benchmark's baseline: for each application, the HTTP calls
+/// a rotation makes (grant, rotate, grant with the new pair, validate), 16 at a time.
+func bareLoop(_ input: BareLoopInput) async throws {
+    let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: VitaleraHTTPClient.configuration)
+    let bareHTTP = BareClient(http: http, url: input.url)
+    do {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var running = 0
+            for application in input.applications {
+                if running >= 16 {
+                    try await group.next()
+                    running -= 1
+                }
+                running += 1
+                group.addTask {
+                    let grant = try await bareHTTP.call(
+                        "/api/auth/tokens/",
+                        [
+                            "grant_type": "client_credentials", "client_id": application[1],
+                            "client_secret": application[2],
+                        ],
+                        bearer: nil)
+                    let pair = try await bareHTTP.call(
+                        "/api/applications/rotate_credentials/", ["application_id": application[0]],
+                        bearer: grant["access_token"])
+                    let verify = try await bareHTTP.call(
+                        "/api/auth/tokens/",
+                        [
+                            "grant_type": "client_credentials", "client_id": pair["client_id"] ?? "",
+                            "client_secret": pair["client_secret"] ?? "",
+                        ],
+                        bearer: nil)
+                    _ = try await bareHTTP.call("/api/auth/tokens/validate/", nil, bearer: verify["access_token"])
+                }
+            }
+            try await group.waitForAll()
+        }
+    } catch {
+        try await http.shutdown().get()
+        throw error
+    }
+    try await http.shutdown().get()
+}
+
+if let bareLoopFile {
+    let input = try JSONDecoder().decode(BareLoopInput.self, from: Data(contentsOf: URL(fileURLWithPath: bareLoopFile)))
+    try await bareLoop(input)
+    exit(0)
 }
 
 let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -196,17 +255,24 @@ if only == nil || only == "grants" {
     _ = try await bare(200)
     var clientRates: [Double] = []
     var bareRates: [Double] = []
+    // CPU time of this process (the sandbox included) for each grant.
+    var clientCPU: [Double] = []
+    var bareCPU: [Double] = []
     for _ in 0..<runs {
+        var before = ownCPUSeconds()
         clientRates.append(try await throughClient(grants / runs))
+        clientCPU.append((ownCPUSeconds() - before) / Double(grants / runs) * 1e6)
+        before = ownCPUSeconds()
         bareRates.append(try await bare(grants / runs))
+        bareCPU.append((ownCPUSeconds() - before) / Double(grants / runs) * 1e6)
     }
     let c = median(clientRates)
     let b = median(bareRates)
     print(
         String(
             format:
-                "client-credentials grants on loopback: client %.0f/s, bare async-http-client %.0f/s, bare/client %.2fx (median of %d rounds of %d)",
-            c, b, b / c, runs, grants / runs))
+                "client-credentials grants on loopback: client %.0f/s, bare async-http-client %.0f/s, bare/client %.2fx (median of %d rounds of %d); CPU a grant, the sandbox included: client %.0f µs, bare %.0f µs, %.2fx",
+            c, b, b / c, runs, grants / runs, median(clientCPU), median(bareCPU), median(clientCPU) / median(bareCPU)))
     try await http.shutdown().get()
     await sandbox.stop()
 }
@@ -384,8 +450,10 @@ struct RotationRound {
     var bare: Double
     /// CPU time of the sandbox while rotor ran.
     var sandboxCPU: Double
-    /// CPU time of the sandbox and the bare loop together while the loop ran.
+    /// CPU time of the bare client process.
     var bareCPU: Double
+    /// The bare loop in the benchmark's own process, beside the sandbox.
+    var bareInProcess: Double
     var completed: Int
 }
 
@@ -420,52 +488,29 @@ func measureRotations(_ dueRotations: Int) async throws -> RotationRound {
     // The same command again, with nothing due: start-up and planning alone.
     let idleTime = try timeProcess([rotor, "run", "--once", "--concurrency", "16", "--db", db.path])
 
-    let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: VitaleraHTTPClient.configuration)
-    let bareClient = VitaleraHTTPClient(http: http, retry: .none)
-    let bareHTTP = BareClient(http: http, url: sandbox.url)
+    // The baseline twice: as a process of its own, like rotor (the ratio), and
+    // in this process beside the sandbox, sharing its event loops.
     let current = await vendor.allApplications()
-    let bareStart = ContinuousClock.now
-    let bareCPUBefore = ownCPUSeconds()
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        var running = 0
-        for application in current {
-            if running >= 16 {
-                try await group.next()
-                running -= 1
-            }
-            running += 1
-            group.addTask {
-                let grant = try await bareHTTP.call(
-                    "/api/auth/tokens/",
-                    [
-                        "grant_type": "client_credentials", "client_id": application.clientID,
-                        "client_secret": application.clientSecret,
-                    ],
-                    bearer: nil)
-                let pair = try await bareHTTP.call(
-                    "/api/applications/rotate_credentials/", ["application_id": application.id],
-                    bearer: grant["access_token"])
-                let verify = try await bareHTTP.call(
-                    "/api/auth/tokens/",
-                    [
-                        "grant_type": "client_credentials", "client_id": pair["client_id"] ?? "",
-                        "client_secret": pair["client_secret"] ?? "",
-                    ],
-                    bearer: nil)
-                _ = try await bareHTTP.call("/api/auth/tokens/validate/", nil, bearer: verify["access_token"])
-            }
-        }
-        try await group.waitForAll()
-    }
-    let bare = ContinuousClock.now - bareStart
-    let bareCPU = ownCPUSeconds() - bareCPUBefore
-    let bareTime = Double(bare.components.seconds) + Double(bare.components.attoseconds) / 1e18
-    _ = bareClient
-    try await http.shutdown().get()
+    let input = BareLoopInput(
+        url: sandbox.url, applications: current.map { [$0.id, $0.clientID, $0.clientSecret] })
+    let inputFile = db.directory.file("bare-loop.json")
+    guard
+        FileManager.default.createFile(
+            atPath: inputFile, contents: try JSONEncoder().encode(input), attributes: [.posixPermissions: 0o600])
+    else { throw RotorError(.io, "cannot write \(inputFile)") }
+    let bareCPUBefore = childrenCPUSeconds()
+    let bareTime = try timeProcess([CommandLine.arguments[0], "--bare-loop", inputFile])
+    let bareCPU = childrenCPUSeconds() - bareCPUBefore
+
+    let again = await vendor.allApplications()
+    let inProcessStart = ContinuousClock.now
+    try await bareLoop(
+        BareLoopInput(url: sandbox.url, applications: again.map { [$0.id, $0.clientID, $0.clientSecret] }))
+    let inProcess = seconds(ContinuousClock.now - inProcessStart)
     await sandbox.stop()
     return RotationRound(
         rotor: rotorTime, rotorCPU: rotorCPU, idle: idleTime, bare: bareTime, sandboxCPU: sandboxCPU,
-        bareCPU: bareCPU, completed: completed)
+        bareCPU: bareCPU, bareInProcess: inProcess, completed: completed)
 }
 
 if only == nil || only == "rotations" {
@@ -476,11 +521,107 @@ if only == nil || only == "rotations" {
     print(
         String(
             format:
-                "%d due rotations at --concurrency 16: rotor run --once %.2f s (%d completed; %.2f CPU-s in rotor, %.2f in the sandbox; with nothing due %.2f s), bare client %.2f s (%.2f CPU-s, sandbox included), ratio %.2fx (median of %d; each: %@)",
+                "%d due rotations at --concurrency 16: rotor run --once %.2f s (%d completed; %.2f CPU-s in rotor, %.2f in the sandbox; with nothing due %.2f s), bare client process %.2f s (%.2f CPU-s), ratio %.2fx (median of %d; each: %@); bare loop inside the sandbox's process %.2f s, ratio %.2fx",
             dueRotations, median(rounds.map(\.rotor)), rounds.map(\.completed).min() ?? 0,
             median(rounds.map(\.rotorCPU)), median(rounds.map(\.sandboxCPU)), median(rounds.map(\.idle)),
             median(rounds.map(\.bare)), median(rounds.map(\.bareCPU)), median(ratios),
-            rounds.count, ratios.map { String(format: "%.2f", $0) }.joined(separator: " ")))
+            rounds.count, ratios.map { String(format: "%.2f", $0) }.joined(separator: " "),
+            median(rounds.map(\.bareInProcess)), median(rounds.map { $0.rotor / $0.bareInProcess })))
+}
+
+// 7. The engine alone: `dueRotations` due rotations through the scheduler in
+//    this process, at --concurrency 16, against a vendor that answers at
+//    once without a network. What is left is Rotor's own work per rotation
+//    (planning, leases, the database, sealing, the audit chain); its baseline
+//    is the same vendor calls made directly by 16 tasks.
+/// Answers every call at once, as the sandbox would answer it, without HTTP.
+struct InstantVendor: VendorAPI {
+    func clientCredentialsGrant(apiURL: String, clientID: String, secret: Secret) async throws(VendorError)
+        -> AccessToken
+    {
+        AccessToken(token: Secret("token-\(clientID)"), expiresAt: Date().addingTimeInterval(3600))
+    }
+
+    func passwordGrant(apiURL: String, username: String, password: Secret) async throws(VendorError) -> UserTokens {
+        throw VendorError(.badRequest, message: "not used")
+    }
+
+    func refresh(apiURL: String, accessToken: Secret, refreshToken: Secret) async throws(VendorError) -> UserTokens {
+        throw VendorError(.badRequest, message: "not used")
+    }
+
+    func validate(apiURL: String, token: Secret) async throws(VendorError) -> Bool { true }
+
+    func rotateCredentials(apiURL: String, token: Secret, applicationID: String) async throws(VendorError)
+        -> RotatedPair
+    {
+        RotatedPair(
+            applicationID: applicationID, name: nil, organization: nil, clientID: "client-\(UUID().uuidString)",
+            clientSecret: Secret("secret-\(UUID().uuidString)"))
+    }
+}
+
+func measureEngine(_ count: Int) async throws -> (engine: Double, engineCPU: Double, bare: Double) {
+    let clock = InstantClock(Date().addingTimeInterval(-2 * 86400))
+    let db = try TestDatabase(clock: clock)
+    try Seeder.addApps(
+        (0..<count).map {
+            (name: "app-\($0)", applicationID: "app-\($0)", clientID: "client-\($0)", secret: "s-\($0)")
+        },
+        apiURL: "http://127.0.0.1:9", schedule: .every(seconds: 86400), to: db.ledger)
+    clock.advance(by: 2 * 86400)
+    let vendor = InstantVendor()
+    let delivery = DeliveryService(ledger: db.ledger)
+    let engine = RotationEngine(
+        ledger: db.ledger, api: vendor, databasePath: db.path, deliverer: delivery, alerts: delivery.alerts)
+    let scheduler = Scheduler(engine: engine, delivery: delivery, concurrency: 16)
+    let cpuBefore = ownCPUSeconds()
+    let (batchesBefore, syncsBefore) = (db.store.groupCommitCount, db.store.syncCount)
+    let start = ContinuousClock.now
+    let outcomes = try await scheduler.runOnce()
+    let elapsed = ContinuousClock.now - start
+    let engineCPU = ownCPUSeconds() - cpuBefore
+    print(
+        "engine: \(db.store.groupCommitCount - batchesBefore) shared commits, \(db.store.syncCount - syncsBefore) fsyncs"
+    )
+    guard outcomes.count == count, outcomes.allSatisfy({ $0.state == .completed }) else {
+        throw RotorError(
+            .io, "the engine benchmark completed \(outcomes.filter { $0.state == .completed }.count) of \(count)")
+    }
+    let bareStart = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for worker in 0..<16 {
+            group.addTask {
+                for index in stride(from: worker, to: count, by: 16) {
+                    let token = try await vendor.clientCredentialsGrant(
+                        apiURL: "", clientID: "client-\(index)", secret: Secret("s"))
+                    let pair = try await vendor.rotateCredentials(apiURL: "", token: token.token, applicationID: "a")
+                    let check = try await vendor.clientCredentialsGrant(
+                        apiURL: "", clientID: pair.clientID, secret: pair.clientSecret)
+                    _ = try await vendor.validate(apiURL: "", token: check.token)
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    let bare = ContinuousClock.now - bareStart
+    return (seconds(elapsed), engineCPU, seconds(bare))
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+if only == "engine" {
+    var rounds: [(engine: Double, engineCPU: Double, bare: Double)] = []
+    for _ in 0..<runs { rounds.append(try await measureEngine(dueRotations)) }
+    let perRotation = median(rounds.map(\.engineCPU)) / Double(dueRotations) * 1e6
+    print(
+        String(
+            format:
+                "engine alone, %d rotations at concurrency 16, no network: %.3f s, %.3f CPU-s (%.0f µs of CPU a rotation); the vendor calls alone %.3f s",
+            dueRotations, median(rounds.map(\.engine)), median(rounds.map(\.engineCPU)), perRotation,
+            median(rounds.map(\.bare))))
 }
 
 /// The bare loop's HTTP calls: the same requests as the vendor client, no retries, no classification.
