@@ -452,6 +452,8 @@ struct RotationRound {
     var sandboxCPU: Double
     /// CPU time of the bare client process.
     var bareCPU: Double
+    /// CPU time of the sandbox while the bare client process ran.
+    var bareSandboxCPU: Double
     /// The bare loop in the benchmark's own process, beside the sandbox.
     var bareInProcess: Double
     var completed: Int
@@ -499,8 +501,12 @@ func measureRotations(_ dueRotations: Int) async throws -> RotationRound {
             atPath: inputFile, contents: try JSONEncoder().encode(input), attributes: [.posixPermissions: 0o600])
     else { throw RotorError(.io, "cannot write \(inputFile)") }
     let bareCPUBefore = childrenCPUSeconds()
-    let bareTime = try timeProcess([CommandLine.arguments[0], "--bare-loop", inputFile])
+    let sandboxBefore = ownCPUSeconds()
+    // ROTOR_BENCH_BARE_WRAP runs the bare client process under a command, as ROTOR_BENCH_WRAP does rotor.
+    let bareWrap = environment["ROTOR_BENCH_BARE_WRAP"].map { $0.split(separator: " ").map(String.init) } ?? []
+    let bareTime = try timeProcess(bareWrap + [CommandLine.arguments[0], "--bare-loop", inputFile])
     let bareCPU = childrenCPUSeconds() - bareCPUBefore
+    let bareSandboxCPU = ownCPUSeconds() - sandboxBefore
 
     let again = await vendor.allApplications()
     let inProcessStart = ContinuousClock.now
@@ -510,7 +516,7 @@ func measureRotations(_ dueRotations: Int) async throws -> RotationRound {
     await sandbox.stop()
     return RotationRound(
         rotor: rotorTime, rotorCPU: rotorCPU, idle: idleTime, bare: bareTime, sandboxCPU: sandboxCPU,
-        bareCPU: bareCPU, bareInProcess: inProcess, completed: completed)
+        bareCPU: bareCPU, bareSandboxCPU: bareSandboxCPU, bareInProcess: inProcess, completed: completed)
 }
 
 if only == nil || only == "rotations" {
@@ -521,10 +527,11 @@ if only == nil || only == "rotations" {
     print(
         String(
             format:
-                "%d due rotations at --concurrency 16: rotor run --once %.2f s (%d completed; %.2f CPU-s in rotor, %.2f in the sandbox; with nothing due %.2f s), bare client process %.2f s (%.2f CPU-s), ratio %.2fx (median of %d; each: %@); bare loop inside the sandbox's process %.2f s, ratio %.2fx",
+                "%d due rotations at --concurrency 16: rotor run --once %.2f s (%d completed; %.2f CPU-s in rotor, %.2f in the sandbox; with nothing due %.2f s), bare client process %.2f s (%.2f CPU-s, %.2f in the sandbox), ratio %.2fx (median of %d; each: %@); bare loop inside the sandbox's process %.2f s, ratio %.2fx",
             dueRotations, median(rounds.map(\.rotor)), rounds.map(\.completed).min() ?? 0,
             median(rounds.map(\.rotorCPU)), median(rounds.map(\.sandboxCPU)), median(rounds.map(\.idle)),
-            median(rounds.map(\.bare)), median(rounds.map(\.bareCPU)), median(ratios),
+            median(rounds.map(\.bare)), median(rounds.map(\.bareCPU)), median(rounds.map(\.bareSandboxCPU)),
+            median(ratios),
             rounds.count, ratios.map { String(format: "%.2f", $0) }.joined(separator: " "),
             median(rounds.map(\.bareInProcess)), median(rounds.map { $0.rotor / $0.bareInProcess })))
 }

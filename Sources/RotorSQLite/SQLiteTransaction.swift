@@ -572,6 +572,13 @@ struct SQLiteTransaction: StoreWriter {
         try execute(sql: "DELETE FROM leases WHERE name = ? AND owner = ?", arguments: [name, owner])
     }
 
+    func renewLease(_ lease: Lease, expiresAt: Date, now: Date) throws -> Bool {
+        try execute(
+            sql: "UPDATE leases SET expires_at = ?, heartbeat_at = ? WHERE name = ? AND owner = ? AND token = ?",
+            arguments: [expiresAt.millis, now.millis, lease.name, lease.owner, lease.token])
+        return db.changesCount == 1
+    }
+
     // MARK: audit
 
     func auditHead() throws -> AuditHead? {

@@ -52,7 +52,7 @@ public final class HeldLease: Sendable {
 extension Ledger {
     /// Takes the lease `name` for `owner`, or returns nil while another live
     /// owner holds it. The lease is renewed every third of `duration` until
-    /// ``releaseLease(_:)``.
+    /// ``releaseLease(_:)``, or until a renewal finds it no longer held.
     ///
     /// `alongside` runs in the same transaction once the lease is taken; when
     /// it throws, nothing is kept (not the lease either) and its error is
@@ -68,7 +68,12 @@ extension Ledger {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int64(duration * 1000 / 3)))
                 if Task.isCancelled { break }
-                _ = try? await takeLease(name, owner: owner, duration: duration)
+                // A failed write is tried again at the next beat; a lost lease ends the beats.
+                do {
+                    if try await !renewLease(lease, duration: duration) { break }
+                } catch {
+                    continue
+                }
             }
         }
         return HeldLease(lease: lease, heartbeat: heartbeat)
@@ -91,6 +96,16 @@ extension Ledger {
         _ = try? await store.commit(durable: false) { writer in
             try writer.releaseLease(lease.name, owner: lease.owner)
             try alongside(writer)
+        }
+    }
+
+    /// Extends `lease` by `duration` from now if it is still held as it was
+    /// taken; false when it is not. Like taking, it does not wait for the disk.
+    public func renewLease(_ lease: Lease, duration: TimeInterval) async throws -> Bool {
+        let clock = self.clock
+        return try await store.commit(durable: false) { writer in
+            let now = clock.now
+            return try writer.renewLease(lease, expiresAt: now.addingTimeInterval(duration), now: now)
         }
     }
 

@@ -126,6 +126,10 @@ public protocol StoreWriter: StoreReader {
     /// lease as it now stands (whoever holds it).
     func acquireLease(_ name: String, owner: String, expiresAt: Date, now: Date, stale: Set<String>) throws -> Lease
     func releaseLease(_ name: String, owner: String) throws
+    /// Extends `lease` until `expiresAt` if it is still held as it was taken
+    /// (same owner, same fencing token); false when it is not. It never
+    /// takes a lease that was released or taken over.
+    func renewLease(_ lease: Lease, expiresAt: Date, now: Date) throws -> Bool
 
     func insertTarget(appID: Int64, _ kind: TargetKind, at time: Date) throws -> Int64
     func deleteTarget(id: Int64) throws
