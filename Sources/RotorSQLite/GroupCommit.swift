@@ -11,12 +11,14 @@ import RotorCore
 /// error. The bodies run one after another, in the order they were
 /// submitted, as if each had its own transaction.
 ///
-/// A durable job's caller is resumed only after the shared commit and the
-/// fsync of the WAL; if either fails, every durable caller of that batch gets
-/// the error (nothing of it may be relied on). Other callers are resumed as
-/// soon as the commit is done. A batch without a durable job is not synced:
-/// its commits reach the disk with the next fsync, which covers the whole
-/// WAL, so commits become durable in the order they were made.
+/// A durable job's caller is resumed only after the shared commit and an
+/// fsync of the WAL that began after it; if either fails, it gets the error
+/// (nothing of it may be relied on). Other callers are resumed as soon as the
+/// commit is done. The fsyncs run on a thread of their own, so the next batch
+/// commits while the last one syncs, and callers that do not wait for the
+/// disk never wait behind an fsync. A batch without a durable job is not
+/// synced: its commits reach the disk with the next fsync, which covers the
+/// whole WAL, so commits become durable in the order they were made.
 final class GroupCommit: @unchecked Sendable {
     /// One submitted body and the continuation waiting for it.
     private struct Job {
@@ -33,8 +35,13 @@ final class GroupCommit: @unchecked Sendable {
     private var pending: [Job] = []
     private var draining = false
     private var batches = 0
+    /// Committed durable jobs waiting for an fsync, with their results.
+    private var unsynced: [(Job, Result<Void, any Error>)] = []
+    private var syncing = false
     /// Runs the batches, one at a time.
     let worker = DispatchQueue(label: "rotor.group-commit")
+    /// Runs the fsyncs, one at a time.
+    private let syncer = DispatchQueue(label: "rotor.group-commit.sync")
 
     init(queue: DatabaseQueue, wal: WALSync, translate: @escaping @Sendable (any Error) -> any Error) {
         self.queue = queue
@@ -106,15 +113,19 @@ final class GroupCommit: @unchecked Sendable {
                     }
                     return db.totalChangesCount != changesBefore
                 }
-                lock.withLock { batches += 1 }
                 if changed { wal.noteUnsynced() }
-                for index in jobs.indices where !jobs[index].durable {
-                    jobs[index].finish(results[index].mapError { translate($0) })
-                    resumed[index] = true
+                // A durable job whose body succeeded waits for the fsync, even in a
+                // batch of reads: it may rely on what an earlier batch wrote.
+                let waiting = jobs.indices.filter { jobs[$0].durable && (try? results[$0].get()) != nil }
+                let startSync: Bool = lock.withLock {
+                    batches += 1
+                    unsynced += waiting.map { (jobs[$0], results[$0]) }
+                    if waiting.isEmpty || syncing { return false }
+                    syncing = true
+                    return true
                 }
-                // Syncs what this batch and earlier ones left unsynced; a durable
-                // job in a batch of reads may rely on what an earlier batch wrote.
-                if jobs.contains(where: \.durable) { try wal.syncIfNeeded() }
+                for index in waiting { resumed[index] = true }
+                if startSync { syncer.async { self.sync() } }
             } catch {
                 let failure = translate(error)
                 results = results.map { _ in .failure(failure) }
@@ -124,10 +135,29 @@ final class GroupCommit: @unchecked Sendable {
             }
         }
     }
+
+    /// Syncs the WAL for the durable jobs committed so far, then resumes
+    /// them; again while more arrived meanwhile.
+    private func sync() {
+        while true {
+            let waiting: [(Job, Result<Void, any Error>)] = lock.withLock {
+                let waiting = unsynced
+                unsynced = []
+                if waiting.isEmpty { syncing = false }
+                return waiting
+            }
+            if waiting.isEmpty { return }
+            // Every job taken here committed before this fsync begins.
+            let synced = Result { try wal.syncIfNeeded() }
+            for (job, result) in waiting {
+                job.finish(synced.flatMap { result }.mapError { translate($0) })
+            }
+        }
+    }
 }
 
-/// Where a job leaves its result for its continuation; written and read on
-/// the commit thread only, before the continuation resumes.
+/// Where a job leaves its result for its continuation; written on the commit
+/// thread before the job is handed on under a lock, read when it resumes.
 private final class Slot<T>: @unchecked Sendable {
     var value: T?
 }

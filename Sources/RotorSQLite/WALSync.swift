@@ -23,8 +23,11 @@ final class WALSync: @unchecked Sendable {
     private var descriptor: Int32 = -1
     private var inode: ino_t = 0
     private var completedSyncs = 0
-    /// Commits have reached the WAL since the last fsync.
-    private var unsynced = false
+    /// Commits noted so far, and how many of them an fsync has covered.
+    /// Their own lock, so that noting a commit never waits for an fsync.
+    private let counters = NSLock()
+    private var noted = 0
+    private var covered = 0
 
     init(databasePath: String) {
         walPath = databasePath + "-wal"
@@ -40,15 +43,14 @@ final class WALSync: @unchecked Sendable {
     /// fsync of the WAL file as it is now. The descriptor is opened on first
     /// use (and again if SQLite replaced the file), and the directory is
     /// synced then, so that a new WAL file's name is durable too. One at a
-    /// time: the lock is held for the whole call.
+    /// time: the lock is held for the whole call. It covers every commit
+    /// noted before it began.
     func syncNow() throws {
+        let target = counters.withLock { noted }
         try lock.withLock {
             var current = stat()
             // No WAL: the last connection checkpointed it into the database, synced, and removed it.
-            guard stat(walPath, &current) == 0 else {
-                unsynced = false
-                return
-            }
+            guard stat(walPath, &current) == 0 else { return }
             if descriptor < 0 || current.st_ino != inode {
                 if descriptor >= 0 { close(descriptor) }
                 descriptor = open(walPath, O_RDONLY | O_CLOEXEC)
@@ -69,17 +71,17 @@ final class WALSync: @unchecked Sendable {
                 )
             }
             completedSyncs += 1
-            unsynced = false
         }
+        counters.withLock { covered = max(covered, target) }
     }
 
     /// Notes a commit that no fsync has covered yet.
     func noteUnsynced() {
-        lock.withLock { unsynced = true }
+        counters.withLock { noted += 1 }
     }
 
     /// ``syncNow()`` when a commit noted by ``noteUnsynced()`` is not yet durable.
     func syncIfNeeded() throws {
-        if lock.withLock({ unsynced }) { try syncNow() }
+        if counters.withLock({ noted > covered }) { try syncNow() }
     }
 }
