@@ -28,6 +28,8 @@ final class WALSync: @unchecked Sendable {
     private let counters = NSLock()
     private var noted = 0
     private var covered = 0
+    /// Runs before each fsync; tests hold an fsync back with it. Set before first use.
+    var willSync: (@Sendable () -> Void)?
 
     init(databasePath: String) {
         walPath = databasePath + "-wal"
@@ -47,6 +49,7 @@ final class WALSync: @unchecked Sendable {
     /// noted before it began.
     func syncNow() throws {
         let target = counters.withLock { noted }
+        willSync?()
         try lock.withLock {
             var current = stat()
             // No WAL: the last connection checkpointed it into the database, synced, and removed it.

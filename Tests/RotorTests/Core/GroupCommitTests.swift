@@ -122,6 +122,33 @@ extension GroupCommitTests {
     }
 }
 
+extension GroupCommitTests {
+    /// While an fsync is held back, its durable caller waits, and a commit
+    /// that does not wait for the disk goes through (as do later batches).
+    /// (Were it held, the test would wait for the gate: the time limit fails it.)
+    @Test(.timeLimit(.minutes(1))) func aCommitThatDoesNotWaitIsNotHeldBehindAnFsync() async throws {
+        let db = try TestDatabase()
+        let gate = DispatchSemaphore(value: 0)
+        db.store.wal.willSync = { gate.wait() }
+        defer { db.store.wal.willSync = nil }
+        let durable = Task {
+            _ = try await db.ledger.commit { try $0.record(AuditDraft(.appUpdated, app: "durable", detail: [:])) }
+        }
+        // The durable commit is committed (visible), its fsync held.
+        while try db.ledger.read({ try $0.auditHead()?.lastID ?? 0 }) == 0 {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await db.ledger.commit(durable: false) {
+            try $0.record(AuditDraft(.appUpdated, app: "lazy", detail: [:]))
+        }
+        #expect(try db.ledger.read { try $0.auditHead()?.lastID } == 2)
+        gate.signal()
+        try await durable.value
+        db.store.wal.willSync = nil
+        #expect(try AuditLog(ledger: db.ledger).verify().isIntact)
+    }
+}
+
 extension Result where Failure == any Error {
     init(catching body: () async throws -> Success) async {
         do {
