@@ -300,18 +300,20 @@ struct SQLiteTransaction: StoreWriter {
             """, [], Self.rotationRecord)
     }
 
-    func insertRotation(_ rotation: NewRotation, at time: Date) throws -> Int64 {
-        try execute(
-            sql: """
-                INSERT INTO rotations (app_id, trigger, state, occurrence_due, occurrences, auth_kind, from_version,
-                    started_at, updated_at)
-                VALUES (?, ?, 'requesting', ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+    func insertRotation(_ rotation: NewRotation, at time: Date) throws -> RotationRecord {
+        let inserted = try one(
+            """
+            INSERT INTO rotations (app_id, trigger, state, occurrence_due, occurrences, auth_kind, from_version,
+                started_at, updated_at)
+            VALUES (?, ?, 'requesting', ?, ?, ?, ?, ?, ?)
+            RETURNING \(Self.rotationRecordColumns)
+            """,
+            [
                 rotation.appID, rotation.trigger.rawValue, rotation.occurrenceDue?.millis, rotation.occurrences,
                 rotation.authKind.rawValue, rotation.fromVersion, time.millis, time.millis,
-            ])
-        return db.lastInsertedRowID
+            ], Self.rotationRecord)
+        guard let inserted else { throw RotorError(.databaseInvalid, "the new rotation was not written") }
+        return inserted
     }
 
     func updateRotation(_ rotation: RotationRecord) throws {
@@ -546,26 +548,29 @@ struct SQLiteTransaction: StoreWriter {
     // MARK: leases
 
     func lease(_ name: String) throws -> Lease? {
-        try one("SELECT name, owner, token, expires_at FROM leases WHERE name = ?", [name]) { row in
-            Lease(name: row[0], owner: row[1], token: row[2], expiresAt: Date(millis: row[3]))
-        }
+        try one("SELECT name, owner, token, expires_at FROM leases WHERE name = ?", [name], Self.lease)
     }
 
-    func acquireLease(_ name: String, owner: String, expiresAt: Date, now: Date, stale: Set<String>) throws -> Lease {
-        if let current = try lease(name), current.owner != owner, current.expiresAt > now,
-            !stale.contains(current.owner)
-        {
+    static func lease(_ row: Row) -> Lease {
+        Lease(name: row[0], owner: row[1], token: row[2], expiresAt: Date(millis: row[3]))
+    }
+
+    func acquireLease(
+        _ name: String, owner: String, expiresAt: Date, now: Date, isStale: (String) -> Bool
+    ) throws -> Lease {
+        if let current = try lease(name), current.owner != owner, current.expiresAt > now, !isStale(current.owner) {
             return current
         }
-        try execute(
-            sql: """
-                INSERT INTO leases (name, owner, token, expires_at, heartbeat_at) VALUES (?, ?, 1, ?, ?)
-                ON CONFLICT (name) DO UPDATE SET
-                    token = CASE WHEN leases.owner = excluded.owner THEN leases.token ELSE leases.token + 1 END,
-                    owner = excluded.owner, expires_at = excluded.expires_at, heartbeat_at = excluded.heartbeat_at
-                """,
-            arguments: [name, owner, expiresAt.millis, now.millis])
-        return try lease(name)!
+        let taken = try one(
+            """
+            INSERT INTO leases (name, owner, token, expires_at, heartbeat_at) VALUES (?, ?, 1, ?, ?)
+            ON CONFLICT (name) DO UPDATE SET
+                token = CASE WHEN leases.owner = excluded.owner THEN leases.token ELSE leases.token + 1 END,
+                owner = excluded.owner, expires_at = excluded.expires_at, heartbeat_at = excluded.heartbeat_at
+            RETURNING name, owner, token, expires_at
+            """, [name, owner, expiresAt.millis, now.millis], Self.lease)
+        guard let taken else { throw RotorError(.databaseInvalid, "the lease \(name) was not written") }
+        return taken
     }
 
     func releaseLease(_ name: String, owner: String) throws {

@@ -121,12 +121,9 @@ extension Ledger {
         let clock = self.clock
         return try await store.commit(durable: false) { writer in
             let now = clock.now
-            var stale: Set<String> = []
-            if let current = try writer.lease(name), current.owner != owner, LeaseOwner.isStale(current.owner) {
-                stale.insert(current.owner)
-            }
             let lease = try writer.acquireLease(
-                name, owner: owner, expiresAt: now.addingTimeInterval(duration), now: now, stale: stale)
+                name, owner: owner, expiresAt: now.addingTimeInterval(duration), now: now,
+                isStale: LeaseOwner.isStale)
             guard lease.owner == owner else { return nil }
             try alongside?(writer)
             return lease

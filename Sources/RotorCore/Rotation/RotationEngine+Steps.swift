@@ -62,12 +62,12 @@ extension RotationEngine {
             guard let current = try tx.store.app(id: app.id), current.currentVersion == app.currentVersion else {
                 throw RotorError(.busy, "\(app.name) changed while the rotation was starting; try again", exit: .failed)
             }
-            let id = try tx.store.insertRotation(
+            var record = try tx.store.insertRotation(
                 NewRotation(
                     appID: app.id, trigger: trigger, fromVersion: app.currentVersion, authKind: kind,
                     occurrenceDue: occurrenceDue, occurrences: occurrences),
                 at: tx.now)
-            var record = try tx.store.rotation(id: id)!
+            let id = record.id
             record.authToken = try tx.keyring.seal(token, for: .rotationAuth(rotationID: id))
             try tx.store.updateRotation(record)
             // A scheduled rotation consumes its occurrence here, with the intent:
@@ -297,10 +297,9 @@ extension RotationEngine {
     func verified(_ record: RotationRecord, lease: Lease, app: AppRecord) async throws -> RotationRecord {
         try await ledger.commit(durable: false) { tx in
             try tx.fence(lease)
-            let verified = try apply(record, to: .verified, error: nil, app: app, tx: tx)
             let targets = deliverer == nil ? [] : try tx.store.targets(appID: app.id).filter(\.enabled)
-            guard targets.isEmpty else { return verified }
-            return try apply(verified, to: .completed, error: nil, app: app, tx: tx)
+            let states: [RotationState] = targets.isEmpty ? [.verified, .completed] : [.verified]
+            return try apply(record, through: states, app: app, tx: tx)
         }
     }
 
@@ -308,6 +307,28 @@ extension RotationEngine {
     func apply(_ record: RotationRecord, to state: RotationState, error: String?, app: AppRecord, tx: LedgerTransaction)
         throws -> RotationRecord
     {
+        try apply(record, through: [state], error: error, app: app, tx: tx)
+    }
+
+    /// Transitions through `states` in turn, each with its audit event, and
+    /// stores the rotation once, as it ends, inside `tx`.
+    func apply(
+        _ record: RotationRecord, through states: [RotationState], error: String? = nil, app: AppRecord,
+        tx: LedgerTransaction
+    ) throws -> RotationRecord {
+        var current = record
+        for state in states {
+            current = try transitioned(current, to: state, error: error, app: app, tx: tx)
+        }
+        try tx.store.updateRotation(current)
+        return current
+    }
+
+    /// `record` moved to `state` and the transition's audit event recorded;
+    /// the rotation itself is left for the caller to store.
+    private func transitioned(
+        _ record: RotationRecord, to state: RotationState, error: String?, app: AppRecord, tx: LedgerTransaction
+    ) throws -> RotationRecord {
         var updated = record
         updated.state = state
         updated.error = error
@@ -329,7 +350,6 @@ extension RotationEngine {
         if state == .completed {
             try tx.store.wipeSecret(appID: record.appID, version: record.fromVersion)
         }
-        try tx.store.updateRotation(updated)
         var detail: [String: JSONValue] = ["state": .string(state.rawValue)]
         if let error { detail["error"] = .string(error) }
         if let version = updated.toVersion { detail["version"] = .int(Int64(version)) }

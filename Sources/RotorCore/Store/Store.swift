@@ -115,16 +115,19 @@ public protocol StoreWriter: StoreReader {
     func deleteIdentity(id: Int64) throws
 
     /// Inserts a rotation in state `requesting`; the caller seals its token.
-    func insertRotation(_ rotation: NewRotation, at time: Date) throws -> Int64
+    /// Records a rotation's intent (state `requesting`) and returns it as stored.
+    func insertRotation(_ rotation: NewRotation, at time: Date) throws -> RotationRecord
     /// Writes every mutable field of a rotation back.
     func updateRotation(_ rotation: RotationRecord) throws
     /// Drops a superseded secret; the version row and its fingerprint stay.
     func wipeSecret(appID: Int64, version: Int) throws
 
     /// Takes the lease `name` for `owner` until `expiresAt` if it is free,
-    /// expired, already `owner`'s, or held by `stale` owners; returns the
-    /// lease as it now stands (whoever holds it).
-    func acquireLease(_ name: String, owner: String, expiresAt: Date, now: Date, stale: Set<String>) throws -> Lease
+    /// expired, already `owner`'s, or held by an owner that `isStale` says is
+    /// gone; returns the lease as it now stands (whoever holds it).
+    func acquireLease(
+        _ name: String, owner: String, expiresAt: Date, now: Date, isStale: (String) -> Bool
+    ) throws -> Lease
     func releaseLease(_ name: String, owner: String) throws
     /// Extends `lease` until `expiresAt` if it is still held as it was taken
     /// (same owner, same fencing token); false when it is not. It never
