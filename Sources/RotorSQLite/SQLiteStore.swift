@@ -63,6 +63,9 @@ public struct SQLiteStore: Store {
                 )
             }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Savepoint journals and sorts stay in memory: no database page is
+            // ever written to a temporary file outside the database's own files.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let queue: DatabaseQueue
         do {

@@ -30,6 +30,9 @@ struct MigrationTests {
         #expect(sync == 1)  // NORMAL: Rotor fsyncs the WAL itself before a commit counts (GroupCommitTests)
         let foreignKeys = try db.store.withConnection { try Int.fetchOne($0, sql: "PRAGMA foreign_keys") }
         #expect(foreignKeys == 1)
+        // MEMORY: savepoint journals never put database pages in temporary files.
+        let tempStore = try db.store.withConnection { try Int.fetchOne($0, sql: "PRAGMA temp_store") }
+        #expect(tempStore == 2)
     }
 
     @Test func aNewerSchemaIsRefused() throws {
