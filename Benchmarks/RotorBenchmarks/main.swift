@@ -123,10 +123,15 @@ func timeProcess(_ launch: [String], environment: [String: String] = [:]) throws
     process.waitUntilExit()
     let elapsed = ContinuousClock.now - start
     guard process.terminationStatus == 0 else { throw RotorError(.io, "\(launch) exited \(process.terminationStatus)") }
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return seconds(elapsed)
 }
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+/// A duration in seconds.
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
 
 /// CPU seconds (user + system) used so far by child processes that have been waited for.
 func childrenCPUSeconds() -> Double { cpuSeconds(RUSAGE_CHILDREN.rawValue) }
@@ -230,7 +235,7 @@ if only == nil || only == "grants" {
                 apiURL: sandbox.url, clientID: application.clientID, secret: secret)
         }
         let elapsed = ContinuousClock.now - start
-        return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return Double(count) / seconds(elapsed)
     }
 
     func bare(_ count: Int) async throws -> Double {
@@ -248,7 +253,7 @@ if only == nil || only == "grants" {
             else { throw RotorError(.io, "bad answer") }
         }
         let elapsed = ContinuousClock.now - start
-        return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return Double(count) / seconds(elapsed)
     }
 
     _ = try await throughClient(200)  // warm up the connection pool
@@ -350,9 +355,6 @@ if only == nil || only == "audit" {
         baselineName: "sqlite3 reading every row")
 
     let appends = 2000
-    func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
     var chained: [Double] = []
     var plain: [Double] = []
     for round in 0..<runs {
@@ -613,10 +615,6 @@ func measureEngine(_ count: Int) async throws -> (engine: Double, engineCPU: Dou
     }
     let bare = ContinuousClock.now - bareStart
     return (seconds(elapsed), engineCPU, seconds(bare))
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
 if only == "engine" {
