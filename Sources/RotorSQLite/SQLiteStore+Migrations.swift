@@ -61,14 +61,16 @@ extension SQLiteStore {
             }
         }
         if foreign {
-            throw RotorError(.databaseInvalid, "\(path) is an SQLite database but not Rotor's; check --db")
+            throw RotorError(
+                .databaseInvalid, "\(UserText.shown(path)) is an SQLite database but not Rotor's; check --db")
         }
         let newest = try appliedVersions().max() ?? 0
         let known = Migration.all.map(\.version).max() ?? 0
         if newest > known {
             throw RotorError(
                 .databaseTooNew,
-                "\(path) has schema version \(newest), newer than this rotor knows (\(known)); run a newer rotor")
+                "\(UserText.shown(path)) has schema version \(newest), newer than this rotor knows (\(known)); run a newer rotor"
+            )
         }
     }
 

@@ -29,6 +29,22 @@ public struct SQLiteStore: Store {
     /// How long a writer waits for another process's lock before giving up.
     public let busyTimeout: TimeInterval
     public static let defaultBusyTimeout: TimeInterval = 15
+    /// The longest busy timeout taken: one hour.
+    public static let maximumBusyTimeout: TimeInterval = 3600
+
+    /// A busy timeout in seconds as a person writes it (`15`, `0.5`): a
+    /// finite number from 0 to 3600.
+    public static func busyTimeout(parsing text: String, option: String) throws(RotorError) -> TimeInterval {
+        guard text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let seconds = TimeInterval(text),
+            seconds.isFinite, (0...maximumBusyTimeout).contains(seconds)
+        else {
+            throw RotorError(
+                .invalidInput,
+                "\(option) takes seconds from 0 to \(Int(maximumBusyTimeout)) (like 15 or 0.5), not \(UserText.quoted(text))"
+            )
+        }
+        return seconds
+    }
 
     /// Opens the database at `path`. With `create` a missing file is created
     /// with mode 0600; without it a missing file is an error (nothing is
@@ -39,16 +55,17 @@ public struct SQLiteStore: Store {
         if !Files.exists(path) {
             guard create else {
                 throw RotorError(
-                    .notInitialized, "no database at \(path); run `rotor init` (or pass the right --db / ROTOR_DB)")
+                    .notInitialized,
+                    "no database at \(UserText.shown(path)); run `rotor init` (or pass the right --db / ROTOR_DB)")
             }
             let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
                 let reason = String(cString: strerror(errno))
-                throw RotorError(.databaseUnavailable, "cannot create database \(path): \(reason)")
+                throw RotorError(.databaseUnavailable, "cannot create database \(UserText.shown(path)): \(reason)")
             }
             close(fd)
         } else if let info = Files.status(path), info.st_mode & S_IFMT != S_IFREG {
-            throw RotorError(.databaseInvalid, "\(path) is not a regular file, so not a Rotor database")
+            throw RotorError(.databaseInvalid, "\(UserText.shown(path)) is not a regular file, so not a Rotor database")
         }
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
@@ -59,7 +76,7 @@ public struct SQLiteStore: Store {
             guard mode?.lowercased() == "wal" else {
                 throw RotorError(
                     .databaseUnavailable,
-                    "SQLite did not switch \(path) to WAL mode (it answered \(mode ?? "nothing")); is it on a network file system?"
+                    "SQLite did not switch \(UserText.shown(path)) to WAL mode (it answered \(mode ?? "nothing")); is it on a network file system?"
                 )
             }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
@@ -155,25 +172,29 @@ public struct SQLiteStore: Store {
         guard let error = error as? DatabaseError else { return error }
         switch error.resultCode {
         case .SQLITE_NOTADB:
-            return RotorError(.databaseInvalid, "\(path) is not a Rotor database (not an SQLite file); check --db")
+            return RotorError(
+                .databaseInvalid, "\(UserText.shown(path)) is not a Rotor database (not an SQLite file); check --db")
         case .SQLITE_CORRUPT:
             return RotorError(
-                .databaseInvalid, "\(path) is damaged (SQLite reports corruption); restore it from a backup")
+                .databaseInvalid,
+                "\(UserText.shown(path)) is damaged (SQLite reports corruption); restore it from a backup")
         case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
             return RotorError(
                 .databaseUnavailable,
-                "cannot open \(path) for writing (\(error.message ?? "SQLite error \(error.resultCode.rawValue)")); check that the file and its directory are writable by this user"
+                "cannot open \(UserText.shown(path)) for writing (\(error.message ?? "SQLite error \(error.resultCode.rawValue)")); check that the file and its directory are writable by this user"
             )
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return RotorError(
-                .busy, "\(path) stayed locked by another process for \(busyTimeout)s; try again")
+                .busy, "\(UserText.shown(path)) stayed locked by another process for \(busyTimeout)s; try again")
         case .SQLITE_FULL:
-            return RotorError(.io, "the disk holding \(path) is full; nothing was changed")
+            return RotorError(.io, "the disk holding \(UserText.shown(path)) is full; nothing was changed")
         case .SQLITE_IOERR:
-            return RotorError(.io, "I/O error on \(path) (\(error.message ?? "")); nothing was changed")
+            return RotorError(.io, "I/O error on \(UserText.shown(path)) (\(error.message ?? "")); nothing was changed")
         default:
             return RotorError(
-                .io, "database error on \(path): SQLite \(error.resultCode.rawValue): \(error.message ?? "unknown")")
+                .io,
+                "database error on \(UserText.shown(path)): SQLite \(error.resultCode.rawValue): \(error.message ?? "unknown")"
+            )
         }
     }
 }

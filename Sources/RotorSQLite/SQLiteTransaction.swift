@@ -704,7 +704,7 @@ struct SQLiteTransaction: StoreWriter {
 
 extension Date {
     /// Unix milliseconds, as the schema stores times.
-    var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    var millis: Int64 { unixMilliseconds }
 
     init(millis: Int64) {
         self.init(timeIntervalSince1970: TimeInterval(millis) / 1000)

@@ -62,7 +62,7 @@ public struct VitaleraHTTPClient: VendorAPI {
                 .POST, apiURL, "/api/auth/tokens/", bearer: nil,
                 body: ["grant_type": "client_credentials", "client_id": clientID, "client_secret": secret.reveal()],
                 grant: true, secrets: [secret.reveal()])
-            return try accessToken(from: answer)
+            return try VendorAnswer.accessToken(answer, now: clock.now)
         }
     }
 
@@ -74,7 +74,7 @@ public struct VitaleraHTTPClient: VendorAPI {
                 .POST, apiURL, "/api/auth/tokens/", bearer: nil,
                 body: ["grant_type": "password", "username": username, "password": password.reveal()], grant: true,
                 secrets: [password.reveal()])
-            return try userTokens(from: answer)
+            return try VendorAnswer.userTokens(answer, now: clock.now)
         }
     }
 
@@ -86,7 +86,7 @@ public struct VitaleraHTTPClient: VendorAPI {
                 .POST, apiURL, "/api/auth/tokens/refresh/", bearer: accessToken,
                 body: ["refresh_token": refreshToken.reveal()], grant: false,
                 secrets: [accessToken.reveal(), refreshToken.reveal()])
-            return try userTokens(from: answer, keepingRefresh: refreshToken)
+            return try VendorAnswer.userTokens(answer, now: clock.now, keepingRefresh: refreshToken)
         }
     }
 
@@ -110,15 +110,7 @@ public struct VitaleraHTTPClient: VendorAPI {
         let answer = try await send(
             .POST, apiURL, "/api/applications/rotate_credentials/", bearer: token,
             body: ["application_id": applicationID], grant: false, secrets: [token.reveal()])
-        guard let clientID = answer["client_id"] as? String, let secret = answer["client_secret"] as? String,
-            Self.isCredential(clientID), Self.isCredential(secret)
-        else {
-            throw VendorError(
-                .malformedAnswer, status: 200, message: "the rotate answer has no usable client_id and client_secret")
-        }
-        return RotatedPair(
-            applicationID: Self.string(answer["id"]) ?? applicationID, name: Self.string(answer["name"]),
-            organization: Self.string(answer["organization"]), clientID: clientID, clientSecret: Secret(secret))
+        return try VendorAnswer.rotatedPair(answer, applicationID: applicationID)
     }
 
     // MARK: transport
@@ -141,65 +133,58 @@ public struct VitaleraHTTPClient: VendorAPI {
             let text = JSONValue.object(body.mapValues(JSONValue.string)).canonical
             request.body = .bytes(ByteBuffer(string: text))
         }
-        let status: Int
-        let bytes: [UInt8]
-        let retryAfter: String?
+        let answer: Answer
         do {
-            let response = try await http.execute(request, timeout: requestTimeout)
-            status = Int(response.status.code)
-            retryAfter = response.headers.first(name: "Retry-After")
-            do {
-                var buffer = try await response.body.collect(upTo: Self.maxBody)
-                bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-            } catch is NIOTooManyBytesError {
-                throw VendorError(.malformedAnswer, status: status, message: "the answer is larger than 1 MiB")
-            }
+            answer = try await Self.exchange(request, on: http, within: requestTimeout)
         } catch let error as VendorError {
             throw error
         } catch {
             throw VendorError(.networkError, message: Self.describe(error))
         }
-        guard (200..<300).contains(status) else {
+        guard (200..<300).contains(answer.status) else {
             throw VendorError.classify(
-                status: status, body: bytes, retryAfter: retryAfter, grant: grant, masking: secrets)
+                status: answer.status, body: answer.bytes, retryAfter: answer.retryAfter, grant: grant,
+                masking: secrets)
         }
-        if bytes.isEmpty { return [:] }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
-            throw VendorError(.malformedAnswer, status: status, message: "the answer is not a JSON object")
-        }
-        return object
+        return try VendorAnswer.object(answer.bytes, status: answer.status)
     }
 
-    func accessToken(from answer: [String: Any]) throws(VendorError) -> AccessToken {
-        guard let token = answer["access_token"] as? String, Self.isCredential(token) else {
-            throw VendorError(.malformedAnswer, status: 200, message: "the grant answer has no access_token")
-        }
-        let now = clock.now
-        let expiresIn = (answer["expires_in"] as? NSNumber)?.doubleValue
-        let expiresAt = expiresIn.map { now.addingTimeInterval($0) } ?? JWT.expiry(token) ?? now.addingTimeInterval(300)
-        return AccessToken(token: Secret(token), expiresAt: expiresAt)
+    /// An answer as it arrived.
+    struct Answer: Sendable {
+        var status: Int
+        var bytes: [UInt8]
+        var retryAfter: String?
     }
 
-    func userTokens(from answer: [String: Any], keepingRefresh previous: Secret? = nil) throws(VendorError)
-        -> UserTokens
+    /// Sends `request` and reads its whole answer within `timeout`: connecting,
+    /// the head and every byte of the body. A server that drips its answer
+    /// a byte at a time is cut off at the deadline like one that says nothing.
+    static func exchange(_ request: HTTPClientRequest, on http: HTTPClient, within timeout: TimeAmount)
+        async throws -> Answer
     {
-        let access = try accessToken(from: answer)
-        var refresh = previous
-        if let text = answer["refresh_token"] as? String, Self.isCredential(text) { refresh = Secret(text) }
-        return UserTokens(access: access, refreshToken: refresh, userID: Self.string(answer["sub"]))
-    }
-
-    /// A string, or a number written as a string.
-    static func string(_ value: Any?) -> String? {
-        if let text = value as? String { return text }
-        if let number = value as? NSNumber { return number.stringValue }
-        return nil
-    }
-
-    /// 1 to 4096 visible characters: what a credential or token can be.
-    static func isCredential(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 4096
-            && !text.unicodeScalars.contains { $0.value < 0x21 || $0.value == 0x7f }
+        try await withThrowingTaskGroup(of: Answer?.self) { group in
+            group.addTask {
+                let response = try await http.execute(request, timeout: timeout)
+                let status = Int(response.status.code)
+                do {
+                    var buffer = try await response.body.collect(upTo: maxBody)
+                    return Answer(
+                        status: status, bytes: buffer.readBytes(length: buffer.readableBytes) ?? [],
+                        retryAfter: response.headers.first(name: "Retry-After"))
+                } catch is NIOTooManyBytesError {
+                    throw VendorError(.malformedAnswer, status: status, message: "the answer is larger than 1 MiB")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(max(timeout.nanoseconds, 0)))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let answer = first else {
+                throw HTTPClientError.deadlineExceeded
+            }
+            return answer
+        }
     }
 
     /// A network failure in words, without anything from the request.
@@ -224,9 +209,8 @@ final class AcceptedURLs: @unchecked Sendable {
 
     func contains(_ apiURL: String) -> Bool {
         if lock.withLock({ accepted.contains(apiURL) }) { return true }
-        guard let base = URL(string: apiURL), let scheme = base.scheme?.lowercased(), let host = base.host,
-            scheme == "https" || (scheme == "http" && Validate.isLoopback(host))
-        else { return false }
+        // The same check as `app add --api-url`: a URL stored before a check was added fails here, not deep in the transport.
+        guard (try? Validate.apiURL(apiURL)) != nil else { return false }
         lock.withLock { _ = accepted.insert(apiURL) }
         return true
     }

@@ -51,6 +51,9 @@ public struct SandboxFault: Sendable, Codable, Equatable {
     public var body: String?
     /// Wait this long before handling the request.
     public var latencyMS: Int?
+    /// With `status`: send the body one byte at a time, this many
+    /// milliseconds apart (a server that never quite stops answering).
+    public var dripMS: Int?
     /// For `rotate`: what happens after the new pair is committed.
     public var afterCommit: AfterCommit?
     public var delayAfterCommitMS: Int?
@@ -59,13 +62,15 @@ public struct SandboxFault: Sendable, Codable, Equatable {
 
     public init(
         endpoint: SandboxEndpoint, status: Int? = nil, retryAfter: Int? = nil, body: String? = nil,
-        latencyMS: Int? = nil, afterCommit: AfterCommit? = nil, delayAfterCommitMS: Int? = nil, count: Int? = 1
+        latencyMS: Int? = nil, dripMS: Int? = nil, afterCommit: AfterCommit? = nil, delayAfterCommitMS: Int? = nil,
+        count: Int? = 1
     ) {
         self.endpoint = endpoint
         self.status = status
         self.retryAfter = retryAfter
         self.body = body
         self.latencyMS = latencyMS
+        self.dripMS = dripMS
         self.afterCommit = afterCommit
         self.delayAfterCommitMS = delayAfterCommitMS
         self.count = count
@@ -75,6 +80,7 @@ public struct SandboxFault: Sendable, Codable, Equatable {
         case endpoint, status, body, count
         case retryAfter = "retry_after"
         case latencyMS = "latency_ms"
+        case dripMS = "drip_ms"
         case afterCommit = "after_commit"
         case delayAfterCommitMS = "delay_after_commit_ms"
     }

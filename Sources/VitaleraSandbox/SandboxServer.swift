@@ -155,6 +155,7 @@ public struct SandboxServer: Sendable {
         if let status = fault?.status {
             var answer = fault?.body.map { SandboxAnswer(status: status, body: $0) } ?? Self.defaultAnswer(status)
             if let retryAfter = fault?.retryAfter { answer.headers["Retry-After"] = String(retryAfter) }
+            if let drip = fault?.dripMS { return Self.dripping(answer, every: drip) }
             return Self.response(answer)
         }
         let result = await answer(vendor, bearer, data)
@@ -191,6 +192,21 @@ public struct SandboxServer: Sendable {
         case 503: .detail(503, "Service unavailable: maintenance.", code: "maintenance")
         default: .detail(status, "Unexpected error.", code: "error")
         }
+    }
+
+    /// `answer` with its body sent a byte every `milliseconds`.
+    static func dripping(_ answer: SandboxAnswer, every milliseconds: Int) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        let bytes = Array(answer.body.utf8)
+        let body = ResponseBody(contentLength: bytes.count) { writer in
+            for byte in bytes {
+                try await Task.sleep(for: .milliseconds(milliseconds))
+                try await writer.write(ByteBuffer(bytes: [byte]))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: HTTPResponse.Status(code: answer.status), headers: headers, body: body)
     }
 
     static func response(_ answer: SandboxAnswer) -> Response {

@@ -38,7 +38,7 @@ extension Rotor {
                 guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
                 if let action, AuditAction(rawValue: action) == nil {
                     throw ValidationError(
-                        "unknown action '\(action)'; actions are \(AuditAction.allCases.map(\.rawValue).joined(separator: ", "))"
+                        "unknown action \(UserText.quoted(action)); actions are \(AuditAction.allCases.map(\.rawValue).joined(separator: ", "))"
                     )
                 }
                 if follow && (json || format == .json) {

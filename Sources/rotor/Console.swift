@@ -15,13 +15,14 @@ enum Console {
         out(value.canonical)
     }
 
-    /// One line on stderr: `rotor: <message>`.
+    /// One line on stderr: `rotor: <message>`, its control characters
+    /// escaped whatever the message holds.
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("rotor: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("rotor: \(UserText.escaped(message))\n".utf8))
     }
 
     static func note(_ message: String) {
-        FileHandle.standardError.write(Data("rotor: note: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("rotor: note: \(UserText.escaped(message))\n".utf8))
     }
 
     /// Columns padded to their widest cell; the last column is not padded.

@@ -52,15 +52,17 @@ struct GlobalOptions: ParsableArguments {
     /// How long a write waits for another process's lock (env
     /// `ROTOR_BUSY_TIMEOUT`, seconds; default 15).
     var busyTimeout: TimeInterval {
-        ProcessInfo.processInfo.environment["ROTOR_BUSY_TIMEOUT"].flatMap(TimeInterval.init)
-            ?? SQLiteStore.defaultBusyTimeout
+        get throws(RotorError) {
+            guard let text = Self.setting("ROTOR_BUSY_TIMEOUT") else { return SQLiteStore.defaultBusyTimeout }
+            return try SQLiteStore.busyTimeout(parsing: text, option: "ROTOR_BUSY_TIMEOUT")
+        }
     }
 
     /// Opens the database with its key, reporting on stderr anything that
     /// was repaired on the way.
     func openLedger(actor: String = ProcessHardening.actor()) throws -> Ledger {
         let source = try keySource
-        let store = try SQLiteStore.open(path: databasePath, busyTimeout: busyTimeout)
+        let store = try SQLiteStore.open(path: databasePath, busyTimeout: try busyTimeout)
         var notices: [String] = []
         let ledger = try Ledger.open(
             store: store, key: source, clock: SystemClock(), actor: actor, notices: &notices)

@@ -13,7 +13,8 @@ extension Rotor {
         func run() async throws {
             try await reporting {
                 let source = try global.keySource
-                let store = try SQLiteStore.open(path: global.databasePath, create: true)
+                let store = try SQLiteStore.open(
+                    path: global.databasePath, create: true, busyTimeout: try global.busyTimeout)
                 let result = try Ledger.initialize(
                     store: store, key: source, clock: SystemClock(), actor: ProcessHardening.actor())
                 let keyID = result.ledger.keyring.master.id

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import Metrics
+import NIOCore
+import NIOPosix
 import Prometheus
 import RotorCore
 
@@ -11,11 +13,32 @@ enum OpsServer {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65535).contains(port)
         else {
-            throw RotorError(.invalidInput, "--listen takes HOST:PORT, like 127.0.0.1:9090, not '\(text)'")
+            throw RotorError(
+                .invalidInput, "--listen takes HOST:PORT, like 127.0.0.1:9090, not \(UserText.quoted(text))")
         }
         let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         guard !host.isEmpty else { throw RotorError(.invalidInput, "--listen needs a host, like 127.0.0.1:9090") }
         return (host, port)
+    }
+
+    /// Binds `host:port` once and lets go, so that an address in use is a
+    /// clear error before anything starts, not a failure inside a running
+    /// service group.
+    static func checkBindable(host: String, port: Int) async throws(RotorError) {
+        do {
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: host, port: port).get()
+            try await channel.close()
+        } catch {
+            let reason =
+                (error as? IOError).map { String(cString: strerror($0.errnoCode)) }
+                ?? String(String(describing: error).prefix(120))
+            throw RotorError(
+                .io,
+                "cannot listen on \(UserText.shown(host)):\(port): \(reason); stop what holds it or pick another --listen address"
+            )
+        }
     }
 
     static func application(

@@ -110,6 +110,10 @@ extension Rotor {
         func run() async throws {
             try await reporting {
                 let timeout = try DurationText.parse(verifyTimeout, option: "--verify-timeout")
+                if let listen, !once {
+                    let (host, port) = try OpsServer.address(listen)
+                    try await OpsServer.checkBindable(host: host, port: port)
+                }
                 let format = logFormat
                 // With --once the outcomes are the output: one line each, no log lines beside them.
                 let level: Logger.Level = once ? .critical : .info

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import RotorCore
 
 @main
@@ -31,7 +32,15 @@ struct Rotor: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            exit(withError: error)
+            let code = exitCode(for: error)
+            // Help and --version go to stdout as the parser writes them.
+            if code == .success { exit(withError: error) }
+            let message = fullMessage(for: error)
+            if !message.isEmpty {
+                let safe = UserText.parserMessage(message, arguments: Array(CommandLine.arguments.dropFirst()))
+                FileHandle.standardError.write(Data((safe + "\n").utf8))
+            }
+            Foundation.exit(code.rawValue)
         }
     }
 }

@@ -57,14 +57,16 @@ extension Rotor {
                         let path = URL(fileURLWithPath: file).standardizedFileURL.path
                         let parsedFormat = try format.map { text throws(RotorError) in
                             guard let value = FileTarget.Format(rawValue: text) else {
-                                throw RotorError(.invalidInput, "--format takes env, json or raw, not '\(text)'")
+                                throw RotorError(
+                                    .invalidInput, "--format takes env, json or raw, not \(UserText.quoted(text))")
                             }
                             return value
                         }
                         let parsedMode = try mode.map { text throws(RotorError) in
                             guard let value = Int(text, radix: 8), (0...0o777).contains(value), text.count <= 4 else {
                                 throw RotorError(
-                                    .invalidInput, "--mode takes octal permission bits like 600 or 640, not '\(text)'")
+                                    .invalidInput,
+                                    "--mode takes octal permission bits like 600 or 640, not \(UserText.quoted(text))")
                             }
                             return value
                         }

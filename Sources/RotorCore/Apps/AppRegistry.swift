@@ -84,7 +84,8 @@ public struct AppRegistry: Sendable {
                 )
             }
             if let identity = spec.identity, try reader.identity(named: identity) == nil {
-                throw RotorError(.notFound, "no identity named \(identity); `rotor identity list` shows them")
+                throw RotorError(
+                    .notFound, "no identity named \(UserText.shown(identity)); `rotor identity list` shows them")
             }
         }
         if verify {
@@ -98,7 +99,8 @@ public struct AppRegistry: Sendable {
             }
             let identityID = try spec.identity.map { name in
                 guard let identity = try tx.store.identity(named: name) else {
-                    throw RotorError(.notFound, "no identity named \(name); `rotor identity list` shows them")
+                    throw RotorError(
+                        .notFound, "no identity named \(UserText.shown(name)); `rotor identity list` shows them")
                 }
                 return identity.id
             }
@@ -193,7 +195,9 @@ public struct AppRegistry: Sendable {
                 let oldName = try app.identityID.flatMap { try tx.store.identity(id: $0)?.name }
                 if let identity {
                     guard let record = try tx.store.identity(named: identity) else {
-                        throw RotorError(.notFound, "no identity named \(identity); `rotor identity list` shows them")
+                        throw RotorError(
+                            .notFound, "no identity named \(UserText.shown(identity)); `rotor identity list` shows them"
+                        )
                     }
                     app.identityID = record.id
                 } else {
@@ -290,7 +294,8 @@ public struct AppRegistry: Sendable {
 
     static func find(_ name: String, in reader: any StoreReader) throws -> AppRecord {
         guard let app = try reader.app(named: name) else {
-            throw RotorError(.notFound, "no app named \(name); `rotor app list` shows the registered apps")
+            throw RotorError(
+                .notFound, "no app named \(UserText.shown(name)); `rotor app list` shows the registered apps")
         }
         return app
     }

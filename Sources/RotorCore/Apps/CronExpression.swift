@@ -33,7 +33,7 @@ public struct CronExpression: Sendable, Equatable {
         guard fields.count == 5 else {
             throw RotorError(
                 .invalidInput,
-                "--cron takes 5 fields (minute hour day-of-month month day-of-week), like \"0 3 * * 1\"; '\(text)' has \(fields.count)"
+                "--cron takes 5 fields (minute hour day-of-month month day-of-week), like \"0 3 * * 1\"; \(UserText.quoted(text)) has \(fields.count)"
             )
         }
         func field(_ index: Int, _ name: String, _ range: ClosedRange<Int>, _ names: [String] = [], offset: Int = 0)
@@ -45,7 +45,7 @@ public struct CronExpression: Sendable, Equatable {
             else {
                 throw RotorError(
                     .invalidInput,
-                    "--cron field \(index + 1) (\(name)) '\(fields[index])' is not valid; it takes values \(range.lowerBound)-\(range.upperBound)"
+                    "--cron field \(index + 1) (\(name)) \(UserText.quoted(fields[index])) is not valid; it takes values \(range.lowerBound)-\(range.upperBound)"
                 )
             }
             return values

@@ -38,7 +38,9 @@ public enum Schedule: Sendable, Equatable, CustomStringConvertible {
     public static func stored(kind: String, expression: String?) -> Schedule? {
         switch (kind, expression) {
         case ("none", _): return Schedule.none
-        case ("every", let text?): return Int64(text).map { .every(seconds: $0) }
+        case ("every", let text?):
+            guard let seconds = Int64(text), seconds > 0, DurationText.isInRange(seconds) else { return nil }
+            return .every(seconds: seconds)
         case ("cron", let text?): return try? .cron(CronExpression(parsing: text))
         default: return nil
         }
@@ -47,18 +49,31 @@ public enum Schedule: Sendable, Equatable, CustomStringConvertible {
 
 /// `DURATION` of `cli.md`: an integer and one unit of s, m, h, d.
 public enum DurationText {
+    /// The longest duration anything takes: 100 years (36500d). Beyond it
+    /// times stop being representable, and no schedule or timeout needs it.
+    public static let maximum: Int64 = 36_500 * 86400
+
     /// Seconds in `text`, or an error that says what is accepted.
     public static func parse(_ text: String, option: String) throws(RotorError) -> Int64 {
         let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        guard let unit = text.last, let scale = units[unit],
-            let count = Int64(text.dropLast()), count >= 0, !text.dropLast().contains("+"),
-            count <= Int64.max / 86400 / 1000
+        guard let unit = text.last, let scale = units[unit], text.dropLast().allSatisfy({ $0.isASCII && $0.isNumber }),
+            let count = Int64(text.dropLast())
         else {
             throw RotorError(
                 .invalidInput,
-                "\(option) takes a whole number with a unit s, m, h or d (like 90s, 12h, 30d), not '\(text)'")
+                "\(option) takes a whole number with a unit s, m, h or d (like 90s, 12h, 30d), not \(UserText.quoted(text))"
+            )
+        }
+        guard count <= maximum / scale else {
+            throw RotorError(
+                .invalidInput, "\(option) \(UserText.quoted(text)) is too long: at most 36500d (100 years)")
         }
         return count * scale
+    }
+
+    /// Whether stored seconds are a duration ``parse(_:option:)`` could have returned.
+    public static func isInRange(_ seconds: Int64) -> Bool {
+        (0...maximum).contains(seconds)
     }
 
     /// The shortest exact text for `seconds` (`30d`, `90m`, `45s`).
@@ -97,7 +112,8 @@ public struct TimeWindow: Sendable, Equatable, CustomStringConvertible {
             start != end
         else {
             throw RotorError(
-                .invalidInput, "--window takes HH:MM-HH:MM with two different times (like 02:00-05:00), not '\(text)'")
+                .invalidInput,
+                "--window takes HH:MM-HH:MM with two different times (like 02:00-05:00), not \(UserText.quoted(text))")
         }
         self.init(start: start, end: end)
     }

@@ -11,7 +11,7 @@ public enum Validate {
         else {
             throw RotorError(
                 .invalidInput,
-                "\(kind) name '\(printable(text))' is not valid: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters"
+                "\(kind) name \(UserText.quoted(text)) is not valid: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters"
             )
         }
         return text
@@ -59,7 +59,17 @@ public enum Validate {
             components.query == nil, components.fragment == nil
         else {
             throw RotorError(
-                .invalidInput, "--api-url '\(printable(text))' is not an http(s) URL like https://api.vitalera.io")
+                .invalidInput, "--api-url \(UserText.quoted(text)) is not an http(s) URL like https://api.vitalera.io")
+        }
+        // URLComponents takes ports past 65535, and forgets one too long for an Int.
+        let authority = text.split(separator: "/", maxSplits: 3).dropFirst().first ?? ""
+        let portText = authority.split(separator: "]", omittingEmptySubsequences: false).last?.split(
+            separator: ":", omittingEmptySubsequences: false)
+        if let port = components.port, !(1...65535).contains(port) {
+            throw RotorError(.invalidInput, "--api-url has port \(port); a port is 1 to 65535")
+        }
+        if components.port == nil, (portText?.count ?? 0) > 1 {
+            throw RotorError(.invalidInput, "--api-url \(UserText.quoted(text)) has a port that is not 1 to 65535")
         }
         switch scheme {
         case "https": break
@@ -91,13 +101,9 @@ public enum Validate {
     public static func timezone(_ text: String) throws(RotorError) -> String {
         guard TimeZone(identifier: text) != nil else {
             throw RotorError(
-                .invalidInput, "--timezone '\(printable(text))' is not an IANA time zone like UTC or Europe/Amsterdam")
+                .invalidInput,
+                "--timezone \(UserText.quoted(text)) is not an IANA time zone like UTC or Europe/Amsterdam")
         }
         return text
-    }
-
-    /// `text` with control characters shown as `?`, safe to echo in one line.
-    static func printable(_ text: String) -> String {
-        String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "?" : Character($0) }.prefix(80))
     }
 }

@@ -8,7 +8,8 @@ extension AuditLog {
         guard let seconds = try? DurationText.parse(text, option: option) else {
             throw RotorError(
                 .invalidInput,
-                "\(option) takes an RFC 3339 time (2026-11-29T10:00:00Z) or a duration ago (24h, 7d), not '\(text)'")
+                "\(option) takes an RFC 3339 time (2026-11-29T10:00:00Z) or a duration ago (24h, 7d), not \(UserText.quoted(text))"
+            )
         }
         return RFC3339.format(now.addingTimeInterval(-TimeInterval(seconds)))
     }

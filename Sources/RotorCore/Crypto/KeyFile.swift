@@ -12,18 +12,18 @@ public enum KeyFile {
         guard let info = Files.status(path) else {
             throw RotorError(
                 .keyFileMissing,
-                "no key file at \(path): pass the right --key-file (or ROTOR_KEY_FILE), or run `rotor init` for a new database"
+                "no key file at \(UserText.shown(path)): pass the right --key-file (or ROTOR_KEY_FILE), or run `rotor init` for a new database"
             )
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
-            throw RotorError(.keyFileInvalid, "key file \(path) is not a regular file")
+            throw RotorError(.keyFileInvalid, "key file \(UserText.shown(path)) is not a regular file")
         }
         let loose = info.st_mode & 0o077
         guard loose == 0 else {
             let mode = String(info.st_mode & 0o777, radix: 8)
             throw RotorError(
                 .keyFilePermissions,
-                "key file \(path) is readable by others (mode \(mode)); run `chmod 600 \(path)` and check who has read it"
+                "key file \(UserText.shown(path)) is readable by others (mode \(mode)); run `chmod 600 \(UserText.shown(path))` and check who has read it"
             )
         }
         let bytes: [UInt8]
@@ -35,7 +35,8 @@ public enum KeyFile {
         guard let key = MasterKey.parse(bytes) else {
             throw RotorError(
                 .keyFileInvalid,
-                "key file \(path) is not a valid Rotor key (empty, truncated or damaged); restore it from your backup")
+                "key file \(UserText.shown(path)) is not a valid Rotor key (empty, truncated or damaged); restore it from your backup"
+            )
         }
         return key
     }
@@ -47,7 +48,8 @@ public enum KeyFile {
             try Files.createExclusive(path, bytes: key.fileBytes(), mode: 0o600)
         } catch {
             if error.errno == EEXIST {
-                throw RotorError(.alreadyExists, "a key file already exists at \(path); it is never overwritten")
+                throw RotorError(
+                    .alreadyExists, "a key file already exists at \(UserText.shown(path)); it is never overwritten")
             }
             throw RotorError(.io, "cannot write key file: \(error)")
         }

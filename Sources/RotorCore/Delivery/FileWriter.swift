@@ -28,16 +28,19 @@ public enum FileWriter {
         let directory = Files.directory(of: path)
         var info = stat()
         guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
-            throw RotorError(.io, "the directory \(directory) of target \(path) does not exist")
+            throw RotorError(
+                .io, "the directory \(UserText.shown(directory)) of target \(UserText.shown(path)) does not exist")
         }
         let exists = lstat(path, &info) == 0
         if exists {
             if info.st_mode & S_IFMT == S_IFLNK {
                 throw RotorError(
-                    .io, "target \(path) is a symlink; Rotor does not follow it (point the target at the real file)")
+                    .io,
+                    "target \(UserText.shown(path)) is a symlink; Rotor does not follow it (point the target at the real file)"
+                )
             }
             guard info.st_mode & S_IFMT == S_IFREG else {
-                throw RotorError(.io, "target \(path) exists and is not a regular file")
+                throw RotorError(.io, "target \(UserText.shown(path)) exists and is not a regular file")
             }
         }
         let ownership = try resolveOwnership(target)
@@ -77,14 +80,15 @@ public enum FileWriter {
         let temporary = "\(directory)/\(temporaryPrefix(of: path))\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else {
-            throw RotorError(.io, "cannot create a file in \(directory): \(String(cString: strerror(errno)))")
+            throw RotorError(
+                .io, "cannot create a file in \(UserText.shown(directory)): \(String(cString: strerror(errno)))")
         }
         do throws(RotorError) {
             try finish(fd, bytes: bytes, mode: mode, ownership: ownership, path: path)
             close(fd)
             Failpoint.hit("deliver.before-rename")
             guard rename(temporary, path) == 0 else {
-                throw RotorError(.io, "cannot replace \(path): \(String(cString: strerror(errno)))")
+                throw RotorError(.io, "cannot replace \(UserText.shown(path)): \(String(cString: strerror(errno)))")
             }
         } catch {
             close(fd)
@@ -101,11 +105,11 @@ public enum FileWriter {
     static func rewriteInPlace(_ bytes: [UInt8], path: String, mode: mode_t, ownership: Ownership) throws(RotorError) {
         let fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
-            throw RotorError(.io, "cannot open \(path): \(String(cString: strerror(errno)))")
+            throw RotorError(.io, "cannot open \(UserText.shown(path)): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         guard ftruncate(fd, 0) == 0 else {
-            throw RotorError(.io, "cannot truncate \(path): \(String(cString: strerror(errno)))")
+            throw RotorError(.io, "cannot truncate \(UserText.shown(path)): \(String(cString: strerror(errno)))")
         }
         try finish(fd, bytes: bytes, mode: mode, ownership: ownership, path: path)
     }
@@ -114,11 +118,12 @@ public enum FileWriter {
     static func finish(_ fd: Int32, bytes: [UInt8], mode: mode_t, ownership: Ownership, path: String) throws(RotorError)
     {
         guard fchmod(fd, mode) == 0 else {
-            throw RotorError(.io, "cannot set the mode of \(path): \(String(cString: strerror(errno)))")
+            throw RotorError(.io, "cannot set the mode of \(UserText.shown(path)): \(String(cString: strerror(errno)))")
         }
         if ownership.uid != nil || ownership.gid != nil {
             guard fchown(fd, ownership.uid ?? uid_t.max, ownership.gid ?? gid_t.max) == 0 else {
-                throw RotorError(.io, "cannot set the owner of \(path): \(String(cString: strerror(errno)))")
+                throw RotorError(
+                    .io, "cannot set the owner of \(UserText.shown(path)): \(String(cString: strerror(errno)))")
             }
         }
         var offset = 0
@@ -126,12 +131,12 @@ public enum FileWriter {
             let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw RotorError(.io, "cannot write \(path): \(String(cString: strerror(errno)))")
+                throw RotorError(.io, "cannot write \(UserText.shown(path)): \(String(cString: strerror(errno)))")
             }
             offset += written
         }
         guard fsync(fd) == 0 else {
-            throw RotorError(.io, "cannot sync \(path): \(String(cString: strerror(errno)))")
+            throw RotorError(.io, "cannot sync \(UserText.shown(path)): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -145,18 +150,20 @@ public enum FileWriter {
         var ownership = Ownership()
         if let owner = target.owner {
             guard let entry = getpwnam(owner) else {
-                throw RotorError(.io, "no user named \(owner) for \(target.path)")
+                throw RotorError(.io, "no user named \(UserText.shown(owner)) for \(UserText.shown(target.path))")
             }
             ownership.uid = entry.pointee.pw_uid
         }
         if let group = target.group {
             guard let entry = getgrnam(group) else {
-                throw RotorError(.io, "no group named \(group) for \(target.path)")
+                throw RotorError(.io, "no group named \(UserText.shown(group)) for \(UserText.shown(target.path))")
             }
             ownership.gid = entry.pointee.gr_gid
         }
         if (ownership.uid != nil || ownership.gid != nil) && geteuid() != 0 {
-            throw RotorError(.io, "--owner and --group of \(target.path) can be applied only when Rotor runs as root")
+            throw RotorError(
+                .io, "--owner and --group of \(UserText.shown(target.path)) can be applied only when Rotor runs as root"
+            )
         }
         return ownership
     }

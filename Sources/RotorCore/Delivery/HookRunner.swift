@@ -126,6 +126,7 @@ public struct HookRunner: ProcessSpawner {
         }
 
         var kept: [UInt8] = []
+        let capture = OutputMask.captureLimit(outputLimit, secrets: mask)
         var total = 0
         var status: Int32 = 0
         var exited = false
@@ -165,8 +166,8 @@ public struct HookRunner: ProcessSpawner {
                     let count = buffer.withUnsafeMutableBytes { read(output[0], $0.baseAddress, $0.count) }
                     if count > 0 {
                         total += count
-                        if kept.count < outputLimit {
-                            kept.append(contentsOf: buffer[0..<min(count, outputLimit - kept.count)])
+                        if kept.count < capture {
+                            kept.append(contentsOf: buffer[0..<min(count, capture - kept.count)])
                         }
                         continue
                     }
@@ -201,11 +202,7 @@ public struct HookRunner: ProcessSpawner {
         if inputFD >= 0 { close(inputFD) }
         close(output[0])
 
-        var text = String(decoding: kept, as: UTF8.self)
-        for secret in mask where secret.count >= 4 {
-            text = text.replacingOccurrences(of: secret, with: "<redacted>")
-        }
-        if total > kept.count { text += "\n[… \(total - kept.count) more bytes not kept]" }
+        let text = OutputMask.kept(kept, total: total, limit: outputLimit, secrets: mask)
         let signaled = status & 0x7f != 0
         return HookResult(
             exitCode: signaled ? nil : (status >> 8) & 0xff, signal: signaled ? status & 0x7f : nil, timedOut: timedOut,

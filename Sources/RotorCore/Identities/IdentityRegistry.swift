@@ -19,13 +19,13 @@ public struct IdentityRegistry: Sendable {
         _ = try Validate.name(name, kind: "identity")
         try ledger.read { reader in
             if try reader.identity(named: name) != nil {
-                throw RotorError(.alreadyExists, "an identity named \(name) already exists")
+                throw RotorError(.alreadyExists, "an identity named \(UserText.shown(name)) already exists")
             }
         }
         let tokens = try await grant(username: username, password: password, apiURL: apiURL)
         return try ledger.write { tx in
             guard try tx.store.identity(named: name) == nil else {
-                throw RotorError(.alreadyExists, "an identity named \(name) already exists")
+                throw RotorError(.alreadyExists, "an identity named \(UserText.shown(name)) already exists")
             }
             let id = try tx.store.insertIdentity(name: name, username: username, apiURL: apiURL, at: tx.now)
             try tx.store.updateIdentitySecrets(
@@ -47,7 +47,8 @@ public struct IdentityRegistry: Sendable {
     public func remove(_ name: String) throws {
         try ledger.write { tx in
             guard let identity = try tx.store.identity(named: name) else {
-                throw RotorError(.notFound, "no identity named \(name); `rotor identity list` shows them")
+                throw RotorError(
+                    .notFound, "no identity named \(UserText.shown(name)); `rotor identity list` shows them")
             }
             let users = try tx.store.apps().filter { $0.identityID == identity.id }.map(\.name)
             guard users.isEmpty else {

@@ -112,7 +112,9 @@ public struct RotationEngine: Sendable {
         start: RotationStart
     ) async throws -> RotationOutcome {
         let name = named.name
-        guard let app = start.app else { throw RotorError(.notFound, "no app named \(name); see `rotor app list`") }
+        guard let app = start.app else {
+            throw RotorError(.notFound, "no app named \(UserText.shown(name)); see `rotor app list`")
+        }
         if let open = start.open {
             return RotationOutcome(
                 app: name, rotationID: open.id, state: open.state,

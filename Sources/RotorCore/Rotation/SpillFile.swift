@@ -58,19 +58,26 @@ public struct SpillFile: Sendable, Equatable {
         } catch {
             throw RotorError(.io, "cannot read spill file: \(error)")
         }
+        return try parse(bytes, path: path, keyring: keyring)
+    }
+
+    /// A spill file's contents, opened; `path` only names it in errors.
+    public static func parse(_ bytes: [UInt8], path: String, keyring: Keyring) throws(RotorError) -> SpillFile {
         let fields = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             .split(separator: " ")
         guard fields.count == 4, "\(fields[0]) \(fields[1])" == header, let id = Int64(fields[2]),
             let box = Data(base64Encoded: String(fields[3]))
         else {
-            throw RotorError(.databaseInvalid, "spill file \(path) is damaged; keep it and contact support")
+            throw RotorError(
+                .databaseInvalid, "spill file \(UserText.shown(path)) is damaged; keep it and contact support")
         }
         let plain = try keyring.open(box, for: .spill(rotationID: id))
         guard case .object(let object)? = JSONValue.parse(plain.reveal()),
             case .int(let appID)? = object["app_id"], case .string(let applicationID)? = object["application_id"],
-            case .string(let clientID)? = object["client_id"], case .string(let secret)? = object["client_secret"]
+            case .string(let clientID)? = object["client_id"], case .string(let secret)? = object["client_secret"],
+            VendorAnswer.isCredential(clientID), VendorAnswer.isCredential(secret)
         else {
-            throw RotorError(.databaseInvalid, "spill file \(path) does not hold a pair")
+            throw RotorError(.databaseInvalid, "spill file \(UserText.shown(path)) does not hold a pair")
         }
         return SpillFile(
             rotationID: id, appID: appID, applicationID: applicationID, clientID: clientID,

@@ -82,16 +82,17 @@ public final class Scheduler: Sendable {
         var dirty = true
     }
 
-    /// Runs passes until `stop` is set, sleeping in between.
+    /// Runs passes until `stop` is set or the task is cancelled (a service
+    /// beside it failed), sleeping in between.
     public func run(until stop: StopSignal) async throws {
         logger.info("scheduler started", metadata: ["concurrency": "\(concurrency)"])
-        while !stop.isStopped {
+        while !stop.isStopped && !Task.isCancelled {
             let pass = try await self.pass(all: false, stop: stop)
             // Work was done: plan again at once (the next occurrence may already be due).
             if !pass.outcomes.isEmpty { continue }
             let now = ledger.clock.now
             let wake = min(pass.nextWake ?? .distantFuture, now.addingTimeInterval(pollInterval))
-            if stop.isStopped { break }
+            if stop.isStopped || Task.isCancelled { break }
             await sleep(until: wake, stop: stop)
         }
         logger.info("scheduler stopped at a safe point")

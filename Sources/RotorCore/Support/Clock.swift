@@ -14,10 +14,13 @@ public struct SystemClock: WallClock {
 
     public var now: Date { Date() }
 
+    /// However far off `deadline` is (even `.distantFuture`), it sleeps in
+    /// steps of at most a day.
     public func sleep(until deadline: Date) async throws {
-        let seconds = deadline.timeIntervalSinceNow
-        if seconds > 0 {
-            try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+        while true {
+            let seconds = deadline.timeIntervalSinceNow
+            guard seconds > 0 else { return }
+            try await Task.sleep(for: .milliseconds(Int64(seconds.isFinite ? min(seconds, 86400) * 1000 : 86_400_000)))
         }
     }
 }

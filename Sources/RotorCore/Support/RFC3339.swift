@@ -3,8 +3,9 @@ import Foundation
 /// RFC 3339 timestamps in UTC with milliseconds; the fixed width makes them
 /// sort as text.
 public enum RFC3339 {
+    /// Years 0000 to 9999; a date outside them is written as the nearest end.
     public static func format(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let millis = date.unixMilliseconds
         var seconds = time_t(millis / 1000)
         var ms = Int(millis % 1000)
         if ms < 0 {
@@ -49,5 +50,20 @@ public enum RFC3339 {
         if let date = formatter.date(from: text) { return date }
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.date(from: text)
+    }
+}
+
+extension Date {
+    /// The first and last instants RFC 3339 can write: 0000-01-01 and 9999-12-31 UTC.
+    public static let rfc3339Range: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
+
+    /// Unix milliseconds, held to ``rfc3339Range`` (so that no date, however
+    /// far off or not a number, traps when it is converted).
+    public var unixMilliseconds: Int64 {
+        let value = (timeIntervalSince1970 * 1000).rounded()
+        guard value.isFinite else {
+            return value.isNaN ? 0 : (value < 0 ? Self.rfc3339Range.lowerBound : Self.rfc3339Range.upperBound)
+        }
+        return Int64(min(max(value, Double(Self.rfc3339Range.lowerBound)), Double(Self.rfc3339Range.upperBound)))
     }
 }

@@ -10,12 +10,30 @@ public enum JWT {
         return (try? JSONSerialization.jsonObject(with: payload)) as? [String: Any]
     }
 
-    /// The `exp` claim as a date.
+    /// The `exp` claim as a date, if it is one.
     public static func expiry(_ token: String) -> Date? {
-        guard let claims = claims(token) else { return nil }
-        if let exp = claims["exp"] as? Double { return Date(timeIntervalSince1970: exp) }
-        if let exp = claims["exp"] as? Int { return Date(timeIntervalSince1970: TimeInterval(exp)) }
-        return nil
+        guard let claims = claims(token), let exp = claims["exp"] as? NSNumber, exp.doubleValue.isFinite else {
+            return nil
+        }
+        return Date(timeIntervalSince1970: exp.doubleValue)
+    }
+
+    /// What a token's `exp` says about when it expires.
+    public enum Expiry: Equatable, Sendable {
+        /// Not a JWT, or no `exp` claim.
+        case none
+        case at(Date)
+        /// An `exp` that is not a number, or more than ``VendorAnswer/maximumLifetime`` from `now`.
+        case outOfRange
+    }
+
+    /// The `exp` claim, judged against `now`.
+    public static func expiry(_ token: String, near now: Date) -> Expiry {
+        guard let claims = claims(token), let value = claims["exp"], !(value is NSNull) else { return .none }
+        guard let exp = (value as? NSNumber)?.doubleValue, exp.isFinite,
+            abs(exp - now.timeIntervalSince1970) <= VendorAnswer.maximumLifetime
+        else { return .outOfRange }
+        return .at(Date(timeIntervalSince1970: exp))
     }
 
     public static func base64URLDecode(_ text: String) -> Data? {

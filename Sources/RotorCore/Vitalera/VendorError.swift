@@ -98,15 +98,19 @@ extension VendorError {
             kind, status: status, code: code, message: message, retryAfter: retryAfter.flatMap(parseRetryAfter))
     }
 
-    /// `Retry-After` as seconds: a number, or an HTTP date.
+    /// The longest `Retry-After` honoured: an hour, the cap of every backoff.
+    public static let maximumRetryAfter: TimeInterval = 3600
+
+    /// `Retry-After` as seconds: a number, or an HTTP date; at most
+    /// ``maximumRetryAfter``.
     public static func parseRetryAfter(_ text: String) -> TimeInterval? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(trimmed), seconds >= 0, seconds.isFinite { return seconds }
+        if let seconds = Double(trimmed), seconds >= 0, seconds.isFinite { return min(seconds, maximumRetryAfter) }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: trimmed).map { max(0, $0.timeIntervalSinceNow) }
+        return formatter.date(from: trimmed).map { min(max(0, $0.timeIntervalSinceNow), maximumRetryAfter) }
     }
 
     /// At most 300 characters with control characters replaced.
