@@ -106,9 +106,7 @@ struct SQLiteTransaction: StoreWriter {
         let name: String = row[1]
         let kind: String = row[4]
         let expression: String? = row[5]
-        guard let schedule = Schedule.stored(kind: kind, expression: expression) else {
-            throw RotorError(.databaseInvalid, "app \(name) has a damaged schedule; set it again with `rotor app set`")
-        }
+        let schedule = Schedule.stored(kind: kind, expression: expression)
         let start: Int? = row[7]
         let end: Int? = row[8]
         return AppRecord(

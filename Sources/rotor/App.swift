@@ -72,8 +72,15 @@ enum AppText {
         if !overview.app.enabled { return "disabled" }
         switch overview.app.schedule {
         case .none: return "manual"
+        case .damaged: return noNextDue(overview.app)
         case .every, .cron: return overview.nextDue(at: Date()).map(RFC3339.format) ?? "never"
         }
+    }
+
+    /// NEXT DUE of an app that has no next due time.
+    static func noNextDue(_ app: AppRecord) -> String {
+        if case .damaged = app.schedule { return "never (damaged schedule)" }
+        return app.enabled ? "manual" : "-"
     }
 }
 

@@ -241,7 +241,7 @@ extension Rotor {
                             status.health == .ok || status.health == .disabled
                                 ? status.health.rawValue : status.health.rawValue.uppercased(),
                             AppText.lastRotation(status.lastRotation), DurationText.age(status.secretAge),
-                            status.nextDue.map(RFC3339.format) ?? (status.app.enabled ? "manual" : "-"),
+                            status.nextDue.map(RFC3339.format) ?? AppText.noNextDue(status.app),
                             String(status.pendingDeliveries),
                         ]
                     })

@@ -13,7 +13,7 @@ public struct AppOverview: Sendable, Equatable {
     public func nextDue(at now: Date) -> Date? {
         guard app.enabled else { return nil }
         switch app.schedule {
-        case .none: return nil
+        case .none, .damaged: return nil
         case .every(let seconds): return credential.createdAt.addingTimeInterval(TimeInterval(seconds))
         case .cron(let cron):
             return cron.next(after: now, in: TimeZone(identifier: app.timezone) ?? TimeZone(identifier: "UTC")!)

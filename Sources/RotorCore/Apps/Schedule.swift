@@ -8,12 +8,16 @@ public enum Schedule: Sendable, Equatable, CustomStringConvertible {
     case every(seconds: Int64)
     /// A standard 5-field cron expression, evaluated in the app's time zone.
     case cron(CronExpression)
+    /// A stored schedule this Rotor cannot read (out of range, or written
+    /// by hand): the app is never due until `rotor app set` gives it a new one.
+    case damaged(kind: String, expression: String?)
 
     public var description: String {
         switch self {
         case .none: "manual"
         case .every(let seconds): "every \(DurationText.format(seconds))"
         case .cron(let expression): "cron \(expression.source)"
+        case .damaged: "damaged (set it again with `rotor app set`)"
         }
     }
 
@@ -22,6 +26,7 @@ public enum Schedule: Sendable, Equatable, CustomStringConvertible {
         case .none: "none"
         case .every: "every"
         case .cron: "cron"
+        case .damaged(let kind, _): kind
         }
     }
 
@@ -31,19 +36,24 @@ public enum Schedule: Sendable, Equatable, CustomStringConvertible {
         case .none: nil
         case .every(let seconds): String(seconds)
         case .cron(let expression): expression.source
+        case .damaged(_, let expression): expression
         }
     }
 
-    /// Rebuilds a stored schedule; nil when the stored text is not valid.
-    public static func stored(kind: String, expression: String?) -> Schedule? {
+    /// Rebuilds a stored schedule; ``damaged(kind:expression:)`` when the
+    /// stored text is not one this Rotor would have stored.
+    public static func stored(kind: String, expression: String?) -> Schedule {
         switch (kind, expression) {
         case ("none", _): return Schedule.none
         case ("every", let text?):
-            guard let seconds = Int64(text), seconds > 0, DurationText.isInRange(seconds) else { return nil }
-            return .every(seconds: seconds)
-        case ("cron", let text?): return try? .cron(CronExpression(parsing: text))
-        default: return nil
+            if let seconds = Int64(text), seconds > 0, DurationText.isInRange(seconds) {
+                return .every(seconds: seconds)
+            }
+        case ("cron", let text?):
+            if let cron = try? CronExpression(parsing: text) { return .cron(cron) }
+        default: break
         }
+        return .damaged(kind: kind, expression: expression)
     }
 }
 

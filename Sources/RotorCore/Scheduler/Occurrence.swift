@@ -44,7 +44,7 @@ public enum Planner {
     ) -> (due: Date, covers: Int)? {
         if let latest, latest.state == .pending || latest.state == .started { return (latest.due, latest.covers) }
         switch app.schedule {
-        case .none:
+        case .none, .damaged:
             return nil
         case .every(let seconds):
             let step = TimeInterval(seconds)
