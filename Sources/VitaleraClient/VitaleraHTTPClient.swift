@@ -120,8 +120,8 @@ public struct VitaleraHTTPClient: VendorAPI {
         _ method: HTTPMethod, _ apiURL: String, _ path: String, bearer: Secret?, body: [String: String]?, grant: Bool,
         secrets: [String]
     ) async throws(VendorError) -> [String: Any] {
-        guard Self.acceptable.contains(apiURL) else {
-            throw VendorError(.badRequest, message: "refusing \(apiURL): only https, or http to a loopback host")
+        if let reason = Self.acceptable.refusal(of: apiURL) {
+            throw VendorError(.badRequest, message: "refusing \(UserText.shown(apiURL)): \(reason)")
         }
         var request = HTTPClientRequest(url: apiURL + path)
         request.method = method
@@ -207,11 +207,16 @@ final class AcceptedURLs: @unchecked Sendable {
     private let lock = NSLock()
     private var accepted: Set<String> = []
 
-    func contains(_ apiURL: String) -> Bool {
-        if lock.withLock({ accepted.contains(apiURL) }) { return true }
+    /// Why `apiURL` is refused, or nil when it is accepted.
+    func refusal(of apiURL: String) -> String? {
+        if lock.withLock({ accepted.contains(apiURL) }) { return nil }
         // The same check as `app add --api-url`: a URL stored before a check was added fails here, not deep in the transport.
-        guard (try? Validate.apiURL(apiURL)) != nil else { return false }
+        do {
+            _ = try Validate.apiURL(apiURL)
+        } catch {
+            return error.message
+        }
         lock.withLock { _ = accepted.insert(apiURL) }
-        return true
+        return nil
     }
 }

@@ -160,6 +160,18 @@ struct HookRunnerTests {
         #expect(result.output == "the secret is <redacted>\n")
     }
 
+    @Test func aSecretAcrossTheOutputLimitLeavesNoPartBehind() async throws {
+        // The secret starts 4 bytes before the limit: cut there, its first
+        // characters would be kept in the database.
+        let padding = HookRunner.outputLimit - 4
+        let result = try await run("head -c \(padding) /dev/zero | tr '\\0' x; printf CANARY-secret; echo more")
+        #expect(result.succeeded)
+        #expect(result.outputBytes == padding + "CANARY-secret".utf8.count + 5)
+        #expect(!result.output.contains("CANA"), "\(result.output.suffix(80))")
+        #expect(result.output.hasPrefix(String(repeating: "x", count: padding)))
+        #expect(result.output.hasSuffix("[… 18 more bytes not kept]"), "\(result.output.suffix(80))")
+    }
+
     @Test func theEnvironmentIsMinimal() async throws {
         setenv("ROTOR_TEST_LEAK", "parent-only", 1)
         let result = try await run("env | sort", env: ["ROTOR_APP": "billing"])

@@ -1,0 +1,1 @@
+// The driver is libFuzzer's; this target only declares it.
