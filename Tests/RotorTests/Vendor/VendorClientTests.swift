@@ -153,7 +153,7 @@ struct VendorClientTests {
                 Issue.record("sent a secret over plain http")
             } catch let error as VendorError {
                 #expect(error.kind == .badRequest)
-                #expect(error.message.contains("only https"))
+                #expect(error.message.contains("use https"), "\(error.message)")
             }
         }
     }
