@@ -343,12 +343,16 @@ struct SQLiteTransaction: StoreWriter {
     static func target(_ row: Row) throws -> TargetRecord {
         let kind: String = row[2]
         let target: TargetKind
-        if kind == "file", let path: String = row[3], let format = FileTarget.Format(rawValue: row[4] ?? "") {
+        // A mode or a timeout this Rotor would not have stored (a hand edit)
+        // makes the target damaged, never a trap where it is used.
+        let mode: Int = row[5] ?? 0o600
+        let timeout: Int64 = row[10] ?? 30_000
+        if kind == "file", let path: String = row[3], let format = FileTarget.Format(rawValue: row[4] ?? ""),
+            (0...0o777).contains(mode)
+        {
             target = .file(
-                FileTarget(
-                    path: path, format: format, mode: row[5] ?? 0o600, inPlace: row[6], owner: row[7], group: row[8]))
-        } else if kind == "exec", let command: String = row[9] {
-            let timeout: Int64 = row[10] ?? 30_000
+                FileTarget(path: path, format: format, mode: mode, inPlace: row[6], owner: row[7], group: row[8]))
+        } else if kind == "exec", let command: String = row[9], (1...DurationText.maximum * 1000).contains(timeout) {
             target = .exec(
                 ExecTarget(command: command, timeout: TimeInterval(timeout) / 1000, passEnvironment: row[11]))
         } else {
@@ -451,7 +455,8 @@ struct SQLiteTransaction: StoreWriter {
 
     func alerts() throws -> [AlertRecord] {
         try fetch("SELECT id, command, timeout_ms FROM alerts ORDER BY id") { row in
-            let timeout: Int64 = row[2]
+            // Held to what `alert add` takes, so that a hand edit cannot trap.
+            let timeout: Int64 = min(max(row[2], 1), DurationText.maximum * 1000)
             return AlertRecord(id: row[0], command: row[1], timeout: TimeInterval(timeout) / 1000)
         }
     }

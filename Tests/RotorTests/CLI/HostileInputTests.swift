@@ -190,6 +190,30 @@ struct HostileInputTests {
         #expect(try await cli.run(["app", "show", "billing"]).status == 0)
     }
 
+    @Test func aDamagedStoredTargetIsAnErrorForItsAppNotACrash() async throws {
+        let cli = CLIHarness()
+        try await cli.initialize()
+        try await cli.addApp("billing", secret: "s0")
+        try await cli.addApp("crm", secret: "s1")
+        try await cli.expectSuccess(["target", "add", "billing", "--file", cli.directory.file("billing.env")])
+        try await cli.expectSuccess(["target", "add", "billing", "--exec", "true"])
+        try await cli.expectSuccess(["target", "add", "crm", "--file", cli.directory.file("crm.env")])
+        for sql in [
+            "UPDATE targets SET mode = -1 WHERE kind = 'file' AND path LIKE '%billing.env'",
+            "UPDATE targets SET mode = 4294967296 WHERE kind = 'file' AND path LIKE '%billing.env'",
+            "UPDATE targets SET timeout_ms = -5 WHERE kind = 'exec'",
+        ] {
+            try edit(cli, sql)
+            for arguments in [["target", "list", "billing"], ["publish", "billing"]] {
+                let result = try await cli.run(arguments)
+                Self.expectClean(result, "\(sql): \(arguments)")
+                #expect(result.stderr.contains("damaged"), "\(result)")
+            }
+            // Another app's targets are untouched by it.
+            #expect(try await cli.run(["publish", "crm"]).status == 0)
+        }
+    }
+
     // MARK: - The vendor
 
     func addApp(_ cli: CLIHarness, _ sandbox: SandboxFixture, extra: [String] = []) async throws
