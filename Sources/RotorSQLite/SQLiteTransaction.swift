@@ -81,13 +81,13 @@ struct SQLiteTransaction: StoreWriter {
             sql: """
                 UPDATE apps SET application_id = ?, api_url = ?, schedule_kind = ?, schedule_expr = ?,
                     jitter_seconds = ?, window_start = ?, window_end = ?, timezone = ?, identity_id = ?, enabled = ?,
-                    current_version = ?, updated_at = ?
+                    current_version = ?, updated_at = ?, attention = ?, attention_at = ?
                 WHERE id = ?
                 """,
             arguments: [
                 app.applicationID, app.apiURL, app.schedule.kind, app.schedule.expression, app.jitter,
                 app.window?.start, app.window?.end, app.timezone, app.identityID, app.enabled, app.currentVersion,
-                app.updatedAt.millis, app.id,
+                app.updatedAt.millis, app.attention?.reason, app.attention?.since.millis, app.id,
             ])
     }
 
@@ -99,7 +99,7 @@ struct SQLiteTransaction: StoreWriter {
     /// and costs more than the rest of a listing).
     static let appColumns = """
         id, name, application_id, api_url, schedule_kind, schedule_expr, jitter_seconds, window_start, window_end,
-        timezone, identity_id, enabled, current_version, created_at, updated_at
+        timezone, identity_id, enabled, current_version, created_at, updated_at, attention, attention_at
         """
 
     static func app(_ row: Row) throws -> AppRecord {
@@ -109,11 +109,14 @@ struct SQLiteTransaction: StoreWriter {
         let schedule = Schedule.stored(kind: kind, expression: expression)
         let start: Int? = row[7]
         let end: Int? = row[8]
+        let reason: String? = row[15]
+        let since: Int64? = row[16]
         return AppRecord(
             id: row[0], name: name, applicationID: row[2], apiURL: row[3], schedule: schedule, jitter: row[6],
             window: start.flatMap { start in end.map { TimeWindow(start: start, end: $0) } }, timezone: row[9],
             identityID: row[10], enabled: row[11], currentVersion: row[12], createdAt: Date(millis: row[13]),
-            updatedAt: Date(millis: row[14]))
+            updatedAt: Date(millis: row[14]),
+            attention: reason.map { Attention(reason: $0, since: Date(millis: since ?? row[14])) })
     }
 
     // MARK: credentials
@@ -478,41 +481,65 @@ struct SQLiteTransaction: StoreWriter {
         guard let state = OccurrenceRecord.State(rawValue: row[5]) else {
             throw RotorError(.databaseInvalid, "a stored occurrence has an unknown state")
         }
+        let retryAt: Int64? = row[8]
         return OccurrenceRecord(
             appID: row[0], due: Date(millis: row[1]), jitterMS: row[2], startAt: Date(millis: row[3]), covers: row[4],
-            state: state, rotationID: row[6])
+            state: state, rotationID: row[6], attempts: row[7], retryAt: retryAt.map(Date.init(millis:)),
+            lastError: row[9])
     }
 
-    static let occurrenceColumns = "app_id, due_at, jitter_ms, start_at, covers, state, rotation_id"
+    static let occurrenceColumns =
+        "app_id, due_at, jitter_ms, start_at, covers, state, rotation_id, attempts, retry_at, last_error"
 
     func latestOccurrence(appID: Int64) throws -> OccurrenceRecord? {
-        try fetch(
+        try one(
             "SELECT \(Self.occurrenceColumns) FROM occurrences WHERE app_id = ? ORDER BY due_at DESC LIMIT 1", [appID],
-            Self.occurrence
-        ).first
+            Self.occurrence)
     }
 
-    func ensureOccurrence(_ occurrence: OccurrenceRecord) throws -> OccurrenceRecord {
+    func occurrence(appID: Int64, due: Date) throws -> OccurrenceRecord? {
+        try one(
+            "SELECT \(Self.occurrenceColumns) FROM occurrences WHERE app_id = ? AND due_at = ?", [appID, due.millis],
+            Self.occurrence)
+    }
+
+    func activeOccurrences() throws -> [Int64: [OccurrenceRecord]] {
+        Dictionary(
+            grouping: try fetch(
+                "SELECT \(Self.occurrenceColumns) FROM occurrences WHERE state IN ('pending', 'started')", [],
+                Self.occurrence),
+            by: \.appID)
+    }
+
+    func claimOccurrence(_ occurrence: OccurrenceRecord) throws -> Bool {
         try execute(
             sql: """
-                INSERT INTO occurrences (app_id, due_at, jitter_ms, start_at, covers, state, rotation_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app_id, due_at) DO NOTHING
+                INSERT INTO occurrences (app_id, due_at, jitter_ms, start_at, covers, state)
+                VALUES (?, ?, ?, ?, ?, 'started')
+                ON CONFLICT (app_id, due_at) DO UPDATE SET state = 'started', covers = excluded.covers,
+                    jitter_ms = excluded.jitter_ms, start_at = excluded.start_at
+                WHERE state = 'pending' OR (state = 'started' AND rotation_id IS NULL)
                 """,
             arguments: [
                 occurrence.appID, occurrence.due.millis, occurrence.jitterMS, occurrence.startAt.millis,
-                occurrence.covers, occurrence.state.rawValue, occurrence.rotationID,
+                occurrence.covers,
             ])
-        return try fetch(
-            "SELECT \(Self.occurrenceColumns) FROM occurrences WHERE app_id = ? AND due_at = ?",
-            [occurrence.appID, occurrence.due.millis], Self.occurrence
-        ).first!
+        return db.changesCount == 1
     }
 
-    func claimOccurrence(appID: Int64, due: Date) throws -> Bool {
+    func retryOccurrence(appID: Int64, due: Date, retryAt: Date, error: String, rotationID: Int64?) throws {
         try execute(
-            sql: "UPDATE occurrences SET state = 'started' WHERE app_id = ? AND due_at = ? AND state = 'pending'",
-            arguments: [appID, due.millis])
-        return db.changesCount == 1
+            sql: """
+                UPDATE occurrences SET state = 'pending', rotation_id = NULL, attempts = attempts + 1, retry_at = ?,
+                    last_error = ?
+                WHERE app_id = ? AND due_at = ?
+                    AND ((state = 'started' AND rotation_id IS NULL) OR (state = 'done' AND rotation_id = ?))
+                """,
+            arguments: [retryAt.millis, error, appID, due.millis, rotationID])
+    }
+
+    func dropPlannedOccurrences(appID: Int64) throws {
+        try execute(sql: "DELETE FROM occurrences WHERE app_id = ? AND state = 'pending'", arguments: [appID])
     }
 
     func finishOccurrence(appID: Int64, due: Date, state: OccurrenceRecord.State, rotationID: Int64?) throws -> Bool {
@@ -526,16 +553,34 @@ struct SQLiteTransaction: StoreWriter {
     func appsWithDueDeliveries(at time: Date) throws -> [Int64] {
         try fetch(
             """
-            SELECT DISTINCT t.app_id FROM deliveries d JOIN targets t ON t.id = d.target_id
-                JOIN apps a ON a.id = t.app_id AND a.current_version = d.version
-            WHERE d.state IN ('pending', 'failed') AND t.enabled = 1 AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)
+            SELECT DISTINCT t.app_id FROM targets t JOIN apps a ON a.id = t.app_id
+                LEFT JOIN deliveries d ON d.target_id = t.id AND d.version = a.current_version
+            WHERE t.enabled = 1
+                AND (d.target_id IS NULL
+                    OR (d.state IN ('pending', 'failed') AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)))
+                AND NOT EXISTS (SELECT 1 FROM rotations r WHERE r.app_id = a.id
+                    AND r.state IN ('requesting', 'rotated', 'verified', 'failed'))
             """, [time.millis]
         ) { row in row[0] }
     }
 
+    func nextDeliveryAttempt(appID: Int64, version: Int) throws -> Date? {
+        let millis: Int64? = try value(
+            """
+            SELECT MIN(d.next_attempt_at) FROM deliveries d JOIN targets t ON t.id = d.target_id
+            WHERE t.app_id = ? AND t.enabled = 1 AND d.version = ? AND d.state IN ('pending', 'failed')
+            """, [appID, version])
+        return millis.map(Date.init(millis:))
+    }
+
     func nextRetryTime() throws -> Date? {
         let deliveries: Int64? =
-            try value("SELECT MIN(next_attempt_at) FROM deliveries WHERE state IN ('pending', 'failed')", []) as Int64?
+            try value(
+                """
+                SELECT MIN(d.next_attempt_at) FROM deliveries d JOIN targets t ON t.id = d.target_id AND t.enabled = 1
+                    JOIN apps a ON a.id = t.app_id AND a.current_version = d.version
+                WHERE d.state IN ('pending', 'failed')
+                """, []) as Int64?
         let rotations: Int64? =
             try value(
                 """

@@ -44,6 +44,13 @@ public struct SandboxFixture: Sendable {
     public var vendor: SandboxVendor { server.vendor }
     public var url: String { server.url }
 
+    /// The sandbox application as an app `name` with the vendor's original pair.
+    public func appSpec(_ name: String = "billing", schedule: Schedule = .none) -> AppSpec {
+        AppSpec(
+            name: name, applicationID: application.id, clientID: application.clientID,
+            clientSecret: Secret(application.clientSecret), apiURL: url, schedule: schedule)
+    }
+
     /// The application's pair as the vendor holds it now.
     public func currentPair() async -> (clientID: String, clientSecret: String) {
         let application = await vendor.application(application.id)!

@@ -18,6 +18,8 @@ func withEngine<T>(
         var engine = RotationEngine(
             ledger: ledger, api: api, databasePath: global.databasePath, deliverer: delivery, alerts: delivery.alerts)
         engine.verification = RetryPolicy(base: 1, cap: 10, deadline: verifyTimeout, maxAttempts: 1000)
+        // A request cannot outlive its deadline; as much again covers the vendor's own processing and clock skew.
+        engine.inFlightWindow = try 2 * vendorTimeout()
         return try await body(engine)
     }
 }
@@ -68,7 +70,7 @@ extension Rotor {
                     return
                 }
                 let outcome = try await withEngine(global, verifyTimeout: TimeInterval(timeout)) { engine in
-                    try await engine.rotate(name)
+                    try await engine.rotateByHand(name)
                 }
                 report(outcome)
                 if outcome.exitStatus != .success { throw ExitCode(outcome.exitStatus.rawValue) }
@@ -155,7 +157,8 @@ extension Rotor {
                         services.append(
                             .init(
                                 service: OpsServer.application(
-                                    ledger: engine.ledger, registry: registry, host: host, port: port)))
+                                    ledger: engine.ledger, scheduler: scheduler, registry: registry, host: host,
+                                    port: port)))
                     }
                     let group = ServiceGroup(
                         configuration: ServiceGroupConfiguration(
@@ -218,9 +221,13 @@ extension ExitStatus {
 extension Rotor {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "One line per app: health, last outcome, secret age, next due time, pending deliveries.",
-            discussion:
-                "Health: ok, pending (delivery or verification), failed, lost, unknown (a lost answer not yet resolved), disabled."
+            abstract: "One line per app: health, the reason and its fix, last outcome, next due time.",
+            discussion: """
+                Health: ok, due, rotating, retrying (Rotor keeps trying), pending-delivery (a target lacks \
+                the current pair), failed (past its retry budget), needs-action (a person must act: the \
+                reason names the command), disabled. Exit status: 0 when every app is ok, due, rotating \
+                or disabled; 3 when any is retrying, pending-delivery or failed; 4 when any needs action.
+                """
         )
 
         @OptionGroup var global: GlobalOptions
@@ -228,23 +235,26 @@ extension Rotor {
 
         func run() async throws {
             try await reporting {
-                let statuses = try StatusReport.build(ledger: try global.openLedger())
+                let ledger = try global.openLedger()
+                let statuses = try StatusReport.build(ledger: ledger)
+                let now = ledger.clock.now
                 if output.isJSON {
                     Console.json(.array(statuses.map(\.json)))
-                    return
+                } else {
+                    Console.table(
+                        ["APP", "HEALTH", "REASON", "LAST", "SECRET AGE", "NEXT DUE"],
+                        statuses.map { status in
+                            [
+                                status.app.name, status.health.rawValue, status.reason ?? "-",
+                                AppText.lastRotation(status.lastRotation), DurationText.age(status.secretAge),
+                                status.nextDue.map {
+                                    "\(RFC3339.format($0)) (\(StatusReport.relative($0, from: now)))"
+                                } ?? AppText.noNextDue(status.app),
+                            ]
+                        })
                 }
-                Console.table(
-                    ["APP", "HEALTH", "LAST", "SECRET AGE", "NEXT DUE", "PENDING"],
-                    statuses.map { status in
-                        [
-                            status.app.name,
-                            status.health == .ok || status.health == .disabled
-                                ? status.health.rawValue : status.health.rawValue.uppercased(),
-                            AppText.lastRotation(status.lastRotation), DurationText.age(status.secretAge),
-                            status.nextDue.map(RFC3339.format) ?? AppText.noNextDue(status.app),
-                            String(status.pendingDeliveries),
-                        ]
-                    })
+                let worst = statuses.map(\.health.exitStatus).max { $0.severity < $1.severity } ?? .success
+                if worst != .success { throw ExitCode(worst.rawValue) }
             }
         }
     }

@@ -120,17 +120,22 @@ extension Rotor {
                                         "state": .optional(item.latest?.state.rawValue),
                                         "attempts": .optional(item.latest?.attempts),
                                         "error": .optional(item.latest?.lastError),
+                                        "last_error": .optional(item.latest?.lastError),
+                                        "last_output": .optional(item.latest?.output),
+                                        "last_attempt": .optional(item.latest?.lastAttemptAt.map(RFC3339.format)),
+                                        "next_attempt": .optional(item.latest?.nextAttemptAt.map(RFC3339.format)),
                                     ]
                                 }))
                         return
                     }
                     Console.table(
-                        ["ID", "TARGET", "VERSION", "STATE", "ERROR"],
+                        ["ID", "TARGET", "VERSION", "STATE", "ERROR", "OUTPUT"],
                         targets.map { item in
                             [
                                 String(item.target.id), item.target.summary,
                                 item.latest.map { String($0.version) } ?? "-",
                                 item.latest?.state.rawValue ?? "never delivered", item.latest?.lastError ?? "",
+                                TargetText.lastLine(item.latest?.output),
                             ]
                         })
                 }
@@ -253,5 +258,15 @@ extension Rotor {
                 }
             }
         }
+    }
+}
+
+enum TargetText {
+    /// The last non-empty line of a hook's kept output (masked when it was
+    /// kept), cut for a table cell; `rotor target list --json` has it whole.
+    static func lastLine(_ output: String?) -> String {
+        guard let line = output?.split(whereSeparator: \.isNewline).last(where: { !$0.allSatisfy(\.isWhitespace) })
+        else { return "" }
+        return line.count > 80 ? String(line.prefix(79)) + "…" : String(line)
     }
 }

@@ -5,19 +5,24 @@ public struct AppOverview: Sendable, Equatable {
     public var app: AppRecord
     public var credential: CredentialRecord
     public var lastRotation: RotationSummary?
+    /// The app's pending and started occurrences.
+    public var active: [OccurrenceRecord]
+
+    public init(
+        app: AppRecord, credential: CredentialRecord, lastRotation: RotationSummary?, active: [OccurrenceRecord] = []
+    ) {
+        self.app = app
+        self.credential = credential
+        self.lastRotation = lastRotation
+        self.active = active
+    }
 
     public var nextDue: Date? { nextDue(at: Date()) }
 
-    /// When the app is next due after `now`: `--every` counts from when the
-    /// current pair was stored; cron from `now`, in the app's time zone.
+    /// When the next scheduled rotation may start, as `rotor run` will
+    /// start it (``Planner/next(app:secretCreatedAt:active:now:)``).
     public func nextDue(at now: Date) -> Date? {
-        guard app.enabled else { return nil }
-        switch app.schedule {
-        case .none, .damaged: return nil
-        case .every(let seconds): return credential.createdAt.addingTimeInterval(TimeInterval(seconds))
-        case .cron(let cron):
-            return cron.next(after: now, in: TimeZone(identifier: app.timezone) ?? TimeZone(identifier: "UTC")!)
-        }
+        Planner.next(app: app, secretCreatedAt: credential.createdAt, active: active, now: now)?.eligibleAt
     }
 
     /// Seconds since the current pair was stored.
@@ -72,6 +77,8 @@ extension RotationSummary {
         [
             "id": .int(id), "trigger": .string(trigger.rawValue), "state": .string(state.rawValue),
             "from_version": .int(Int64(fromVersion)), "to_version": .optional(toVersion),
+            "started": .string(RFC3339.format(startedAt)), "finished": .optional(finishedAt.map(RFC3339.format)),
+            // The names of earlier versions, kept for scripts that read them.
             "started_at": .string(RFC3339.format(startedAt)),
             "finished_at": .optional(finishedAt.map(RFC3339.format)), "error": .optional(error),
         ]

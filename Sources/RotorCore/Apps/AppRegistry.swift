@@ -134,9 +134,11 @@ public struct AppRegistry: Sendable {
         try ledger.read { reader in
             let credentials = try reader.currentCredentials()
             let rotations = try reader.latestRotations()
+            let active = try reader.activeOccurrences()
             return try reader.apps().compactMap { app in
                 guard let credential = credentials[app.id] else { return nil }
-                return AppOverview(app: app, credential: credential, lastRotation: rotations[app.id])
+                return AppOverview(
+                    app: app, credential: credential, lastRotation: rotations[app.id], active: active[app.id] ?? [])
             }
         }
     }
@@ -147,8 +149,9 @@ public struct AppRegistry: Sendable {
             let app = try AppRegistry.find(name, in: reader)
             let credential = try AppRegistry.currentCredential(of: app, in: reader)
             let recent = try reader.rotations(appID: app.id, limit: limit)
+            let active = try reader.activeOccurrences()[app.id] ?? []
             return AppDetail(
-                overview: AppOverview(app: app, credential: credential, lastRotation: recent.first),
+                overview: AppOverview(app: app, credential: credential, lastRotation: recent.first, active: active),
                 identity: try app.identityID.flatMap { try reader.identity(id: $0)?.name },
                 rotations: recent)
         }
@@ -231,8 +234,11 @@ public struct AppRegistry: Sendable {
                 detail["version"] = ["from": .int(Int64(old.version)), "to": .int(Int64(version))]
                 detail["verified"] = .bool(verify)
             }
+            if changes.pair != nil { app.attention = nil }  // a new pair: scheduled rotation resumes
             app.updatedAt = tx.now
             try tx.store.updateApp(app)
+            // An edit replaces whatever was planned: the next due time is computed afresh.
+            try tx.store.dropPlannedOccurrences(appID: app.id)
             try tx.record(AuditDraft(.appUpdated, app: name, detail: detail))
             return app
         }

@@ -3,6 +3,8 @@ public enum AuditAction: String, Sendable, CaseIterable, Codable {
     case appAdded = "app.added"
     case appUpdated = "app.updated"
     case appRemoved = "app.removed"
+    /// Scheduled rotation of the app stopped until a person acts.
+    case appNeedsAction = "app.needs_action"
     case targetAdded = "target.added"
     case targetRemoved = "target.removed"
     case identityAdded = "identity.added"

@@ -8,6 +8,8 @@ import Metrics
 public struct DeliveryService: Deliverer {
     public let ledger: Ledger
     public let spawner: any ProcessSpawner
+    /// About 30 s, doubling, full jitter, capped at 1 h (`rotation.md`, "Failing deliveries back off").
+    public static let standardBackoff = RetryPolicy(base: 30, cap: 3600, deadline: .infinity, maxAttempts: .max)
     public var backoff: RetryPolicy
     /// Failed attempts before the alert hooks run.
     public var budget: Int
@@ -15,7 +17,7 @@ public struct DeliveryService: Deliverer {
 
     public init(
         ledger: Ledger, spawner: any ProcessSpawner = HookRunner(),
-        backoff: RetryPolicy = RetryPolicy(base: 10, cap: 1800, deadline: .infinity, maxAttempts: .max), budget: Int = 5
+        backoff: RetryPolicy = DeliveryService.standardBackoff, budget: Int = 5
     ) {
         self.ledger = ledger
         self.spawner = spawner
@@ -31,15 +33,19 @@ public struct DeliveryService: Deliverer {
     }
 
     public func deliver(appID: Int64, version: Int, rotationID: Int64?, lease: Lease) async throws -> Int {
-        try await deliverAll(appID: appID, version: version, rotationID: rotationID, lease: lease, force: false)
-            .filter { $0.state != .succeeded && $0.state != .superseded }.count
+        try await deliverAll(
+            appID: appID, version: version, rotationID: rotationID, lease: lease, force: false,
+            dueBy: ledger.clock.now
+        )
+        .filter { $0.state != .succeeded && $0.state != .superseded }.count
     }
 
     /// Delivers `version` to every enabled target of the app. Targets that
-    /// already have it are skipped unless `force` (`rotor publish`).
-    public func deliverAll(appID: Int64, version: Int, rotationID: Int64?, lease: Lease, force: Bool) async throws
-        -> [TargetOutcome]
-    {
+    /// already have it are skipped unless `force` (`rotor publish`); with
+    /// `dueBy`, so are failed ones whose next attempt is later than that.
+    public func deliverAll(
+        appID: Int64, version: Int, rotationID: Int64?, lease: Lease, force: Bool, dueBy: Date? = nil
+    ) async throws -> [TargetOutcome] {
         let (app, targets, document) = try await ledger.query { [ledger] reader in
             guard let app = try reader.app(id: appID),
                 let credential = try reader.credential(appID: appID, version: version),
@@ -77,6 +83,14 @@ public struct DeliveryService: Deliverer {
             }
             if let existing, existing.state == .succeeded, !force {
                 outcomes.append(TargetOutcome(target: target, state: .succeeded, detail: "already delivered"))
+                continue
+            }
+            if let existing, !force, let dueBy, let next = existing.nextAttemptAt, next > dueBy {
+                outcomes.append(
+                    TargetOutcome(
+                        target: target, state: existing.state,
+                        detail: "waiting until \(RFC3339.format(next)) to try again (\(existing.lastError ?? "failed"))"
+                    ))
                 continue
             }
             outcomes.append(
@@ -142,8 +156,10 @@ public struct DeliveryService: Deliverer {
             } else {
                 record.state = .failed
                 record.nextAttemptAt = tx.now.addingTimeInterval(
-                    backoff.delay(
-                        afterAttempt: record.attempts - 1, retryAfter: nil, random: Double.random(in: 0.5..<1)))
+                    max(
+                        1,
+                        backoff.delay(
+                            afterAttempt: record.attempts - 1, retryAfter: nil, random: Double.random(in: 0..<1))))
             }
             try tx.store.saveDelivery(record)
             var auditDetail: [String: JSONValue] = [

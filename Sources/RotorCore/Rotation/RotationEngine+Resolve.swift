@@ -3,9 +3,12 @@ import Foundation
 extension RotationEngine {
     /// The resolution table of `rotation.md` for a rotation left in
     /// `requesting`: find out what the vendor did before doing anything.
-    func resolveRequesting(_ record: RotationRecord, app snapshot: AppRecord, lease: Lease) async throws
-        -> RotationRecord
-    {
+    /// `answered`: this process got the vendor's answer to the rotate
+    /// request (a 429 or 5xx, say), so no request of it is still in flight.
+    func resolveRequesting(
+        _ record: RotationRecord, app snapshot: AppRecord, lease: Lease, answered: Bool = false,
+        retryAfter: TimeInterval? = nil
+    ) async throws -> RotationRecord {
         // The app as it is now: an identity may have been attached since the rotation began.
         let app = try ledger.read { try $0.app(id: snapshot.id) } ?? snapshot
         // Row 1: the stored (old) pair still gets a token: the vendor did not rotate.
@@ -18,18 +21,26 @@ extension RotationEngine {
         }
         switch rejection {
         case nil:
+            // Row 2: a request that may still be in flight could yet rotate: learn nothing until it cannot be.
+            let settled = record.startedAt.addingTimeInterval(inFlightWindow)
+            if !answered, ledger.clock.now < settled {
+                return try await transition(
+                    record, to: .requesting, error: Self.inFlightNote, lease: lease, app: app, nextAttemptAt: settled)
+            }
+            var aborted = record
+            aborted.refusal = .transient(retryAfter: retryAfter)
             return try await transition(
-                record, to: .aborted, error: "the vendor did not rotate: the stored pair still works", lease: lease,
+                aborted, to: .aborted, error: "the vendor did not rotate: the stored pair still works", lease: lease,
                 app: app)
         case let error? where error.kind == .invalidCredentials:
-            break  // The vendor rotated and the answer was lost. Rows 2 to 4.
+            break  // The vendor rotated and the answer was lost. Rows 3 to 5.
         case let error?:
-            // Row 5: nothing learned. Stay `requesting`; never guess.
+            // Row 6: nothing learned. Stay `requesting`; never guess.
             return try await transition(
                 record, to: .requesting, error: "could not learn what the vendor did: \(error)", lease: lease, app: app)
         }
 
-        // Row 2: the token that authorised the lost request is still valid.
+        // Row 3: the token that authorised the lost request is still valid.
         if let sealed = record.authToken {
             let token = try ledger.keyring.open(sealed, for: .rotationAuth(rotationID: record.id))
             switch await validity(of: token, app: app) {
@@ -42,7 +53,7 @@ extension RotationEngine {
                     app: app)
             }
         }
-        // Row 3: the app has an identity.
+        // Row 4: the app has an identity.
         if let identityID = app.identityID {
             do {
                 let token = try await identities.accessToken(identityID: identityID)
@@ -56,7 +67,7 @@ extension RotationEngine {
                     app: app)
             }
         }
-        // Row 4: no valid token of any kind. The new pair exists only at the vendor.
+        // Row 5: no valid token of any kind. The new pair exists only at the vendor.
         return try await transition(
             record, to: .lost, error: "the vendor rotated, the answer was lost and no valid token is left",
             lease: lease,
@@ -76,7 +87,7 @@ extension RotationEngine {
         }
     }
 
-    /// Rows 2 and 3: rotate again with a token known to be valid, and store
+    /// Rows 3 and 4: rotate again with a token known to be valid, and store
     /// the pair it returns (`rotation.recovered`). An ambiguous outcome leaves
     /// the rotation `requesting` for the next run.
     func rotateAgain(_ record: RotationRecord, app: AppRecord, token: Secret, via: String, lease: Lease) async throws

@@ -26,7 +26,10 @@ extension RotationEngine {
             throw AuthorisationFailure(
                 message:
                     "the vendor rejects the stored pair of \(app.name) (version \(app.currentVersion)): it was changed outside Rotor. Nothing was rotated. Get the current pair from the vendor's support and run `rotor app set \(app.name) --client-id ID --client-secret-stdin`, or give the app an identity (`rotor app set \(app.name) --identity NAME`) and rotate again",
-                exitStatus: .operatorAction)
+                exitStatus: .operatorAction,
+                attention:
+                    "the vendor rejects the stored pair (version \(app.currentVersion)): changed outside Rotor; run `rotor app set \(app.name) --client-id ID --client-secret-stdin`"
+            )
         } catch {
             throw AuthorisationFailure(
                 message: "could not authenticate \(app.name) with the vendor (\(error)); nothing was rotated",
@@ -107,11 +110,21 @@ extension RotationEngine {
             stored = (pair.clientID, pair.clientSecret)
             return record
         } catch let error as VendorError {
+            var pending = record
             switch error.kind {
-            case .forbidden, .notFound, .badRequest, .invalidToken, .expiredToken, .invalidCredentials:
-                return try await transition(record, to: .aborted, error: error.description, lease: lease, app: app)
-            case .rateLimited, .serverError, .networkError, .malformedAnswer:
-                var pending = record
+            case .forbidden, .notFound, .badRequest, .invalidCredentials:
+                pending.refusal = .clear
+                return try await transition(pending, to: .aborted, error: error.description, lease: lease, app: app)
+            case .invalidToken, .expiredToken:
+                pending.refusal = .transient(retryAfter: nil)
+                return try await transition(pending, to: .aborted, error: error.description, lease: lease, app: app)
+            case .rateLimited, .serverError, .malformedAnswer:
+                // The vendor answered: this request is over, whatever it did.
+                pending.error = "the rotate answer was lost: \(error)"
+                return try await resolveRequesting(
+                    pending, app: app, lease: lease, answered: true, retryAfter: error.retryAfter)
+            case .networkError:
+                // No answer: the request may still be on its way to the vendor.
                 pending.error = "the rotate answer was lost: \(error)"
                 return try await resolveRequesting(pending, app: app, lease: lease)
             }
@@ -173,7 +186,10 @@ extension RotationEngine {
                 fingerprint: fingerprint, source: source, rotationID: record.id, createdAt: tx.now))
         app.currentVersion = version
         app.updatedAt = tx.now
+        app.attention = nil
         try tx.store.updateApp(app)
+        // The next due time counts from this pair: what was planned for the old one is void.
+        try tx.store.dropPlannedOccurrences(appID: app.id)
         var updated = record
         updated.state = .rotated
         updated.toVersion = version
@@ -266,6 +282,8 @@ extension RotationEngine {
                     var updated = updated
                     try tx.fence(lease)
                     updated.updatedAt = tx.now
+                    // Not before the earliest retry of a failed target: a failing hook never spins.
+                    updated.nextAttemptAt = try tx.store.nextDeliveryAttempt(appID: app.id, version: version)
                     try tx.store.updateRotation(updated)
                     return updated
                 }
@@ -280,12 +298,43 @@ extension RotationEngine {
     /// transaction. Terminal states drop the sealed token; completion also
     /// wipes the superseded secret, which the vendor no longer accepts.
     func transition(
-        _ record: RotationRecord, to state: RotationState, error: String?, lease: Lease, app: AppRecord
+        _ record: RotationRecord, to state: RotationState, error: String?, lease: Lease, app: AppRecord,
+        nextAttemptAt: Date? = nil
     ) async throws -> RotationRecord {
         try await ledger.commit { tx in
             try tx.fence(lease)
-            return try apply(record, to: state, error: error, app: app, tx: tx)
+            var moved = try apply(record, to: state, error: error, app: app, tx: tx)
+            if let nextAttemptAt {
+                moved.nextAttemptAt = nextAttemptAt
+                try tx.store.updateRotation(moved)
+            }
+            return moved
         }
+    }
+
+    /// Marks `app` as needing an operator, with the reason and its fix, and
+    /// audits it. True when it was not marked before (alerts fire once).
+    static func needsAction(_ app: AppRecord, reason: String, tx: LedgerTransaction) throws -> Bool {
+        guard var current = try tx.store.app(id: app.id), current.attention == nil else { return false }
+        current.attention = Attention(reason: reason, since: tx.now)
+        try tx.store.updateApp(current)
+        try tx.record(
+            AuditDraft(.appNeedsAction, outcome: .failure, app: app.name, detail: ["reason": .string(reason)]))
+        return true
+    }
+
+    /// Puts a scheduled rotation's occurrence back to pending after a
+    /// transient refusal, not before its backoff (`Retry-After` honoured).
+    static func retryOccurrence(
+        appID: Int64, due: Date, refusal: Refusal, error: String, rotationID: Int64?, tx: LedgerTransaction
+    ) throws {
+        guard case .transient(let retryAfter) = refusal else { return }
+        let attempts = try tx.store.occurrence(appID: appID, due: due)?.attempts ?? 0
+        let wait = Planner.refusalBackoff.delay(
+            afterAttempt: attempts, retryAfter: retryAfter, random: Double.random(in: 0..<1))
+        try tx.store.retryOccurrence(
+            appID: appID, due: due, retryAt: tx.now.addingTimeInterval(max(wait, 1)), error: error,
+            rotationID: rotationID)
     }
 
     /// `verified`, and in the same transaction `completed` when there is
@@ -343,6 +392,25 @@ extension RotationEngine {
             updated.finishedAt = tx.now
             updated.authToken = nil
             updated.nextAttemptAt = nil
+            if state == .lost {
+                _ = try Self.needsAction(
+                    app,
+                    reason:
+                        "rotation \(record.id) is lost: ask the vendor's support for a new pair, then run `rotor app set \(app.name) --client-id ID --client-secret-stdin`",
+                    tx: tx)
+            } else if state == .aborted, let refusal = record.refusal {
+                if refusal == .clear {
+                    _ = try Self.needsAction(
+                        app,
+                        reason:
+                            "the vendor refused rotation \(record.id)\(error.map { " (\($0))" } ?? ""); fix the cause at the vendor, then run `rotor rotate \(app.name)`",
+                        tx: tx)
+                } else if record.trigger == .schedule, let due = record.occurrenceDue {
+                    try Self.retryOccurrence(
+                        appID: app.id, due: due, refusal: refusal, error: error ?? "refused for a while",
+                        rotationID: record.id, tx: tx)
+                }
+            }
         case .rotated, .verified:
             updated.attempts = 0
             updated.nextAttemptAt = nil

@@ -10,13 +10,22 @@ public struct RotationOutcome: Sendable, Equatable {
     /// One or two sentences for a person: what happened and what to do.
     public var message: String
     public var exitStatus: ExitStatus
+    /// How the vendor turned the rotation down, when it was aborted just now.
+    public var retry: Refusal?
+    /// When an unfinished rotation is worked on next.
+    public var nextAttemptAt: Date?
 
-    public init(app: String, rotationID: Int64?, state: RotationState?, message: String, exitStatus: ExitStatus) {
+    public init(
+        app: String, rotationID: Int64?, state: RotationState?, message: String, exitStatus: ExitStatus,
+        retry: Refusal? = nil, nextAttemptAt: Date? = nil
+    ) {
         self.app = app
         self.rotationID = rotationID
         self.state = state
         self.message = message
         self.exitStatus = exitStatus
+        self.retry = retry
+        self.nextAttemptAt = nextAttemptAt
     }
 }
 
@@ -41,6 +50,10 @@ public struct RotationEngine: Sendable {
     /// Backoff for the next attempt of an unfinished rotation.
     public var backoff: RetryPolicy
     public var leaseDuration: TimeInterval
+    /// How long a rotate request may still be in flight after its intent was
+    /// recorded: the vendor request timeout plus a margin. Until then a
+    /// rotation whose process died is not concluded `aborted`.
+    public var inFlightWindow: TimeInterval
     public var deliverer: (any Deliverer)?
     /// Runs when a rotation moves to `failed` or `lost`.
     public var alerts: AlertDispatcher?
@@ -49,7 +62,8 @@ public struct RotationEngine: Sendable {
         ledger: Ledger, api: any VendorAPI, databasePath: String, owner: String = LeaseOwner.make(),
         verification: RetryPolicy = RetryPolicy(base: 1, cap: 10, deadline: 60, maxAttempts: 12),
         backoff: RetryPolicy = RetryPolicy(base: 30, cap: 3600, deadline: .infinity, maxAttempts: .max),
-        leaseDuration: TimeInterval = 120, deliverer: (any Deliverer)? = nil, alerts: AlertDispatcher? = nil
+        leaseDuration: TimeInterval = 120, inFlightWindow: TimeInterval = 60, deliverer: (any Deliverer)? = nil,
+        alerts: AlertDispatcher? = nil
     ) {
         self.ledger = ledger
         self.api = api
@@ -58,6 +72,7 @@ public struct RotationEngine: Sendable {
         self.verification = verification
         self.backoff = backoff
         self.leaseDuration = leaseDuration
+        self.inFlightWindow = inFlightWindow
         self.deliverer = deliverer
         self.alerts = alerts
     }
@@ -95,15 +110,17 @@ public struct RotationEngine: Sendable {
         return outcome
     }
 
-    /// A scheduled rotation for the occurrence due at `due`: the occurrence
-    /// is claimed with the lease, consumed with the rotation's intent, and
-    /// skipped if the rotation stops before that. nil when it could not be
+    /// A scheduled rotation for `occurrence`: it is claimed with the lease,
+    /// consumed with the rotation's intent, and put back to be tried again
+    /// later if the rotation stops before that. nil when it could not be
     /// claimed: another process has it, or a rotation of the app is unresolved.
-    public func rotate(_ named: AppRecord, occurrenceDue due: Date, occurrences: Int) async throws -> RotationOutcome? {
+    public func rotate(_ named: AppRecord, occurrence: OccurrenceRecord) async throws -> RotationOutcome? {
         let start = RotationStart()
-        return try await withLease(named, claiming: due, alongside: start.loader(named, engine: self)) { lease in
+        return try await withLease(named, claiming: occurrence, alongside: start.loader(named, engine: self)) {
+            lease in
             try await rotate(
-                named, trigger: .schedule, occurrenceDue: due, occurrences: occurrences, lease: lease, start: start)
+                named, trigger: .schedule, occurrenceDue: occurrence.due, occurrences: occurrence.covers,
+                lease: lease, start: start)
         }
     }
 
@@ -126,11 +143,24 @@ public struct RotationEngine: Sendable {
         do {
             authorisation = try await authorise(app, pair: start.pair)
         } catch let error as AuthorisationFailure {
-            try await ledger.commit { tx in
+            let newlyNeedsAction = try await ledger.commit { tx in
                 try tx.record(
                     AuditDraft(
                         .rotationFailed, outcome: .failure, app: name,
                         detail: ["stage": "authenticate", "error": .string(error.message)]))
+                if let attention = error.attention {
+                    return try Self.needsAction(app, reason: attention, tx: tx)
+                }
+                if let due = occurrenceDue {
+                    try Self.retryOccurrence(
+                        appID: app.id, due: due, refusal: .transient(retryAfter: nil), error: error.message,
+                        rotationID: nil, tx: tx)
+                }
+                return false
+            }
+            if newlyNeedsAction, let attention = error.attention {
+                await alerts?.send(
+                    .init(event: "needs_action", app: name, rotationID: nil, state: "needs-action", error: attention))
             }
             return RotationOutcome(
                 app: name, rotationID: nil, state: nil, message: error.message, exitStatus: error.exitStatus)
@@ -142,6 +172,41 @@ public struct RotationEngine: Sendable {
         var stored: (String, Secret)?
         let after = try await request(record, app: app, token: authorisation.token, lease: lease, stored: &stored)
         return try await finish(after, app: app, lease: lease, from: .requesting, known: stored)
+    }
+
+    /// `rotor rotate NAME` by hand: like ``rotate(_:trigger:occurrenceDue:occurrences:)``,
+    /// but a transient refusal (429, 5xx, no answer) is waited out
+    /// (`Retry-After`, or a short backoff) and tried again, for up to
+    /// `patience` seconds, before the command reports it.
+    public func rotateByHand(_ name: String, patience: TimeInterval = 120) async throws -> RotationOutcome {
+        let clock = ledger.clock
+        let deadline = clock.now.addingTimeInterval(patience)
+        var attempt = 0
+        var outcome = try await rotate(name)
+        while true {
+            var wake: Date?
+            switch outcome.retry {
+            case .transient(let retryAfter)?:
+                // Retry-After as the vendor gave it: past the patience, the command reports at once.
+                let backoff = RetryPolicy.interactive.delay(
+                    afterAttempt: attempt, retryAfter: nil, random: Double.random(in: 0.5..<1))
+                wake = clock.now.addingTimeInterval(max(backoff, retryAfter ?? 0, 0.5))
+            case nil:
+                // A request that may still be in flight: ask again once it cannot be.
+                wake = outcome.state == .requesting ? outcome.nextAttemptAt : nil
+            case .clear?:
+                wake = nil
+            }
+            guard let next = wake, next <= deadline else { return outcome }
+            try await clock.sleep(until: next)
+            attempt += 1
+            if outcome.state == .requesting, let id = outcome.rotationID {
+                outcome = try await resume(id)
+                if outcome.state != .aborted { continue }
+                if case .clear? = outcome.retry { return outcome }
+            }
+            outcome = try await rotate(name)
+        }
     }
 
     /// Continues an unfinished rotation from wherever it stopped.
@@ -207,14 +272,14 @@ public struct RotationEngine: Sendable {
     ///
     /// `alongside` runs in the transaction that takes the lease (after the claim).
     func withLease<T>(
-        _ app: AppRecord, claiming occurrence: Date?,
+        _ app: AppRecord, claiming occurrence: OccurrenceRecord?,
         alongside: (@Sendable (any StoreWriter) throws -> Void)? = nil, _ body: (Lease) async throws -> T
     ) async throws -> T? {
         let appID = app.id
         let claim: @Sendable (any StoreWriter) throws -> Void = { writer in
-            if let due = occurrence {
+            if let occurrence {
                 guard try writer.unresolvedRotation(appID: appID) == nil,
-                    try writer.claimOccurrence(appID: appID, due: due)
+                    try writer.claimOccurrence(occurrence)
                 else { throw NotClaimed() }
             }
             try alongside?(writer)
@@ -233,9 +298,16 @@ public struct RotationEngine: Sendable {
                 "another process (\(holder?.owner ?? "unknown")) is working on \(app.name); try again when it has finished",
                 exit: .failed)
         }
+        // An occurrence the body did not consume goes back to pending, to be tried again later.
+        let clock = ledger.clock
         let skip: @Sendable (any StoreWriter) throws -> Void = { writer in
-            if let occurrence {
-                _ = try writer.finishOccurrence(appID: appID, due: occurrence, state: .skipped, rotationID: nil)
+            if let occurrence, try writer.occurrence(appID: appID, due: occurrence.due)?.state == .started {
+                let attempts = try writer.occurrence(appID: appID, due: occurrence.due)?.attempts ?? 0
+                let wait = Planner.refusalBackoff.delay(
+                    afterAttempt: attempts, retryAfter: nil, random: Double.random(in: 0..<1))
+                try writer.retryOccurrence(
+                    appID: appID, due: occurrence.due, retryAt: clock.now.addingTimeInterval(max(wait, 1)),
+                    error: "the rotation stopped before it began", rotationID: nil)
             }
         }
         do {
@@ -276,6 +348,12 @@ public struct RotationEngine: Sendable {
                     event: "rotation.\(record.state.rawValue)", app: result.app, rotationID: record.id,
                     state: record.state.rawValue, error: record.error))
         }
+        if let alerts, record.state == .aborted, record.refusal == .clear, app.attention == nil {
+            await alerts.send(
+                .init(
+                    event: "needs_action", app: result.app, rotationID: record.id, state: "needs-action",
+                    error: record.error))
+        }
         return result
     }
 
@@ -290,12 +368,26 @@ public struct RotationEngine: Sendable {
                 "rotated \(name): version \(record.fromVersion) → \(record.toVersion ?? 0), verified and delivered"
             exit = .success
         case .aborted:
-            message = "\(name) was not rotated\(reason); the stored pair still works"
+            switch record.refusal {
+            case .clear?:
+                message =
+                    "\(name) was not rotated\(reason); the stored pair still works. The vendor refused: scheduled rotation of \(name) waits until the cause is fixed and `rotor rotate \(name)` succeeds"
+            case .transient?:
+                message =
+                    "\(name) was not rotated\(reason); the stored pair still works\(record.trigger == .schedule ? " and the rotation is tried again with backoff" : "")"
+            case nil:
+                message = "\(name) was not rotated\(reason); the stored pair still works"
+            }
             exit = .failed
         case .rotated, .verified, .failed:
             let step = record.state == .verified ? "delivery" : "verification"
             message =
                 "\(name) was rotated and the new pair is stored (version \(record.toVersion ?? 0)), but \(step) is not done yet\(reason); `rotor run` keeps retrying"
+            exit = .pending
+        case .requesting where record.error == Self.inFlightNote:
+            let when = record.nextAttemptAt.map { " after \(RFC3339.format($0))" } ?? ""
+            message =
+                "rotation \(record.id) of \(name) is unresolved: the stored pair still works, but its rotate request may still be in flight. It is checked again\(when) by `rotor run`; do not rotate by other means meanwhile"
             exit = .pending
         case .requesting:
             message =
@@ -307,8 +399,12 @@ public struct RotationEngine: Sendable {
             exit = .operatorAction
         }
         return RotationOutcome(
-            app: name, rotationID: record.id, state: record.state, message: message, exitStatus: exit)
+            app: name, rotationID: record.id, state: record.state, message: message, exitStatus: exit,
+            retry: record.refusal, nextAttemptAt: record.nextAttemptAt)
     }
+
+    /// The error of a rotation that waits out the in-flight window.
+    static let inFlightNote = "its rotate request may still be in flight"
 }
 
 /// The occurrence could not be claimed with the lease.
@@ -337,4 +433,6 @@ final class RotationStart: @unchecked Sendable {
 struct AuthorisationFailure: Error {
     var message: String
     var exitStatus: ExitStatus
+    /// Set when the app needs an operator: the one-line reason with the fix.
+    var attention: String?
 }

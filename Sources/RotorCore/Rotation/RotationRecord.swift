@@ -26,6 +26,9 @@ public struct RotationRecord: Sendable, Equatable {
     public var startedAt: Date
     public var updatedAt: Date
     public var finishedAt: Date?
+    /// How the vendor turned the rotation down, when it was just aborted in
+    /// this process. Not stored: it decides what happens next and is gone.
+    public var refusal: Refusal?
 
     public init(
         id: Int64, appID: Int64, trigger: RotationTrigger, state: RotationState, occurrenceDue: Date?, occurrences: Int,
@@ -55,6 +58,15 @@ public struct RotationRecord: Sendable, Equatable {
             id: id, appID: appID, trigger: trigger, state: state, fromVersion: fromVersion, toVersion: toVersion,
             error: error, startedAt: startedAt, finishedAt: finishedAt)
     }
+}
+
+/// How the vendor turned a rotation down (`rotation.md`, "Scheduling: when work is due").
+public enum Refusal: Sendable, Equatable {
+    /// 429, 5xx, no answer, a token that expired on the way: a scheduled
+    /// rotation is tried again within its occurrence, with backoff.
+    case transient(retryAfter: TimeInterval?)
+    /// 400, 403, 404, rejected credentials: not retried; the app needs an operator.
+    case clear
 }
 
 /// A new rotation's intent, before the rotate request leaves the process.

@@ -1,17 +1,26 @@
+import Crypto
 import Foundation
 
 /// One scheduled occurrence of an app's rotation. The app and its nominal
-/// due time are the key, unique in the database: two processes or a restart
-/// never rotate twice for one occurrence.
+/// due time are the key, unique in the database. The due time is a function
+/// of the current pair ("rotate away from version N"), the same in every
+/// process, so two processes or a restart never rotate twice for one pair.
 public struct OccurrenceRecord: Sendable, Equatable {
     public enum State: String, Sendable {
-        case pending, started, done, skipped
+        /// Planned, not started: it may be claimed once `startAt` (and `retryAt`) has passed.
+        case pending
+        /// Claimed with the app's lease; consumed by a rotation's intent.
+        case started
+        /// A rotation was recorded for it.
+        case done
+        /// Given up without a rotation (written by earlier versions).
+        case skipped
     }
 
     public var appID: Int64
     /// The nominal due time (the schedule's, before jitter and window).
     public var due: Date
-    /// The delay drawn once for this occurrence and stored, never drawn again.
+    /// The delay derived for this occurrence (``Planner/jitter(appID:due:maximum:)``).
     public var jitterMS: Int64
     /// When the rotation may start: due, plus jitter, moved into the window.
     public var startAt: Date
@@ -19,9 +28,16 @@ public struct OccurrenceRecord: Sendable, Equatable {
     public var covers: Int
     public var state: State
     public var rotationID: Int64?
+    /// Tries that ended in a transient refusal (429, 5xx, no answer).
+    public var attempts: Int
+    /// Not before this, after a transient refusal.
+    public var retryAt: Date?
+    /// Why the last try stopped.
+    public var lastError: String?
 
     public init(
-        appID: Int64, due: Date, jitterMS: Int64, startAt: Date, covers: Int, state: State, rotationID: Int64?
+        appID: Int64, due: Date, jitterMS: Int64, startAt: Date, covers: Int, state: State, rotationID: Int64?,
+        attempts: Int = 0, retryAt: Date? = nil, lastError: String? = nil
     ) {
         self.appID = appID
         self.due = due
@@ -30,43 +46,88 @@ public struct OccurrenceRecord: Sendable, Equatable {
         self.covers = covers
         self.state = state
         self.rotationID = rotationID
+        self.attempts = attempts
+        self.retryAt = retryAt
+        self.lastError = lastError
     }
+
+    /// When it may be claimed: its start, or later after a transient refusal.
+    public var eligibleAt: Date { max(startAt, retryAt ?? startAt) }
 }
 
-/// Schedule maths: the next occurrence of an app and when it may start.
+/// Schedule maths: when an app is due, and when its rotation may start.
+/// Every reader (the scheduler, `status`, `app list`, `app show`, metrics)
+/// goes through ``next(app:secretCreatedAt:active:now:)``, so they never disagree.
 public enum Planner {
-    /// The occurrence due next for `app`, given the last one recorded. After
-    /// downtime across several due times there is one catch-up occurrence,
-    /// keyed by the latest missed due time and covering all of them; a clock
-    /// jump or a long outage causes no burst.
-    public static func nextDue(
-        app: AppRecord, secretCreatedAt: Date, latest: OccurrenceRecord?, now: Date
-    ) -> (due: Date, covers: Int)? {
-        if let latest, latest.state == .pending || latest.state == .started { return (latest.due, latest.covers) }
-        switch app.schedule {
+    /// Covers are counted up to this many due times; more after downtime still make one occurrence.
+    public static let coversCounted = 1000
+
+    /// The due time of the current pair and how many due times have passed
+    /// by `now` (at least 1). `--every` counts from when the pair was stored;
+    /// cron takes the first time after it, in the app's time zone. After
+    /// downtime across several due times there is one catch-up occurrence:
+    /// a clock jump or a long outage causes no burst.
+    public static func nextDue(schedule: Schedule, timezone: String, secretCreatedAt: Date, now: Date)
+        -> (due: Date, covers: Int)?
+    {
+        switch schedule {
         case .none, .damaged:
             return nil
         case .every(let seconds):
             let step = TimeInterval(seconds)
-            var due = secretCreatedAt.addingTimeInterval(step)
-            if let handled = latest?.due, due <= handled {
-                // The last occurrence did not produce a new pair (aborted): the next one, not a retry storm.
-                let steps = ((handled.timeIntervalSince(due)) / step).rounded(.down) + 1
-                due = due.addingTimeInterval(steps * step)
-            }
+            let due = secretCreatedAt.addingTimeInterval(step)
             guard due <= now else { return (due, 1) }
-            let missed = Int((now.timeIntervalSince(due) / step).rounded(.down))
-            return (due.addingTimeInterval(TimeInterval(missed) * step), missed + 1)
+            let missed = (now.timeIntervalSince(due) / step).rounded(.down)
+            return (due, Int(min(missed, Double(coversCounted - 1))) + 1)
         case .cron(let cron):
-            let zone = TimeZone(identifier: app.timezone) ?? TimeZone(identifier: "UTC")!
-            guard var due = cron.next(after: latest?.due ?? app.createdAt, in: zone) else { return nil }
+            let zone = TimeZone(identifier: timezone) ?? TimeZone(identifier: "UTC")!
+            guard let due = cron.next(after: secretCreatedAt, in: zone) else { return nil }
             var covers = 1
-            while due <= now, covers < 1_000_000, let later = cron.next(after: due, in: zone), later <= now {
-                due = later
+            var last = due
+            while covers < coversCounted, let later = cron.next(after: last, in: zone), later <= now {
+                last = later
                 covers += 1
             }
             return (due, covers)
         }
+    }
+
+    /// The occurrence `app` is waiting for, as the scheduler will claim it:
+    /// nil when the app is disabled, needs an operator, or has no schedule.
+    /// `active` is the stored pending or started occurrence of the app with
+    /// this due time, if any; others (planned before an edit) do not count.
+    public static func next(app: AppRecord, secretCreatedAt: Date, active: [OccurrenceRecord], now: Date)
+        -> OccurrenceRecord?
+    {
+        guard app.enabled, app.attention == nil,
+            let next = nextDue(
+                schedule: app.schedule, timezone: app.timezone, secretCreatedAt: secretCreatedAt, now: now)
+        else { return nil }
+        let jitter = jitter(appID: app.id, due: next.due, maximum: app.jitter)
+        let start = startTime(due: next.due, jitterMS: jitter, window: app.window, timezone: app.timezone)
+        var occurrence = OccurrenceRecord(
+            appID: app.id, due: next.due, jitterMS: jitter, startAt: start, covers: next.covers, state: .pending,
+            rotationID: nil)
+        if let stored = active.first(where: { $0.due == next.due }) {
+            occurrence.state = stored.state
+            occurrence.rotationID = stored.rotationID
+            occurrence.attempts = stored.attempts
+            occurrence.retryAt = stored.retryAt
+            occurrence.lastError = stored.lastError
+        }
+        return occurrence
+    }
+
+    /// The delay of an occurrence within the app's jitter, derived from the
+    /// app and the due time: the same in every process and every reader,
+    /// drawn afresh for each due time, spread evenly over apps.
+    public static func jitter(appID: Int64, due: Date, maximum seconds: Int64) -> Int64 {
+        guard seconds > 0 else { return 0 }
+        var input = withUnsafeBytes(of: appID.littleEndian) { Data($0) }
+        input.append(contentsOf: withUnsafeBytes(of: Int64(due.timeIntervalSince1970 * 1000).littleEndian) { Data($0) })
+        let digest = SHA256.hash(data: input)
+        let value = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return Int64(value % UInt64(seconds * 1000 + 1))
     }
 
     /// `due` delayed by the drawn jitter, then moved to the window's next
@@ -81,4 +142,8 @@ public enum Planner {
         if opening <= wall { opening += 86400 }
         return time.instant(opening)
     }
+
+    /// Backoff of a scheduled rotation refused for a while: about 1 min,
+    /// doubling, full jitter, capped at 1 h; `Retry-After` wins when longer.
+    public static let refusalBackoff = RetryPolicy(base: 60, cap: 3600, deadline: .infinity, maxAttempts: .max)
 }

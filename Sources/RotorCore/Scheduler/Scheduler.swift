@@ -80,26 +80,59 @@ public final class Scheduler: Sendable {
         var counter: Int?
         var earliestStart: Date?
         var dirty = true
+        /// The loop's beat: when the current pass began (nil between passes), when the last one ended.
+        var passStartedAt: Date?
+        var passEndedAt: Date?
+        var loopRunning = false
+    }
+
+    /// Why the loop is not alive, or nil when it is: `run` is looping, and
+    /// its current pass began less than `longestPass` ago or it is asleep
+    /// between passes. Rotations in progress do not count against it.
+    public func liveness(now: Date, longestPass: TimeInterval = 900) -> String? {
+        state.lock.withLock {
+            guard state.loopRunning else { return "the scheduler loop is not running" }
+            if let started = state.passStartedAt, now.timeIntervalSince(started) > longestPass {
+                return
+                    "the scheduler's current pass began \(DurationText.age(Int64(now.timeIntervalSince(started)))) ago"
+            }
+            return nil
+        }
     }
 
     /// Runs passes until `stop` is set or the task is cancelled (a service
     /// beside it failed), sleeping in between.
     public func run(until stop: StopSignal) async throws {
         logger.info("scheduler started", metadata: ["concurrency": "\(concurrency)"])
+        state.lock.withLock { state.loopRunning = true }
+        defer { state.lock.withLock { state.loopRunning = false } }
         while !stop.isStopped && !Task.isCancelled {
+            let began = ledger.clock.now
+            state.lock.withLock { state.passStartedAt = began }
             let pass = try await self.pass(all: false, stop: stop)
-            // Work was done: plan again at once (the next occurrence may already be due).
-            if !pass.outcomes.isEmpty { continue }
             let now = ledger.clock.now
-            let wake = min(pass.nextWake ?? .distantFuture, now.addingTimeInterval(pollInterval))
+            state.lock.withLock {
+                state.passStartedAt = nil
+                state.passEndedAt = now
+            }
+            // Asleep until the earliest due, retry or poll time; never straight into another
+            // pass, so that work that stays due (a claim another process holds) cannot spin.
+            let wake = max(
+                min(pass.nextWake ?? .distantFuture, now.addingTimeInterval(pollInterval)),
+                now.addingTimeInterval(min(pollInterval, Self.shortestPause)))
             if stop.isStopped || Task.isCancelled { break }
             await sleep(until: wake, stop: stop)
         }
         logger.info("scheduler stopped at a safe point")
     }
 
+    /// The least time between two passes of `run`.
+    static let shortestPause: TimeInterval = 1
+
     /// `rotor run --once`: everything that is due now, including every
-    /// unfinished rotation and failed delivery regardless of its backoff.
+    /// unfinished rotation regardless of its backoff (resolving one is safe
+    /// at any time). Failed deliveries and refused occurrences keep their
+    /// backoff, so that a cron job every minute does not retry a failing hook every minute.
     public func runOnce() async throws -> [RotationOutcome] {
         try await pass(all: true, stop: StopSignal()).outcomes
     }
@@ -125,24 +158,31 @@ public final class Scheduler: Sendable {
         for outcome in resolved { log(outcome) }
         outcomes += resolved
 
-        // 2. Deliveries of current versions that failed outside a rotation (publish, new targets).
-        for appID in try ledger.read({ try $0.appsWithDueDeliveries(at: all ? .distantFuture : now) })
-        where !stop.isStopped {
-            await retryDeliveries(appID: appID)
+        // 2. Pending deliveries of current versions: new targets, and failed ones whose backoff is over.
+        for appID in try ledger.read({ try $0.appsWithDueDeliveries(at: now) }) where !stop.isStopped {
+            await retryDeliveries(appID: appID, at: now)
         }
 
         // 3. Scheduled occurrences that are due.
-        let fresh = try plan(now: now)
-        let planned = fresh ?? []
-        let due = planned.filter { $0.occurrence.startAt <= now && $0.occurrence.state == .pending }
+        var fresh = try plan(now: now)
+        let due = (fresh ?? []).filter { $0.isClaimable && $0.occurrence.eligibleAt <= now }
         outcomes += await rotate(due, stop: stop)
+        if !due.isEmpty {
+            // The apps just rotated count from their new pairs: plan again to know when to wake.
+            state.lock.withLock { state.dirty = true }
+            fresh = try plan(now: now)
+        }
+        let planned = fresh ?? []
         // Some steps do not wait for the disk (see `RotationEngine.verified`); the pass ends when all is durable.
         try await ledger.flush()
 
         let retry = try ledger.read { try $0.nextRetryTime() }
         let future: Date? = state.lock.withLock {
-            if fresh != nil { state.earliestStart = planned.map(\.occurrence.startAt).filter { $0 > now }.min() }
-            if !due.isEmpty || !outcomes.isEmpty { state.dirty = true }
+            if fresh != nil {
+                state.earliestStart = planned.filter(\.isClaimable).map(\.occurrence.eligibleAt).filter { $0 > now }
+                    .min()
+            }
+            if !outcomes.isEmpty { state.dirty = true }
             return state.earliestStart
         }
         return Pass(outcomes: outcomes, nextWake: [retry, future].compactMap { $0 }.filter { $0 > now }.min())
@@ -152,10 +192,18 @@ public final class Scheduler: Sendable {
     public struct Planned: Sendable {
         public var app: AppRecord
         public var occurrence: OccurrenceRecord
+
+        /// Pending, or claimed by a process that recorded no rotation: the
+        /// claim goes to whoever holds the app's lease next.
+        var isClaimable: Bool {
+            occurrence.state == .pending || (occurrence.state == .started && occurrence.rotationID == nil)
+        }
     }
 
-    /// Each scheduled app's next occurrence, recorded with its jitter drawn
-    /// once. nil (skipped) while nothing changed and nothing is due.
+    /// Each scheduled app's next occurrence (``Planner/next(app:secretCreatedAt:active:now:)``,
+    /// the computation `status` and `app list` show). It reads only; an
+    /// occurrence is written when it is claimed. nil (skipped) while nothing
+    /// changed and nothing is due.
     public func plan(now: Date) throws -> [Planned]? {
         let counter = try ledger.read { try $0.changeCounter() }
         let skip = state.lock.withLock {
@@ -163,33 +211,16 @@ public final class Scheduler: Sendable {
             return unchanged && (state.earliestStart.map { $0 > now } ?? true)
         }
         if skip { return nil }
-        let planned: [Planned] = try ledger.write { tx in
-            let credentials = try tx.store.currentCredentials()
-            var out: [Planned] = []
-            for app in try tx.store.apps() where app.enabled {
-                guard let created = credentials[app.id]?.createdAt else { continue }
-                let latest = try tx.store.latestOccurrence(appID: app.id)
-                guard let next = Planner.nextDue(app: app, secretCreatedAt: created, latest: latest, now: now) else {
-                    continue
-                }
-                let jitter = app.jitter > 0 ? Int64.random(in: 0...(app.jitter * 1000)) : 0
-                var occurrence = try tx.store.ensureOccurrence(
-                    OccurrenceRecord(
-                        appID: app.id, due: next.due, jitterMS: jitter,
-                        startAt: Planner.startTime(
-                            due: next.due, jitterMS: jitter, window: app.window, timezone: app.timezone),
-                        covers: next.covers, state: .pending, rotationID: nil))
-                // A claim whose process died before it recorded a rotation goes back to pending.
-                if occurrence.state == .started, occurrence.rotationID == nil,
-                    let lease = try tx.store.lease("app:\(app.id)"),
-                    lease.expiresAt < now || LeaseOwner.isStale(lease.owner)
-                {
-                    try tx.store.finishOccurrence(appID: app.id, due: occurrence.due, state: .pending, rotationID: nil)
-                    occurrence.state = .pending
-                }
-                out.append(Planned(app: app, occurrence: occurrence))
+        let planned: [Planned] = try ledger.read { reader in
+            let credentials = try reader.currentCredentials()
+            let active = try reader.activeOccurrences()
+            return try reader.apps().compactMap { app in
+                guard let created = credentials[app.id]?.createdAt,
+                    let next = Planner.next(
+                        app: app, secretCreatedAt: created, active: active[app.id] ?? [], now: now)
+                else { return nil }
+                return Planned(app: app, occurrence: next)
             }
-            return out
         }
         state.lock.withLock {
             state.counter = counter
@@ -223,10 +254,7 @@ public final class Scheduler: Sendable {
         let occurrence = item.occurrence
         do {
             // nil: not claimed (another process has it, or a rotation is unresolved and is finished first).
-            guard
-                let outcome = try await engine.rotate(
-                    item.app, occurrenceDue: occurrence.due, occurrences: occurrence.covers)
-            else { return nil }
+            guard let outcome = try await engine.rotate(item.app, occurrence: occurrence) else { return nil }
             logger.info(
                 "rotated on schedule",
                 metadata: [
@@ -235,12 +263,14 @@ public final class Scheduler: Sendable {
                 ])
             log(outcome)
             return outcome
+        } catch let error as RotorError where error.code == .busy {
+            return nil  // another process holds the app: it is that process's work
         } catch {
             return failure(error)
         }
     }
 
-    func retryDeliveries(appID: Int64) async {
+    func retryDeliveries(appID: Int64, at now: Date) async {
         guard let app = try? ledger.read({ try $0.app(id: appID) }) else { return }
         do {
             guard
@@ -252,7 +282,8 @@ public final class Scheduler: Sendable {
                 try $0.credential(appID: appID, version: app.currentVersion)?.rotationID
             }
             _ = try await delivery.deliverAll(
-                appID: appID, version: app.currentVersion, rotationID: rotationID, lease: held.lease, force: false)
+                appID: appID, version: app.currentVersion, rotationID: rotationID, lease: held.lease, force: false,
+                dueBy: now)
         } catch {
             logger.warning("delivery retry failed", metadata: ["app": "\(app.name)", "error": "\(error)"])
         }

@@ -1,22 +1,39 @@
 import Foundation
 
-/// `rotor status`: each app's health at a glance.
+/// `rotor status`: each app's health at a glance, with the reason and its fix.
 public struct AppStatus: Sendable {
     public var app: AppRecord
     public var health: Health
+    /// One line: why the app is not `ok`, naming the fix when there is one.
+    public var reason: String?
     public var lastRotation: RotationSummary?
     public var secretAge: Int64
+    /// When the next scheduled rotation may start (``Planner/next(app:secretCreatedAt:active:now:)``).
     public var nextDue: Date?
     /// Enabled targets that lack the current version.
     public var pendingDeliveries: Int
 
-    public enum Health: String, Sendable {
-        case ok, pending, failed, lost, unknown, disabled
+    public enum Health: String, Sendable, CaseIterable {
+        case ok, due, rotating, retrying
+        case pendingDelivery = "pending-delivery"
+        case failed
+        case needsAction = "needs-action"
+        case disabled
+
+        /// The exit status of `rotor status` when this is the worst health:
+        /// 0 for ok, due, rotating, disabled; 3 while Rotor keeps retrying; 4 when a person must act.
+        public var exitStatus: ExitStatus {
+            switch self {
+            case .ok, .due, .rotating, .disabled: .success
+            case .retrying, .pendingDelivery, .failed: .pending
+            case .needsAction: .operatorAction
+            }
+        }
     }
 
     public var json: JSONValue {
         [
-            "app": .string(app.name), "health": .string(health.rawValue),
+            "app": .string(app.name), "health": .string(health.rawValue), "reason": .optional(reason),
             "last_outcome": .optional(lastRotation?.state.rawValue),
             "last_rotation_at": .optional((lastRotation?.finishedAt ?? lastRotation?.startedAt).map(RFC3339.format)),
             "secret_age_seconds": .int(secretAge), "next_due": .optional(nextDue.map(RFC3339.format)),
@@ -26,44 +43,99 @@ public struct AppStatus: Sendable {
 }
 
 public enum StatusReport {
+    /// Failed attempts of a delivery after which it counts as `failed` (the alert budget).
+    public static let deliveryBudget = 5
+
     public static func build(ledger: Ledger) throws -> [AppStatus] {
         let now = ledger.clock.now
         return try ledger.read { reader in
             let credentials = try reader.currentCredentials()
             let latest = try reader.latestRotations()
+            let active = try reader.activeOccurrences()
+            let open = Dictionary(try reader.openRotations().map { ($0.appID, $0) }, uniquingKeysWith: { a, _ in a })
             return try reader.apps().compactMap { app in
                 guard let credential = credentials[app.id] else { return nil }
-                let targets = try reader.targets(appID: app.id).filter(\.enabled)
-                let delivered = try targets.filter {
-                    try reader.delivery(targetID: $0.id, version: app.currentVersion)?.state == .succeeded
-                }.count
-                let pending = targets.count - delivered
-                let occurrence = try reader.latestOccurrence(appID: app.id)
-                var nextDue: Date?
-                if app.enabled,
-                    let next = Planner.nextDue(
-                        app: app, secretCreatedAt: credential.createdAt, latest: occurrence, now: now)
-                {
-                    nextDue =
-                        occurrence?.due == next.due
-                        ? occurrence?.startAt
-                        : Planner.startTime(due: next.due, jitterMS: 0, window: app.window, timezone: app.timezone)
+                var targets: [(TargetRecord, DeliveryRecord?)] = []
+                for target in try reader.targets(appID: app.id) where target.enabled {
+                    targets.append((target, try reader.delivery(targetID: target.id, version: app.currentVersion)))
                 }
-                let rotation = latest[app.id]
-                let health: AppStatus.Health
-                switch rotation?.state {
-                case _ where !app.enabled: health = .disabled
-                case .requesting?: health = .unknown
-                case .lost?: health = .lost
-                case .failed?: health = .failed
-                case .rotated?, .verified?: health = .pending
-                default: health = pending > 0 ? .pending : .ok
-                }
-                return AppStatus(
-                    app: app, health: health, lastRotation: rotation,
-                    secretAge: Int64(now.timeIntervalSince(credential.createdAt)), nextDue: nextDue,
-                    pendingDeliveries: pending)
+                let next = Planner.next(
+                    app: app, secretCreatedAt: credential.createdAt, active: active[app.id] ?? [], now: now)
+                var status = AppStatus(
+                    app: app, health: .ok, reason: nil, lastRotation: latest[app.id],
+                    secretAge: Int64(now.timeIntervalSince(credential.createdAt)), nextDue: next?.eligibleAt,
+                    pendingDeliveries: targets.filter { $0.1?.state != .succeeded }.count)
+                (status.health, status.reason) = health(
+                    app, open: open[app.id], last: latest[app.id], targets: targets, next: next, now: now)
+                return status
             }
         }
+    }
+
+    /// The health of one app, worst first, and its reason.
+    static func health(
+        _ app: AppRecord, open: RotationRecord?, last: RotationSummary?, targets: [(TargetRecord, DeliveryRecord?)],
+        next: OccurrenceRecord?, now: Date
+    ) -> (AppStatus.Health, String?) {
+        if !app.enabled { return (.disabled, nil) }
+        if let attention = app.attention { return (.needsAction, attention.reason) }
+        if let last, last.state == .lost {
+            return (
+                .needsAction,
+                "rotation \(last.id) is lost: ask the vendor's support for a new pair, then run `rotor app set \(app.name) --client-id ID --client-secret-stdin`"
+            )
+        }
+        if let open {
+            let error = open.error.map { ": \($0)" } ?? ""
+            let when = open.nextAttemptAt.map { ", next \(relative($0, from: now))" } ?? ""
+            switch open.state {
+            case .failed:
+                return (
+                    .failed,
+                    "rotation \(open.id): the new pair is stored but not verified\(error) (attempt \(open.attempts)\(when)); `rotor run` keeps retrying"
+                )
+            case .requesting where open.attempts > 0 && open.error != RotationEngine.inFlightNote:
+                return (.retrying, "rotation \(open.id) is unresolved\(error) (attempt \(open.attempts)\(when))")
+            default:
+                break  // rotating; a delivery that keeps failing shows below
+            }
+        }
+        let failing = targets.filter { $0.1?.state == .failed }
+        if let (target, delivery) = failing.max(by: { ($0.1?.attempts ?? 0) < ($1.1?.attempts ?? 0) }),
+            let delivery
+        {
+            let when = delivery.nextAttemptAt.map { ", next \(relative($0, from: now))" } ?? ""
+            let reason =
+                "target \(target.id): \(delivery.lastError ?? "failed") (attempt \(delivery.attempts)\(when)); see `rotor target list \(app.name)`"
+            return (delivery.attempts >= deliveryBudget ? .failed : .retrying, reason)
+        }
+        if let open {
+            return (.rotating, "rotation \(open.id) is \(open.state.rawValue)")
+        }
+        let undelivered = targets.filter { $0.1?.state != .succeeded && $0.1?.state != .superseded }
+        if let (target, _) = undelivered.first {
+            return (
+                .pendingDelivery,
+                "target \(target.id) lacks version \(app.currentVersion): the next pass of `rotor run` delivers it, or now with `rotor publish \(app.name)`"
+            )
+        }
+        if let next, next.attempts > 0, next.state == .pending {
+            let when = next.retryAt.map { ", next \(relative($0, from: now))" } ?? ""
+            return (
+                .retrying,
+                "scheduled rotation refused for a while: \(next.lastError ?? "refused") (attempt \(next.attempts)\(when))"
+            )
+        }
+        if let next, next.eligibleAt <= now {
+            return (.due, next.state == .started ? "being rotated by another process" : nil)
+        }
+        return (.ok, nil)
+    }
+
+    /// `in 29d`, `overdue 3m`, `now`: a time relative to `now`, for people.
+    public static func relative(_ time: Date, from now: Date) -> String {
+        let seconds = Int64(time.timeIntervalSince(now).rounded())
+        if seconds == 0 { return "now" }
+        return seconds > 0 ? "in \(DurationText.age(seconds))" : "overdue \(DurationText.age(-seconds))"
     }
 }

@@ -82,8 +82,15 @@ public protocol StoreReader {
 
     /// The occurrence of an app with the latest due time.
     func latestOccurrence(appID: Int64) throws -> OccurrenceRecord?
-    /// Apps with a failed or pending delivery of their current version that is due.
+    func occurrence(appID: Int64, due: Date) throws -> OccurrenceRecord?
+    /// Pending and started occurrences, keyed by app id.
+    func activeOccurrences() throws -> [Int64: [OccurrenceRecord]]
+    /// Apps without an unresolved rotation whose current version is due at an
+    /// enabled target: never delivered there (a new target), or failed and
+    /// its retry time has come.
     func appsWithDueDeliveries(at time: Date) throws -> [Int64]
+    /// The earliest retry of a failed delivery of `version` to the app's enabled targets.
+    func nextDeliveryAttempt(appID: Int64, version: Int) throws -> Date?
     /// The earliest retry time of any failed or pending delivery or open rotation.
     func nextRetryTime() throws -> Date?
     /// A number that changes whenever another connection commits.
@@ -138,10 +145,18 @@ public protocol StoreWriter: StoreReader {
     func deleteTarget(id: Int64) throws
     func saveDelivery(_ delivery: DeliveryRecord) throws
     func insertAlert(command: String, timeout: TimeInterval, at time: Date) throws -> Int64
-    /// Inserts the occurrence unless one with its key exists; returns the stored one.
-    func ensureOccurrence(_ occurrence: OccurrenceRecord) throws -> OccurrenceRecord
-    /// Moves a pending occurrence to `started`; false when another process did first.
-    func claimOccurrence(appID: Int64, due: Date) throws -> Bool
+    /// Records `occurrence` as `started`: inserted if new, or moved from
+    /// `pending` (or from a `started` claim that recorded no rotation, whose
+    /// process is gone since the caller holds the app's lease). False when
+    /// it is done, skipped, or claimed with a rotation already.
+    func claimOccurrence(_ occurrence: OccurrenceRecord) throws -> Bool
+    /// Puts an occurrence back to `pending`, tried once more, not before
+    /// `retryAt`: a transient refusal is retried within its occurrence. It
+    /// must be claimed without a rotation (`rotationID` nil) or consumed by
+    /// rotation `rotationID`.
+    func retryOccurrence(appID: Int64, due: Date, retryAt: Date, error: String, rotationID: Int64?) throws
+    /// Drops the app's occurrences that are planned and not started: an edit replaces them.
+    func dropPlannedOccurrences(appID: Int64) throws
     /// Moves a claimed (`started`) occurrence to `state`; false when it was
     /// not claimed (another process finished it, or it was never claimed).
     @discardableResult

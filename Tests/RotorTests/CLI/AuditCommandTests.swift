@@ -8,7 +8,8 @@ import Testing
 /// `rotor audit …` through the binary.
 struct AuditCommandTests {
     /// Four apps added, one revealed, one removed; one failed rotation (the
-    /// sandbox vendor rejects delta's pair), so there is a failure outcome too.
+    /// sandbox vendor rejects delta's pair), so there are failure outcomes
+    /// too: `rotation.failed` and `app.needs_action` (changed outside Rotor).
     func populated() async throws -> CLIHarness {
         let cli = CLIHarness()
         try await cli.initialize()
@@ -36,15 +37,15 @@ struct AuditCommandTests {
         func query(_ arguments: [String]) async throws -> [Int64] {
             ids(try await cli.expectSuccess(["audit", "--format", "jsonl"] + arguments).stdout)
         }
-        #expect(try await query([]) == [7, 6, 5, 4, 3, 2, 1])
+        #expect(try await query([]) == [8, 7, 6, 5, 4, 3, 2, 1])
         #expect(try await query(["--app", "alpha"]) == [5, 1])
         #expect(try await query(["--action", "app.added"]) == [4, 3, 2, 1])
-        #expect(try await query(["--outcome", "failure"]) == [7])
-        #expect(try await query(["--limit", "2"]) == [7, 6])
-        #expect(try await query(["--since", "1h"]).count == 7)
+        #expect(try await query(["--outcome", "failure"]) == [8, 7])
+        #expect(try await query(["--limit", "2"]) == [8, 7])
+        #expect(try await query(["--since", "1h"]).count == 8)
         #expect(try await query(["--until", "1h"]).isEmpty)
         #expect(
-            try await query(["--since", "2000-01-01T00:00:00Z", "--until", "2999-01-01T00:00:00+02:00"]).count == 7)
+            try await query(["--since", "2000-01-01T00:00:00Z", "--until", "2999-01-01T00:00:00+02:00"]).count == 8)
         #expect(try await query(["--app", "alpha", "--action", "secret.revealed", "--outcome", "success"]) == [5])
         for bad in [
             ["--since", "yesterday"], ["--action", "app.exploded"], ["--outcome", "maybe"], ["--limit", "0"],
@@ -58,13 +59,13 @@ struct AuditCommandTests {
         let cli = try await populated()
         let table = try await cli.expectSuccess(["audit"]).stdout
         #expect(table.hasPrefix("ID"))
-        #expect(table.split(separator: "\n").count == 8)
+        #expect(table.split(separator: "\n").count == 9)
         let json = try await cli.expectSuccess(["audit", "--format", "json"]).stdout
         guard case .array(let array)? = JSONValue.parse(json) else {
             Issue.record("not a JSON array")
             return
         }
-        #expect(array.count == 7)
+        #expect(array.count == 8)
         guard case .object(let first) = array[0] else { return }
         for field in ["id", "time", "actor", "action", "outcome", "app", "rotation_id", "detail", "hash"] {
             #expect(first[field] != nil, "missing \(field)")
@@ -80,15 +81,15 @@ struct AuditCommandTests {
     @Test func anExportVerifiesOnItsOwnAndTamperingShows() async throws {
         let cli = try await populated()
         let export = try await cli.expectSuccess(["audit", "export"]).stdout
-        #expect(ids(export) == [1, 2, 3, 4, 5, 6, 7])
+        #expect(ids(export) == [1, 2, 3, 4, 5, 6, 7, 8])
         try cli.directory.write("audit.jsonl", export)
         let verified = try await cli.expectSuccess(["audit", "verify", "--file", cli.directory.file("audit.jsonl")])
-        #expect(verified.stdout.contains("7 events is intact"))
+        #expect(verified.stdout.contains("8 events is intact"))
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
                 "scripts/verify-audit-export.py")
         let python = try await runPython(script.path, cli.directory.file("audit.jsonl"))
-        #expect(python == (0, "7 events verify\n"))
+        #expect(python == (0, "8 events verify\n"))
 
         var lines = export.split(separator: "\n").map(String.init)
         lines[2] = lines[2].replacingOccurrences(of: "\"app\":\"gamma\"", with: "\"app\":\"omega\"")
@@ -105,7 +106,7 @@ struct AuditCommandTests {
         )
         // A later export from an event on verifies too.
         let partial = try await cli.expectSuccess(["audit", "export", "--since", "1h"]).stdout
-        #expect(ids(partial).count == 7)
+        #expect(ids(partial).count == 8)
     }
 
     func runPython(_ script: String, _ file: String) async throws -> (status: Int32, output: String) {
@@ -140,10 +141,10 @@ struct AuditCommandTests {
     @Test func pruningKeepsTheChainVerifiable() async throws {
         let cli = try await populated()
         let pruned = try await cli.expectSuccess(["audit", "prune", "--before", "2999-01-01T00:00:00Z"])
-        #expect(pruned.stdout.contains("removed 7 events"))
+        #expect(pruned.stdout.contains("removed 8 events"))
         #expect(try await cli.run(["audit", "verify"]).status == 0)
         let left = ids(try await cli.expectSuccess(["audit", "--format", "jsonl"]).stdout)
-        #expect(left == [8])  // the audit.pruned event itself
+        #expect(left == [9])  // the audit.pruned event itself
         try await cli.addApp("epsilon", secret: "s")
         #expect(try await cli.run(["audit", "verify"]).status == 0)
         #expect(
@@ -172,6 +173,6 @@ struct AuditCommandTests {
         try await Task.sleep(for: .milliseconds(1800))
         follower.kill(SIGTERM)
         let output = await follower.wait().stdout
-        #expect(ids(output) == [6, 7, 8], "\(output)")
+        #expect(ids(output) == [7, 8, 9], "\(output)")
     }
 }

@@ -70,10 +70,16 @@ struct DeliveryCommandTests {
             #expect(rotated.status == 3, "\(rotated)")
             #expect(rotated.stderr.contains("delivery"))
             #expect(try await cli.run(["run", "--once"]).status == 3)
-            let pending = try await cli.expectSuccess(["status", "--json"]).stdout
-            #expect(pending.contains("\"health\":\"pending\""))
-            #expect(pending.contains("\"pending_deliveries\":1"))
-            #expect(try await cli.expectSuccess(["status"]).stdout.contains("PENDING"))
+            // Rotor keeps retrying: `status` says so with the reason, and exits 3 as a check.
+            let pending = try await cli.run(["status", "--json"])
+            #expect(pending.status == 3, "\(pending)")
+            #expect(pending.stdout.contains("\"health\":\"retrying\""))
+            #expect(pending.stdout.contains("\"pending_deliveries\":1"))
+            #expect(pending.stdout.contains("hook exited with status 1"), "\(pending.stdout)")
+            let table = try await cli.run(["status"])
+            #expect(table.status == 3)
+            #expect(table.stdout.contains("retrying"))
+            #expect(table.stdout.contains("rotor target list billing"))
             try cli.directory.write("fixed", "")
             let publish = try await cli.run(["publish", "billing"])
             #expect(publish.status == 0, "\(publish)")
@@ -95,8 +101,14 @@ struct DeliveryCommandTests {
             let list = try await cli.expectSuccess(["target", "list", "billing"]).stdout
             #expect(list.contains("does not exist"))
             try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: false)
-            #expect(try await cli.run(["run", "--once"]).status == 0)
+            // The failed delivery waits out its backoff, even for `run --once`; `publish` delivers now.
+            #expect(try await cli.run(["run", "--once"]).status == 3)
+            #expect(!FileManager.default.fileExists(atPath: "\(sub)/creds.env"))
+            let next = try await cli.expectSuccess(["target", "list", "billing", "--json"]).stdout
+            #expect(next.contains("\"next_attempt\":\""), "\(next)")
+            #expect(try await cli.run(["publish", "billing"]).status == 0)
             #expect(FileManager.default.fileExists(atPath: "\(sub)/creds.env"))
+            #expect(try await cli.run(["run", "--once"]).status == 0)
         }
     }
 
@@ -197,7 +209,8 @@ struct DeliveryCommandTests {
             try await cli.expectSuccess(["alert", "add", "--exec", "cat >> \(dir.file("alerts.jsonl"))"])
             try await cli.expectSuccess(["target", "add", "billing", "--exec", "exit 1"])
             _ = try await cli.run(["rotate", "billing"])
-            for _ in 0..<4 { _ = try await cli.run(["run", "--once"]) }
+            // Attempts 2 to 5 by hand (`run` would wait out the backoff between them); then one alert, once.
+            for _ in 0..<5 { _ = try await cli.run(["publish", "billing"]) }
             let alerts = String(decoding: try dir.read("alerts.jsonl"), as: UTF8.self)
             let lines = alerts.split(separator: "\n")
             #expect(lines.count == 1, "\(alerts)")
@@ -215,7 +228,10 @@ struct DeliveryCommandTests {
             try await cli.expectSuccess(["alert", "add", "--exec", "cat > \(cli.directory.file("alert.json"))"])
             await sandbox.vendor.inject(SandboxFault(endpoint: .rotate, afterCommit: .drop))
             #expect(try await cli.run(["rotate", "billing"]).status == 4)
-            #expect(try await cli.expectSuccess(["status", "--json"]).stdout.contains("\"health\":\"lost\""))
+            let status = try await cli.run(["status", "--json"])
+            #expect(status.status == 4)
+            #expect(status.stdout.contains("\"health\":\"needs-action\""))
+            #expect(status.stdout.contains("rotor app set billing --client-id"))
             let alert = String(decoding: try cli.directory.read("alert.json"), as: UTF8.self)
             #expect(alert.contains("\"event\":\"rotation.lost\""))
             #expect(alert.contains("\"rotation_id\":1"))

@@ -93,11 +93,19 @@ struct RotationCrashTests {
     }
 
     @Test func killedBeforeTheRequestTheVendorIsUnchanged() async throws {
-        try await withSetup(environment: ["ROTOR_FAILPOINTS": "rotate.before-request"]) { setup in
+        // ROTOR_VENDOR_TIMEOUT=2: a rotate request of a dead process may be in flight for 4 s.
+        try await withSetup(environment: ["ROTOR_FAILPOINTS": "rotate.before-request", "ROTOR_VENDOR_TIMEOUT": "2"]) {
+            setup in
             let killed = try await setup.cli.run(["rotate", "billing"])
             #expect(killed.signal == SIGKILL)
             var clean = setup.cli.rotor
             clean.environment["ROTOR_FAILPOINTS"] = nil
+            // At once: the old pair works, but the killed process's request may still reach the vendor.
+            let early = try await clean.run(["run", "--once"])
+            #expect(early.status == 3, "\(early)")
+            #expect(early.stderr.contains("may still be in flight"), "\(early)")
+            #expect(try await setup.states() == ["requesting"])
+            try await Task.sleep(for: .seconds(4.5))
             let resolved = try await clean.run(["run", "--once"])
             #expect(resolved.status == 1, "\(resolved)")  // aborted: the old pair still works
             #expect(await setup.rotations() == 0)
@@ -202,11 +210,20 @@ struct RotationCrashTests {
             #expect(auth.status == 1, "\(auth)")
             #expect(auth.errorLines.count == 1)
             await vendor.clearFaults()
-            // The rotate request: the vendor did not rotate; resolved at once as aborted, exit 1.
-            await vendor.inject(SandboxFault(endpoint: .rotate, status: status, retryAfter: 0))
+            // The rotate request refused once: the vendor did not rotate (aborted), and `rotate`
+            // waits out Retry-After and tries again: rotated, exit 0.
+            await vendor.inject(SandboxFault(endpoint: .rotate, status: status, retryAfter: 1))
             let rotate = try await setup.cli.run(["rotate", "billing"])
-            #expect(rotate.status == 1, "\(rotate)")
-            #expect(await setup.rotations() == 0)
+            #expect(rotate.status == 0, "\(rotate)")
+            #expect(await setup.rotations() == 1)
+            #expect(try await setup.states() == ["completed", "aborted"])
+            // Refused for longer than `rotate` waits (Retry-After past its 2 minutes): exit 1 at once.
+            await vendor.inject(SandboxFault(endpoint: .rotate, status: status, retryAfter: 600, count: nil))
+            let refused = try await setup.cli.run(["rotate", "billing"])
+            #expect(refused.status == 1, "\(refused)")
+            #expect(refused.errorLines.count == 1)
+            #expect(await setup.rotations() == 1)
+            await vendor.clearFaults()
             // Verification: rotated and stored, verification pending, exit 3.
             await vendor.inject(SandboxFault(endpoint: .validate, status: status, retryAfter: 0, count: nil))
             let verify = try await setup.cli.run(["rotate", "billing", "--verify-timeout", "1s"])
@@ -214,7 +231,7 @@ struct RotationCrashTests {
             try await setup.expectInSync()
             await vendor.clearFaults()
             #expect(try await runOnce(setup).status == 0)
-            #expect(try await setup.states() == ["completed", "aborted"])
+            #expect(try await setup.states() == ["completed", "aborted", "completed", "aborted"])
             try await setup.expectInSync()
         }
     }

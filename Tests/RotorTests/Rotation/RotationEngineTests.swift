@@ -57,12 +57,7 @@ struct RotationEngineTests {
                         name: "ops", username: sandbox.user.username, password: Secret(sandbox.user.password),
                         apiURL: sandbox.url)
                 }
-                try await db.registry.add(
-                    AppSpec(
-                        name: "billing", applicationID: sandbox.application.id, clientID: sandbox.application.clientID,
-                        clientSecret: Secret(sandbox.application.clientSecret), apiURL: sandbox.url,
-                        identity: nil),
-                    verify: false)
+                try await db.registry.add(sandbox.appSpec(), verify: false)
                 let setup = Setup(db: db, sandbox: sandbox, client: client, identity: identity)
                 try await body(setup)
                 #expect(try AuditLog(ledger: db.ledger).verify().isIntact)
@@ -76,23 +71,22 @@ struct RotationEngineTests {
         try await withSetup { setup in
             let app = try #require(try setup.db.ledger.read { try $0.app(named: "billing") })
             let due = setup.db.clock.now
-            try setup.db.ledger.write { tx in
-                _ = try tx.store.ensureOccurrence(
-                    OccurrenceRecord(
-                        appID: app.id, due: due, jitterMS: 0, startAt: due, covers: 1, state: .pending,
-                        rotationID: nil))
-            }
+            let occurrence = OccurrenceRecord(
+                appID: app.id, due: due, jitterMS: 0, startAt: due, covers: 1, state: .pending, rotationID: nil)
             let engine = setup.engine()
+            // Not claimed: the intent refuses it.
             await #expect(throws: RotorError.self) {
                 _ = try await engine.rotate(app, trigger: .schedule, occurrenceDue: due)
             }
             #expect(await setup.rotations() == 0)
-            #expect(try setup.db.ledger.write { try $0.store.claimOccurrence(appID: app.id, due: due) })
-            let outcome = try await engine.rotate(app, trigger: .schedule, occurrenceDue: due)
+            let outcome = try #require(try await engine.rotate(app, occurrence: occurrence))
             #expect(outcome.state == .completed, "\(outcome.message)")
-            let occurrence = try setup.db.ledger.read { try $0.latestOccurrence(appID: app.id) }
-            #expect(occurrence?.state == .done)
-            #expect(occurrence?.rotationID == outcome.rotationID)
+            let stored = try setup.db.ledger.read { try $0.occurrence(appID: app.id, due: due) }
+            #expect(stored?.state == .done)
+            #expect(stored?.rotationID == outcome.rotationID)
+            // Consumed: neither a claim nor an intent can use it again.
+            let again = try await engine.rotate(app, occurrence: occurrence)
+            #expect(again == nil)
             await #expect(throws: RotorError.self) {
                 _ = try await engine.rotate(app, trigger: .schedule, occurrenceDue: due)
             }

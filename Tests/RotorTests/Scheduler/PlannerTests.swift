@@ -19,61 +19,89 @@ struct PlannerTests {
             updatedAt: date(created))
     }
 
-    func occurrence(_ due: String, _ state: OccurrenceRecord.State) -> OccurrenceRecord {
-        OccurrenceRecord(
-            appID: 1, due: date(due), jitterMS: 0, startAt: date(due), covers: 1, state: state, rotationID: nil)
+    func nextDue(_ app: AppRecord, secret: String, now: String) -> (due: Date, covers: Int)? {
+        Planner.nextDue(schedule: app.schedule, timezone: app.timezone, secretCreatedAt: date(secret), now: date(now))
     }
 
     @Test func everyCountsFromTheCurrentPair() {
-        let next = Planner.nextDue(
-            app: app(.every(seconds: 86400)), secretCreatedAt: date("2026-01-10T12:00:00Z"), latest: nil,
-            now: date("2026-01-10T13:00:00Z"))
+        let next = nextDue(app(.every(seconds: 86400)), secret: "2026-01-10T12:00:00Z", now: "2026-01-10T13:00:00Z")
         #expect(next?.due == date("2026-01-11T12:00:00Z"))
         #expect(next?.covers == 1)
     }
 
-    @Test func anAbortedOccurrenceIsNotRetriedAtOnce() {
-        // The pair did not change (the rotation was aborted): the next due time, not the same one again.
-        let next = Planner.nextDue(
-            app: app(.every(seconds: 86400)), secretCreatedAt: date("2026-01-10T12:00:00Z"),
-            latest: occurrence("2026-01-11T12:00:00Z", .done), now: date("2026-01-11T12:00:05Z"))
-        #expect(next?.due == date("2026-01-12T12:00:00Z"))
+    @Test func theDueTimeIsTheSameWheneverItIsAsked() {
+        // "Rotate away from version N": every process, at any time, names the same occurrence.
+        let early = nextDue(app(.every(seconds: 3600)), secret: "2026-01-01T00:00:00Z", now: "2026-01-01T00:30:00Z")
+        let late = nextDue(app(.every(seconds: 3600)), secret: "2026-01-01T00:00:00Z", now: "2026-01-01T05:30:00Z")
+        #expect(early?.due == date("2026-01-01T01:00:00Z"))
+        #expect(late?.due == early?.due)
+        #expect(late?.covers == 5)  // 01:00 to 05:00
+        let cron = app(.cron(try! CronExpression(parsing: "0 * * * *")))
+        let cronEarly = nextDue(cron, secret: "2026-01-01T00:10:00Z", now: "2026-01-01T00:20:00Z")
+        let cronLate = nextDue(cron, secret: "2026-01-01T00:10:00Z", now: "2026-01-01T09:30:00Z")
+        #expect(cronEarly?.due == date("2026-01-01T01:00:00Z"))
+        #expect(cronLate?.due == cronEarly?.due)
+        #expect(cronLate?.covers == 9)  // 01:00 to 09:00
     }
 
-    @Test func downtimeAcrossSeveralDueTimesIsOneCatchUp() throws {
-        let cron = try CronExpression(parsing: "0 * * * *")
-        let next = Planner.nextDue(
-            app: app(.cron(cron)), secretCreatedAt: date("2026-01-01T00:00:00Z"),
-            latest: occurrence("2026-01-01T05:00:00Z", .done), now: date("2026-01-01T09:30:00Z"))
-        #expect(next?.due == date("2026-01-01T09:00:00Z"))
-        #expect(next?.covers == 4)  // 06:00, 07:00, 08:00, 09:00
-        let every = Planner.nextDue(
-            app: app(.every(seconds: 3600)), secretCreatedAt: date("2026-01-01T00:00:00Z"), latest: nil,
-            now: date("2026-01-01T05:30:00Z"))
-        #expect(every?.covers == 5)
-        #expect(every?.due == date("2026-01-01T05:00:00Z"))
+    @Test func shorteningTheScheduleOfAnOldPairMakesItDueNow() {
+        // 30d shortened to 1d on a 2-day-old pair: due a day ago, so due now.
+        let next = nextDue(app(.every(seconds: 86400)), secret: "2026-01-01T00:00:00Z", now: "2026-01-03T00:00:00Z")
+        #expect(next.map { $0.due <= date("2026-01-03T00:00:00Z") } == true)
     }
 
-    @Test func aClockJumpOfAYearIsStillOneOccurrence() throws {
+    @Test func aClockJumpOfAYearIsStillOneOccurrenceAndCountingStops() throws {
         let cron = try CronExpression(parsing: "*/5 * * * *")
-        let next = Planner.nextDue(
-            app: app(.cron(cron)), secretCreatedAt: date("2026-01-01T00:00:00Z"),
-            latest: occurrence("2026-01-01T00:00:00Z", .done), now: date("2027-01-01T00:01:00Z"))
-        #expect(next?.due == date("2027-01-01T00:00:00Z"))
-        #expect(next?.covers == 105_120)
-    }
-
-    @Test func aPendingOccurrenceIsKeptAsItIs() {
-        let pending = occurrence("2026-01-02T00:00:00Z", .pending)
-        let next = Planner.nextDue(
-            app: app(.every(seconds: 60)), secretCreatedAt: date("2026-01-01T00:00:00Z"), latest: pending,
-            now: date("2026-03-01T00:00:00Z"))
-        #expect(next?.due == pending.due)
+        let next = nextDue(app(.cron(cron)), secret: "2026-01-01T00:00:00Z", now: "2027-01-01T00:01:00Z")
+        #expect(next?.due == date("2026-01-01T00:05:00Z"))
+        #expect(next?.covers == Planner.coversCounted)
     }
 
     @Test func noScheduleNoOccurrence() {
+        #expect(nextDue(app(.none), secret: "2026-01-01T00:00:00Z", now: "2026-01-01T00:00:00Z") == nil)
+    }
+
+    @Test func anAppThatNeedsAPersonOrIsDisabledIsNeverDue() {
+        var needs = app(.every(seconds: 60))
+        needs.attention = Attention(reason: "r", since: date("2026-01-01T00:00:00Z"))
         #expect(
-            Planner.nextDue(app: app(.none), secretCreatedAt: Date(), latest: nil, now: Date()) == nil)
+            Planner.next(
+                app: needs, secretCreatedAt: date("2026-01-01T00:00:00Z"), active: [], now: date("2026-02-01T00:00:00Z")
+            ) == nil)
+        var disabled = app(.every(seconds: 60))
+        disabled.enabled = false
+        #expect(
+            Planner.next(
+                app: disabled, secretCreatedAt: date("2026-01-01T00:00:00Z"), active: [],
+                now: date("2026-02-01T00:00:00Z")) == nil)
+    }
+
+    @Test func aStoredOccurrenceCountsOnlyForTheCurrentDueTime() {
+        let app = app(.every(seconds: 3600))
+        let created = date("2026-01-01T00:00:00Z")
+        let stale = OccurrenceRecord(
+            appID: 1, due: date("2026-01-31T00:00:00Z"), jitterMS: 0, startAt: date("2026-01-31T00:00:00Z"), covers: 1,
+            state: .pending, rotationID: nil, attempts: 3, retryAt: date("2026-01-31T01:00:00Z"))
+        var retrying = stale
+        retrying.due = date("2026-01-01T01:00:00Z")
+        let ignored = Planner.next(
+            app: app, secretCreatedAt: created, active: [stale], now: date("2026-01-01T02:00:00Z"))
+        #expect(ignored?.due == date("2026-01-01T01:00:00Z"))
+        #expect(ignored?.attempts == 0)
+        let kept = Planner.next(
+            app: app, secretCreatedAt: created, active: [stale, retrying], now: date("2026-01-01T02:00:00Z"))
+        #expect(kept?.attempts == 3)
+        #expect(kept?.eligibleAt == date("2026-01-31T01:00:00Z"))
+    }
+
+    @Test func jitterIsTheSameForEveryReaderAndStaysInRange() {
+        let due = date("2026-01-01T03:00:00Z")
+        let one = Planner.jitter(appID: 7, due: due, maximum: 1800)
+        #expect(one == Planner.jitter(appID: 7, due: due, maximum: 1800))
+        #expect((0...1_800_000).contains(one))
+        #expect(Planner.jitter(appID: 7, due: due, maximum: 0) == 0)
+        let spread = Set((1...50).map { Planner.jitter(appID: $0, due: due, maximum: 1800) })
+        #expect(spread.count > 40)
     }
 
     @Test func jitterOnlyDelays() {
@@ -107,28 +135,5 @@ struct PlannerTests {
         #expect(
             Planner.startTime(due: date("2026-01-01T04:59:00Z"), jitterMS: 120_000, window: window, timezone: "UTC")
                 == date("2026-01-02T02:00:00Z"))
-    }
-}
-
-/// The scheduler in process against the sandbox, time driven by hand.
-struct SchedulerPassTests {
-    @Test func jitterIsDrawnOnceAndStored() async throws {
-        let db = try TestDatabase()
-        try await db.registry.add(
-            AppSpec(
-                name: "billing", applicationID: "a", clientID: "c", clientSecret: Secret("s"),
-                schedule: .every(seconds: 3600), jitter: 1800),
-            verify: false)
-        try await withClient(retry: .none) { client in
-            let engine = RotationEngine(ledger: db.ledger, api: client, databasePath: db.path)
-            let first = try Scheduler(engine: engine, delivery: DeliveryService(ledger: db.ledger)).plan(
-                now: db.clock.now)
-            let again = try Scheduler(engine: engine, delivery: DeliveryService(ledger: db.ledger)).plan(
-                now: db.clock.now)
-            #expect(first?.count == 1)
-            #expect(first?.first?.occurrence == again?.first?.occurrence)
-            let jitter = try #require(first?.first?.occurrence.jitterMS)
-            #expect((0...1_800_000).contains(jitter))
-        }
     }
 }
