@@ -100,7 +100,7 @@ struct AppCommandTests {
             Issue.record("not a JSON array: \(list.stdout)")
             return
         }
-        #expect(apps.count == 2)
+        try #require(apps.count == 2)
         guard case .object(let billing) = apps[0] else { return }
         #expect(billing["name"] == "billing")
         #expect(billing["schedule"] == "every 30d")
@@ -138,7 +138,7 @@ struct AppCommandTests {
             try String.fetchAll($0, sql: "SELECT DISTINCT actor FROM audit_events")
         }
         #expect(actors.count == 1)
-        #expect(actors[0].contains("@"))
+        #expect(actors.first?.contains("@") == true)
     }
 }
 

@@ -65,7 +65,7 @@ struct AuditCommandTests {
             Issue.record("not a JSON array")
             return
         }
-        #expect(array.count == 8)
+        try #require(array.count == 8)
         guard case .object(let first) = array[0] else { return }
         for field in ["id", "time", "actor", "action", "outcome", "app", "rotation_id", "detail", "hash"] {
             #expect(first[field] != nil, "missing \(field)")
@@ -73,8 +73,8 @@ struct AuditCommandTests {
         #expect(try await cli.expectSuccess(["audit", "--json"]).stdout == json)
         let csv = try await cli.expectSuccess(["audit", "--format", "csv", "--app", "alpha"]).stdout
         let lines = csv.split(separator: "\n")
+        try #require(lines.count == 3)
         #expect(lines[0] == "id,time,actor,action,outcome,app,rotation_id,detail,hash")
-        #expect(lines.count == 3)
         #expect(lines[1].contains(#""{""client_id"":""client-alpha"""#))
     }
 
@@ -92,6 +92,7 @@ struct AuditCommandTests {
         #expect(python == (0, "8 events verify\n"))
 
         var lines = export.split(separator: "\n").map(String.init)
+        try #require(lines.count == 8)
         lines[2] = lines[2].replacingOccurrences(of: "\"app\":\"gamma\"", with: "\"app\":\"omega\"")
         try cli.directory.write("edited.jsonl", lines.joined(separator: "\n"))
         let edited = try await cli.run(["audit", "verify", "--file", cli.directory.file("edited.jsonl")])

@@ -94,7 +94,7 @@ struct AuditChainTests {
     @Test func anInsertedEventIsCaught() async throws {
         let db = try await populated()
         // A forged event appended with a correct hash, but outside Rotor: the head checkpoint does not know it.
-        let last = try db.store.read { try $0.auditEvents(ids: 5...5) }[0]
+        let last = try #require(try db.store.read { try $0.auditEvents(ids: 5...5) }.first)
         let forged = AuditChain.next(
             AuditDraft(.secretRevealed, app: "a"),
             after: AuditHead(lastID: 5, lastHash: last.hash, baseID: 0, baseHash: AuditChain.genesis, mac: ""),

@@ -62,7 +62,7 @@ struct RegistryTests {
         let db = try TestDatabase()
         try await db.addApp("billing", secret: "first", schedule: .every(seconds: 86400))
         var list = try db.registry.list()
-        #expect(list.map(\.app.name) == ["billing"])
+        try #require(list.map(\.app.name) == ["billing"])
         #expect(list[0].nextDue == db.clock.now.addingTimeInterval(86400))
         #expect(list[0].credential.fingerprint == db.ledger.keyring.fingerprint(Secret("first")))
 
@@ -72,6 +72,7 @@ struct RegistryTests {
         changes.enabled = false
         try await db.registry.set("billing", changes, verify: false)
         list = try db.registry.list()
+        try #require(list.count == 1)
         #expect(list[0].credential.version == 2)
         #expect(list[0].credential.clientID == "client-2")
         #expect(list[0].nextDue == nil)

@@ -135,7 +135,7 @@ struct RotationEngineTests {
             #expect(outcome.exitStatus == .failed)
             #expect(await setup.rotations() == 0)
             try await setup.expectInSync()
-            #expect(try setup.db.registry.list()[0].credential.version == 1)
+            #expect(try setup.db.registry.list().first?.credential.version == 1)
         }
     }
 
@@ -299,11 +299,12 @@ struct RotationEngineTests {
             }
             try await lock.value
             let spills = SpillFile.paths(database: setup.db.path)
-            #expect(spills.count == 1)
-            #expect(Files.mode(spills[0]) == 0o600)
+            try #require(spills.count == 1)
+            let spill = spills[0]
+            #expect(Files.mode(spill) == 0o600)
             let vendorPair = await setup.sandbox.currentPair()
             #expect(
-                try Data(contentsOf: URL(fileURLWithPath: spills[0])).range(of: Data(vendorPair.clientSecret.utf8))
+                try Data(contentsOf: URL(fileURLWithPath: spill)).range(of: Data(vendorPair.clientSecret.utf8))
                     == nil)
             let outcomes = try await engine.resolveAll()
             #expect(outcomes.map(\.state) == [.completed], "\(outcomes)")

@@ -3,12 +3,12 @@ import RotorCore
 import Testing
 
 struct CronNextTests {
-    let utc = TimeZone(identifier: "UTC")!
+    let utc = TimeZone.gmt
 
     func date(_ text: String) -> Date { RFC3339.parse(text)! }
 
     func next(_ expression: String, _ after: String, _ zone: String = "UTC") throws -> String? {
-        try CronExpression(parsing: expression).next(after: date(after), in: TimeZone(identifier: zone)!)
+        try CronExpression(parsing: expression).next(after: date(after), in: try #require(TimeZone(identifier: zone)))
             .map(RFC3339.format)
     }
 
@@ -56,11 +56,11 @@ struct CronNextTests {
         #expect(try next("30 2 * * *", "2026-03-08T05:00:00Z", "America/New_York") == "2026-03-08T07:00:00.000Z")
         // Every 15 minutes through the gap: one run at the jump, then on.
         let cron = try CronExpression(parsing: "*/15 * * * *")
-        let zone = TimeZone(identifier: "America/New_York")!
+        let zone = try #require(TimeZone(identifier: "America/New_York"))
         var times: [String] = []
         var cursor = date("2026-03-08T06:40:00Z")
         for _ in 0..<4 {
-            cursor = cron.next(after: cursor, in: zone)!
+            cursor = try #require(cron.next(after: cursor, in: zone))
             times.append(RFC3339.format(cursor))
         }
         #expect(
@@ -73,17 +73,19 @@ struct CronNextTests {
     @Test func fallBackRunsARepeatedTimeOnce() throws {
         // New York, 2026-11-01: 01:00-01:59 happens twice (EDT, then EST).
         let cron = try CronExpression(parsing: "30 1 * * *")
-        let zone = TimeZone(identifier: "America/New_York")!
-        let first = cron.next(after: date("2026-11-01T04:00:00Z"), in: zone)!
+        let zone = try #require(TimeZone(identifier: "America/New_York"))
+        let first = try #require(cron.next(after: date("2026-11-01T04:00:00Z"), in: zone))
         #expect(RFC3339.format(first) == "2026-11-01T05:30:00.000Z")  // 01:30 EDT
-        #expect(RFC3339.format(cron.next(after: first, in: zone)!) == "2026-11-02T06:30:00.000Z")  // next day, EST
+        // The next day, in EST.
+        let second = try #require(cron.next(after: first, in: zone))
+        #expect(RFC3339.format(second) == "2026-11-02T06:30:00.000Z")
     }
 
     /// A whole year of a daily job in zones with daylight saving: exactly one
     /// run per local day, at the named time or right after a jump over it.
     @Test(arguments: ["America/New_York", "Australia/Sydney", "Europe/Amsterdam", "UTC"])
     func aYearOfDailyRunsAcrossDaylightSaving(zoneName: String) throws {
-        let zone = TimeZone(identifier: zoneName)!
+        let zone = try #require(TimeZone(identifier: zoneName))
         let time = ZoneTime(zone)
         let cron = try CronExpression(parsing: "30 2 * * *")
         var cursor = date("2026-01-01T00:00:00Z")
@@ -104,7 +106,7 @@ struct CronNextTests {
 
     @Test(arguments: ["America/New_York", "Australia/Sydney"])
     func aYearOfHourlyRunsNeverRepeatsOrStalls(zoneName: String) throws {
-        let zone = TimeZone(identifier: zoneName)!
+        let zone = try #require(TimeZone(identifier: zoneName))
         let cron = try CronExpression(parsing: "0 * * * *")
         var cursor = date("2026-01-01T00:00:00Z")
         var count = 0
@@ -128,7 +130,7 @@ struct CronNextTests {
         for _ in 0..<500 {
             let t = Date(timeIntervalSince1970: Double.random(in: 1_700_000_000...1_900_000_000, using: &generator))
             let cron = try CronExpression(parsing: expressions.randomElement(using: &generator)!)
-            let zone = TimeZone(identifier: zones.randomElement(using: &generator)!)!
+            let zone = try #require(TimeZone(identifier: zones.randomElement(using: &generator)!))
             let next = try #require(cron.next(after: t, in: zone))
             #expect(next > t)
             #expect(next.timeIntervalSince(t) <= 366 * 86400 + 3600)

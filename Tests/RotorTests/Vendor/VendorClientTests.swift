@@ -190,7 +190,7 @@ struct VendorFaultTests {
             }
             #expect(await sandbox.vendor.requestCount(.grant) == 4)
             let sleeps = clock.sleeps
-            #expect(sleeps.count == 3)
+            try #require(sleeps.count == 3)
             #expect(sleeps[0] <= 0.5 && sleeps[1] <= 1.0)
             #expect(sleeps[2] >= 7)  // Retry-After wins over a shorter jitter
         }
