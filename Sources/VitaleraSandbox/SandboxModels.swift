@@ -113,6 +113,17 @@ public struct SandboxUser: Sendable, Codable, Equatable {
 }
 
 /// An HTTP answer before it is written.
+/// The body of `POST /_sandbox/applications`: a new application with a random pair.
+struct SandboxNewApplication: Decodable {
+    var name: String?
+    /// The demo user's organization unless told otherwise, so its identity may rotate it.
+    var organization: String?
+
+    var isPlausible: Bool {
+        [name, organization].allSatisfy { ($0?.count ?? 0) <= 100 && !($0?.isEmpty ?? false) }
+    }
+}
+
 public struct SandboxAnswer: Sendable, Equatable {
     public var status: Int
     public var body: String

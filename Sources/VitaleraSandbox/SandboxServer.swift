@@ -89,6 +89,26 @@ public struct SandboxServer: Sendable {
                 SandboxAnswer(
                     status: 200, body: String(decoding: try JSONEncoder().encode(applications), as: UTF8.self)))
         }
+        router.post("/_sandbox/applications") { request, _ in
+            var request = request
+            let data = Data(buffer: try await request.collectBody(upTo: 65536))
+            guard
+                let wanted = try? JSONDecoder().decode(
+                    SandboxNewApplication.self, from: data.isEmpty ? Data("{}".utf8) : data),
+                wanted.isPlausible
+            else {
+                return Self.response(
+                    .detail(
+                        400,
+                        "expected {\"name\":\"Billing\",\"organization\":\"org-demo\"} (both optional, at most 100 characters)",
+                        code: "parse_error"))
+            }
+            let application = await vendor.addApplication(
+                name: wanted.name ?? "TestApp", organization: wanted.organization ?? "org-demo")
+            return Self.response(
+                SandboxAnswer(status: 201, body: String(decoding: try JSONEncoder().encode(application), as: UTF8.self))
+            )
+        }
         router.get("/_sandbox/faults") { _, _ in
             let faults = await vendor.activeFaults()
             return Self.response(

@@ -63,6 +63,7 @@ extension Rotor {
                           curl -X POST \(url)/_sandbox/faults -d '{"endpoint":"rotate","after_commit":"drop"}'
                           curl -X POST \(url)/_sandbox/faults -d '{"endpoint":"grant","latency_ms":2000,"count":3}'
                           curl -X DELETE \(url)/_sandbox/faults
+                        More applications: curl -X POST \(url)/_sandbox/applications -d '{"name":"Billing"}'
                         State: curl \(url)/_sandbox/applications   Settings: curl \(url)/_sandbox/settings
                         """)
                 }

@@ -1,5 +1,7 @@
+import AsyncHTTPClient
 import Foundation
 import GRDB
+import NIOCore
 import RotorCore
 import RotorSQLite
 import RotorTesting
@@ -143,26 +145,46 @@ struct VendorCommandTests {
         let output = Pipe()
         process.standardOutput = output
         try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         var text = ""
         let deadline = Date().addingTimeInterval(20)
         while !text.contains("State:"), Date() < deadline {
             text += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
         }
-        let url = text.split(separator: "\n").first { $0.contains("listening on") }.map {
-            String($0.split(separator: " ").last!)
+        func field(_ label: String) -> String? {
+            text.split(separator: "\n").first { $0.contains(label) }?.split(separator: " ").last.map(String.init)
         }
-        let secret = text.split(separator: "\n").first { $0.contains("client secret") }.map {
-            String($0.split(separator: " ").last!)
-        }
-        let clientID = text.split(separator: "\n").first { $0.contains("client id") }.map {
-            String($0.split(separator: " ").last!)
-        }
+        let url = field("listening on")
+        let secret = field("client secret")
+        let clientID = field("client id")
         #expect(url != nil && secret != nil && clientID != nil, "\(text)")
         if let url, let secret, let clientID {
             let token = try await withClient { client in
                 try await client.clientCredentialsGrant(apiURL: url, clientID: clientID, secret: Secret(secret))
             }
             #expect(JWT.expiry(token.token.reveal()) != nil)
+            // Another application, registered over HTTP, with a pair of its own that works.
+            let created = try await HTTPClient.withHTTPClient { client in
+                var request = HTTPClientRequest(url: url + "/_sandbox/applications")
+                request.method = .POST
+                request.body = .bytes(ByteBuffer(string: #"{"name":"Billing"}"#))
+                let response = try await client.execute(request, timeout: .seconds(30))
+                #expect(response.status == .created)
+                return try JSONDecoder().decode(
+                    SandboxApplication.self, from: Data(buffer: try await response.body.collect(upTo: 65536)))
+            }
+            #expect(created.name == "Billing" && created.organization == "org-demo" && created.clientID != clientID)
+            _ = try await withClient { client in
+                try await client.clientCredentialsGrant(
+                    apiURL: url, clientID: created.clientID, secret: Secret(created.clientSecret))
+            }
+            let refused = try await HTTPClient.withHTTPClient { client in
+                var request = HTTPClientRequest(url: url + "/_sandbox/applications")
+                request.method = .POST
+                request.body = .bytes(ByteBuffer(string: #"{"name":""}"#))
+                return try await client.execute(request, timeout: .seconds(30)).status
+            }
+            #expect(refused == .badRequest)
         }
         process.terminate()  // SIGTERM
         process.waitUntilExit()
