@@ -232,14 +232,20 @@ public struct RotationEngine: Sendable {
     /// resolves the unfinished rotations: every one, or with `dueBy` those
     /// whose next attempt is due by then, while `proceed` says so. A rotation
     /// that cannot be carried on now becomes an outcome that says why.
+    ///
+    /// A rotation whose app another process holds is that process's work:
+    /// reported as `failed` (exit 1), or with `skippingBusy` left out.
     public func resolveAll(
-        dueBy: Date? = nil, importingSpills: Bool = true, while proceed: () -> Bool = { true }
+        dueBy: Date? = nil, importingSpills: Bool = true, skippingBusy: Bool = false,
+        while proceed: () -> Bool = { true }
     ) async throws -> [RotationOutcome] {
         var outcomes = importingSpills ? try importSpills() : []
         for record in try ledger.read({ try $0.openRotations() }) where proceed() {
             if let dueBy, (record.nextAttemptAt ?? .distantPast) > dueBy { continue }
             do {
                 outcomes.append(try await resume(record.id))
+            } catch let error as RotorError where error.code == .busy && skippingBusy {
+                continue
             } catch let error as RotorError {
                 let name = try ledger.read { try $0.app(id: record.appID)?.name } ?? "app \(record.appID)"
                 outcomes.append(

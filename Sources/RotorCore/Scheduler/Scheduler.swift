@@ -153,8 +153,9 @@ public final class Scheduler: Sendable {
         var outcomes: [RotationOutcome] = []
 
         // 1. Spill files and unfinished rotations (verifications, deliveries, lost answers).
+        // The daemon leaves a rotation another process holds to that process, silently.
         let resolved = try await engine.resolveAll(
-            dueBy: all ? nil : now, importingSpills: all, while: { !stop.isStopped })
+            dueBy: all ? nil : now, importingSpills: all, skippingBusy: !all, while: { !stop.isStopped })
         for outcome in resolved { log(outcome) }
         outcomes += resolved
 

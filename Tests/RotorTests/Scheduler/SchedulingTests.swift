@@ -225,6 +225,26 @@ struct SchedulingTests {
         }
     }
 
+    @Test func aRotationAnotherLiveProcessHoldsIsLeftToItSilently() async throws {
+        try await withSetup { setup in
+            let app = try setup.app()
+            let record = try setup.db.ledger.write { tx in
+                try tx.store.insertRotation(
+                    NewRotation(appID: app.id, trigger: .manual, fromVersion: 1, authKind: .app), at: tx.now)
+            }
+            // Another process (this one: alive) holds the app while it resolves the rotation.
+            let held = try #require(
+                try await setup.db.ledger.acquireLease("app:\(app.id)", owner: LeaseOwner.make(), duration: 3600))
+            defer { setup.db.ledger.releaseLease(held) }
+            // The daemon's pass says nothing about it; `run --once` reports it (exit 1).
+            #expect(try await setup.pass(after: 120).isEmpty)
+            let once = try await setup.scheduler().runOnce()
+            #expect(once.map(\.rotationID) == [record.id], "\(once)")
+            #expect(once.map(\.exitStatus) == [.failed])
+            #expect(once.first?.message.contains("another process") == true)
+        }
+    }
+
     @Test func aNewTargetIsDeliveredByTheNextPass() async throws {
         try await withSetup(schedule: Schedule.none) { setup in
             let path = setup.db.directory.file("creds.env")
