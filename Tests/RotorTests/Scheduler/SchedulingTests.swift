@@ -53,6 +53,15 @@ struct SchedulingTests {
             return first
         }
 
+        /// A manual rotation's intent, as a process records it before its request.
+        func recordIntent() throws -> RotationRecord {
+            let app = try app()
+            return try db.ledger.write { tx in
+                try tx.store.insertRotation(
+                    NewRotation(appID: app.id, trigger: .manual, fromVersion: 1, authKind: .app), at: tx.now)
+            }
+        }
+
         func app() throws -> AppRecord {
             guard let app = try db.ledger.read({ try $0.app(named: "billing") }) else {
                 throw RotorError(.notFound, "no app billing")
@@ -205,11 +214,7 @@ struct SchedulingTests {
     @Test func aRotationWhoseRequestMayBeInFlightIsNotConcludedAborted() async throws {
         try await withSetup { setup in
             // A process recorded its intent and died; its request may still reach the vendor.
-            let app = try setup.app()
-            let record = try setup.db.ledger.write { tx in
-                try tx.store.insertRotation(
-                    NewRotation(appID: app.id, trigger: .manual, fromVersion: 1, authKind: .app), at: tx.now)
-            }
+            let record = try setup.recordIntent()
             let engine = setup.engine()
             setup.clock.advance(by: 1)
             let early = try await engine.resume(record.id)
@@ -228,10 +233,7 @@ struct SchedulingTests {
     @Test func aRotationAnotherLiveProcessHoldsIsLeftToItSilently() async throws {
         try await withSetup { setup in
             let app = try setup.app()
-            let record = try setup.db.ledger.write { tx in
-                try tx.store.insertRotation(
-                    NewRotation(appID: app.id, trigger: .manual, fromVersion: 1, authKind: .app), at: tx.now)
-            }
+            let record = try setup.recordIntent()
             // Another process (this one: alive) holds the app while it resolves the rotation.
             let held = try #require(
                 try await setup.db.ledger.acquireLease("app:\(app.id)", owner: LeaseOwner.make(), duration: 3600))
