@@ -23,6 +23,7 @@ var only: String?
 var idleSeconds = 60
 var dueRotations = 1000
 var bareLoopFile: String?
+var scaleApps = 100_000
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     switch flag {
@@ -32,7 +33,8 @@ while let flag = arguments.popFirst() {
     case "--audit-events": auditEvents = Int(arguments.popFirst() ?? "") ?? auditEvents
     case "--idle-seconds": idleSeconds = Int(arguments.popFirst() ?? "") ?? idleSeconds
     case "--rotations": dueRotations = Int(arguments.popFirst() ?? "") ?? dueRotations
-    // One of: apps, grants, audit, idle, rotations, engine (only when named).
+    case "--scale-apps": scaleApps = Int(arguments.popFirst() ?? "") ?? scaleApps
+    // One of: apps, grants, audit, idle, rotations, scale, engine (only when named).
     case "--only": only = arguments.popFirst()
     // Writes a seeded database (and its key) to PATH and exits, for profiling.
     case "--seed-only": seedOnly = arguments.popFirst()
@@ -40,7 +42,7 @@ while let flag = arguments.popFirst() {
     case "--bare-loop": bareLoopFile = arguments.popFirst()
     default:
         print(
-            "usage: RotorBenchmarks [--apps N] [--runs N] [--grants N] [--audit-events N] [--only apps|grants|audit|idle|rotations|engine] [--idle-seconds N] [--rotations N] [--seed-only PATH]"
+            "usage: RotorBenchmarks [--apps N] [--runs N] [--grants N] [--audit-events N] [--only apps|grants|audit|idle|rotations|scale|engine] [--idle-seconds N] [--rotations N] [--scale-apps N] [--seed-only PATH]"
         )
         exit(64)
     }
@@ -438,6 +440,69 @@ if only == nil || only == "idle" {
                 "idle daemon, %d apps, %d s: %.3f CPU s = %.2f%% of one core; peak RSS %.1f MiB (rotor sandbox at rest: %.1f MiB, %.2fx)",
             apps, idleSeconds, usage.cpu, usage.cpu / Double(idleSeconds) * 100, Double(usage.peakKiB) / 1024,
             Double(list.peakKiB) / 1024, Double(usage.peakKiB) / Double(max(list.peakKiB, 1))))
+}
+
+// 5b. Scale: `scaleApps` apps, each with a delivered file target, none due.
+//     `rotor status --json` and `rotor run --once` (nothing to do) as whole
+//     processes, against the sqlite3 CLI reading what each needs (status: every
+//     app with its current pair, latest rotation and target deliveries; run
+//     --once: every app with its current pair and active occurrences); and
+//     the idle daemon's CPU time and peak RSS. Alternating rounds.
+if only == nil || only == "scale" {
+    let db = try TestDatabase(clock: InstantClock(Date()))
+    let seeding = ContinuousClock.now
+    try Seeder.addApps(
+        scaleApps, to: db.ledger, schedule: .every(seconds: 30 * 86400), targetDirectory: db.directory.path)
+    print(
+        String(
+            format: "scale: seeded %d apps with a target each in %.1f s", scaleApps,
+            seconds(ContinuousClock.now - seeding)))
+    let statusQuery = """
+        SELECT a.name, a.schedule_kind, a.schedule_expr, c.created_at,
+               (SELECT state FROM rotations r WHERE r.app_id = a.id ORDER BY id DESC LIMIT 1) AS last_state,
+               (SELECT count(*) FROM targets t LEFT JOIN deliveries d ON d.target_id = t.id AND d.version = a.current_version
+                 WHERE t.app_id = a.id AND t.enabled = 1 AND coalesce(d.state, '') != 'succeeded') AS pending
+        FROM apps a JOIN credentials c ON c.app_id = a.id AND c.version = a.current_version ORDER BY a.name
+        """
+    let onceQuery = """
+        SELECT a.id, a.schedule_kind, a.schedule_expr, c.created_at,
+               (SELECT count(*) FROM occurrences o WHERE o.app_id = a.id AND o.state IN ('pending', 'started'))
+        FROM apps a JOIN credentials c ON c.app_id = a.id AND c.version = a.current_version
+        """
+    var status: [Double] = []
+    var statusJSON: [Double] = []
+    var statusBase: [Double] = []
+    var once: [Double] = []
+    var onceBase: [Double] = []
+    var statusCPU: [Double] = []
+    var onceCPU: [Double] = []
+    for _ in 0..<runs {
+        var before = childrenCPUSeconds()
+        status.append(try timeProcess([rotor, "status", "--db", db.path]))
+        statusCPU.append(childrenCPUSeconds() - before)
+        statusJSON.append(try timeProcess([rotor, "status", "--json", "--db", db.path]))
+        statusBase.append(try timeProcess([sqlite3, "-json", db.path, statusQuery]))
+        before = childrenCPUSeconds()
+        once.append(try timeProcess([rotor, "run", "--once", "--db", db.path]))
+        onceCPU.append(childrenCPUSeconds() - before)
+        onceBase.append(try timeProcess([sqlite3, "-json", db.path, onceQuery]))
+    }
+    report("status, \(scaleApps) apps", rotor: status, baseline: statusBase, baselineName: "sqlite3 -json")
+    print(
+        String(
+            format: "  status: %.0f ms wall, %.0f ms CPU (target: under 500 ms); status --json: %.0f ms wall",
+            median(status) * 1000, median(statusCPU) * 1000, median(statusJSON) * 1000))
+    report("run --once, nothing due, \(scaleApps) apps", rotor: once, baseline: onceBase, baselineName: "sqlite3 -json")
+    print(
+        String(
+            format: "  run --once: %.0f ms wall, %.0f ms CPU (target: under 500 ms)", median(once) * 1000,
+            median(onceCPU) * 1000))
+    let usage = try usageOver([rotor, "run", "--db", db.path], seconds: idleSeconds)
+    print(
+        String(
+            format:
+                "idle daemon, %d apps, %d s: %.3f CPU s = %.2f%% of one core (target: under 1%%); peak RSS %.1f MiB (target: under 96 MiB)",
+            scaleApps, idleSeconds, usage.cpu, usage.cpu / Double(idleSeconds) * 100, Double(usage.peakKiB) / 1024))
 }
 
 // 6. `dueRotations` due rotations through `rotor run --once --concurrency 16`

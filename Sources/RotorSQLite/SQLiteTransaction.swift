@@ -8,8 +8,11 @@ struct SQLiteTransaction: StoreWriter {
 
     /// Rows mapped one by one from a cursor, which reads each column straight
     /// from the statement (no copied rows, no by-name lookups).
-    func fetch<T>(_ sql: String, _ arguments: StatementArguments = [], _ map: (Row) throws -> T) throws -> [T] {
+    func fetch<T>(
+        _ sql: String, _ arguments: StatementArguments = [], reserving capacity: Int = 0, _ map: (Row) throws -> T
+    ) throws -> [T] {
         var out: [T] = []
+        out.reserveCapacity(capacity)
         let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
         while let row = try rows.next() { out.append(try map(row)) }
         return out
@@ -59,7 +62,31 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func apps() throws -> [AppRecord] {
-        try fetch("SELECT \(Self.appColumns) FROM apps ORDER BY name", [], Self.app)
+        try fetch(
+            "SELECT \(Self.appColumns) FROM apps ORDER BY name", [], reserving: try appCount(), Self.app)
+    }
+
+    /// How many apps there are: room reserved up front for listings of every app.
+    func appCount() throws -> Int {
+        try value("SELECT count(*) FROM apps") ?? 0
+    }
+
+    func forEachApp(schedulable: Bool, _ body: (AppRecord, Date) throws -> Void) throws {
+        let columns = Self.appColumns.split(separator: ",").map {
+            "a." + $0.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT \(columns.joined(separator: ", ")), c.created_at FROM apps a
+                        JOIN credentials c ON c.app_id = a.id AND c.version = a.current_version
+                    \(schedulable
+                        ? "WHERE a.enabled = 1 AND a.schedule_kind != 'none' AND a.attention IS NULL"
+                        : "ORDER BY a.name")
+                    """))
+        while let row = try rows.next() {
+            try body(try Self.app(row), Date(millis: row[columns.count]))
+        }
     }
 
     func insertApp(_ app: NewApp, at time: Date) throws -> Int64 {
@@ -128,12 +155,19 @@ struct SQLiteTransaction: StoreWriter {
     }
 
     func currentCredentials() throws -> [Int64: CredentialRecord] {
-        let credentials = try fetch(
-            """
-            SELECT \(Self.credentialColumns) FROM credentials JOIN apps a
-                ON a.id = credentials.app_id AND a.current_version = credentials.version
-            """, [], Self.credential)
-        return Dictionary(credentials.map { ($0.appID, $0) }, uniquingKeysWith: { first, _ in first })
+        let columns = Self.credentialColumns.replacingOccurrences(of: "credentials.client_secret", with: "NULL")
+        var out = [Int64: CredentialRecord](minimumCapacity: try appCount())
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT \(columns) FROM credentials JOIN apps a
+                        ON a.id = credentials.app_id AND a.current_version = credentials.version
+                    """))
+        while let row = try rows.next() {
+            let credential = try Self.credential(row)
+            out[credential.appID] = credential
+        }
+        return out
     }
 
     func insertCredential(_ credential: CredentialRecord) throws {
@@ -366,6 +400,22 @@ struct SQLiteTransaction: StoreWriter {
 
     func targets(appID: Int64) throws -> [TargetRecord] {
         try fetch("SELECT \(Self.targetColumns) FROM targets WHERE app_id = ? ORDER BY id", [appID], Self.target)
+    }
+
+    func unsettledTargets() throws -> [Int64: [(TargetRecord, DeliveryRecord?)]] {
+        let unsettled = try fetch(
+            """
+            SELECT t.id, a.current_version FROM targets t JOIN apps a ON a.id = t.app_id
+                LEFT JOIN deliveries d ON d.target_id = t.id AND d.version = a.current_version
+            WHERE t.enabled = 1 AND (d.state IS NULL OR d.state != 'succeeded') ORDER BY t.id
+            """
+        ) { row -> (Int64, Int) in (row[0], row[1]) }
+        var out: [Int64: [(TargetRecord, DeliveryRecord?)]] = [:]
+        for (id, version) in unsettled {
+            guard let target = try target(id: id) else { continue }
+            out[target.appID, default: []].append((target, try delivery(targetID: id, version: version)))
+        }
+        return out
     }
 
     func target(id: Int64) throws -> TargetRecord? {

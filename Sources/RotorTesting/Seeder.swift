@@ -5,9 +5,12 @@ import RotorCore
 /// transaction, through the same store interface the product uses.
 public enum Seeder {
     /// Adds `count` apps named `app-00001`… with sealed secrets and their
-    /// `app.added` events, in one transaction.
-    public static func addApps(_ count: Int, to ledger: Ledger, schedule: Schedule = .every(seconds: 30 * 86400)) throws
-    {
+    /// `app.added` events, in one transaction. With `targetDirectory`, each
+    /// app also gets a file target there that holds its first version.
+    public static func addApps(
+        _ count: Int, to ledger: Ledger, schedule: Schedule = .every(seconds: 30 * 86400),
+        targetDirectory: String? = nil
+    ) throws {
         try ledger.write { tx in
             for index in 1...count {
                 let name = String(format: "app-%05d", index)
@@ -25,6 +28,14 @@ public enum Seeder {
                         fingerprint: fingerprint, source: .added, rotationID: nil, createdAt: tx.now))
                 try tx.record(
                     AuditDraft(.appAdded, app: name, detail: ["fingerprint": .string(fingerprint), "version": 1]))
+                if let targetDirectory {
+                    let target = try tx.store.insertTarget(
+                        appID: id, .file(FileTarget(path: "\(targetDirectory)/\(name).env")), at: tx.now)
+                    try tx.store.saveDelivery(
+                        DeliveryRecord(
+                            targetID: target, version: 1, rotationID: nil, state: .succeeded, attempts: 1,
+                            lastAttemptAt: tx.now))
+                }
             }
         }
     }

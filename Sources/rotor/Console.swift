@@ -11,8 +11,23 @@ enum Console {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
+    /// A JSON array written as its elements are made: the same text as
+    /// `json(.array(…))` without holding every element at once.
+    static func jsonArray<Elements: Sequence>(_ elements: Elements, _ element: (Elements.Element) -> JSONValue) {
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        for (index, item) in elements.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            element(item).write(to: &bytes)
+        }
+        bytes.append(contentsOf: "]\n".utf8)
+        FileHandle.standardOutput.write(Data(bytes))
+    }
+
     static func json(_ value: JSONValue) {
-        out(value.canonical)
+        var bytes: [UInt8] = []
+        value.write(to: &bytes)
+        bytes.append(UInt8(ascii: "\n"))
+        FileHandle.standardOutput.write(Data(bytes))
     }
 
     /// One line on stderr: `rotor: <message>`, its control characters
@@ -32,12 +47,19 @@ enum Console {
         for row in all {
             for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
         }
+        // One write for the whole table: a listing of 100,000 apps is one system call, not 100,000.
+        var text = ""
         for row in all {
-            let cells = row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            text += indent
+            for (index, cell) in row.enumerated() {
+                text += cell
+                if index < row.count - 1 {
+                    text += String(repeating: " ", count: widths[index] - cell.count + 2)
+                }
             }
-            out(indent + cells.joined(separator: "  "))
+            text += "\n"
         }
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 
     /// `key  value` lines.

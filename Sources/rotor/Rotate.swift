@@ -239,7 +239,7 @@ extension Rotor {
                 let statuses = try StatusReport.build(ledger: ledger)
                 let now = ledger.clock.now
                 if output.isJSON {
-                    Console.json(.array(statuses.map(\.json)))
+                    Console.jsonArray(statuses, \.json)
                 } else {
                     Console.table(
                         ["APP", "HEALTH", "REASON", "LAST", "SECRET AGE", "NEXT DUE"],

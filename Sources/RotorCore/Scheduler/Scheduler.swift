@@ -79,6 +79,8 @@ public final class Scheduler: Sendable {
         let lock = NSLock()
         var counter: Int?
         var earliestStart: Date?
+        /// The earliest retry of a delivery or a rotation, as the last pass saw it.
+        var nextRetry: Date?
         var dirty = true
         /// The loop's beat: when the current pass began (nil between passes), when the last one ended.
         var passStartedAt: Date?
@@ -148,9 +150,21 @@ public final class Scheduler: Sendable {
     }
 
     /// One pass over due work. `all` ignores backoff (for `--once`).
+    ///
+    /// An idle pass is cheap however many apps there are: pending
+    /// deliveries and due occurrences are looked for only when something
+    /// changed (another process committed, or this one did work), a
+    /// delivery's retry time or an occurrence's start has come, or `all`.
     public func pass(all: Bool, stop: StopSignal) async throws -> Pass {
         let now = ledger.clock.now
         var outcomes: [RotationOutcome] = []
+        let counter = try ledger.read { try $0.changeCounter() }
+        let (changed, retryDue, startDue) = state.lock.withLock {
+            (
+                state.dirty || state.counter != counter, state.nextRetry.map { $0 <= now } ?? false,
+                state.earliestStart.map { $0 <= now } ?? false
+            )
+        }
 
         // 1. Spill files and unfinished rotations (verifications, deliveries, lost answers).
         // The daemon leaves a rotation another process holds to that process, silently.
@@ -160,30 +174,29 @@ public final class Scheduler: Sendable {
         outcomes += resolved
 
         // 2. Pending deliveries of current versions: new targets, and failed ones whose backoff is over.
-        for appID in try ledger.read({ try $0.appsWithDueDeliveries(at: now) }) where !stop.isStopped {
-            await retryDeliveries(appID: appID, at: now)
+        if all || changed || retryDue {
+            for appID in try ledger.read({ try $0.appsWithDueDeliveries(at: now) }) where !stop.isStopped {
+                await retryDeliveries(appID: appID, at: now)
+            }
         }
 
         // 3. Scheduled occurrences that are due.
-        var fresh = try plan(now: now)
-        let due = (fresh ?? []).filter { $0.isClaimable && $0.occurrence.eligibleAt <= now }
-        outcomes += await rotate(due, stop: stop)
-        if !due.isEmpty {
+        var earliestStart: Date?? = nil
+        if all || changed || startDue {
+            let plan = try self.plan(now: now)
+            outcomes += await rotate(plan.due, stop: stop)
             // The apps just rotated count from their new pairs: plan again to know when to wake.
-            state.lock.withLock { state.dirty = true }
-            fresh = try plan(now: now)
+            earliestStart = .some(plan.due.isEmpty ? plan.earliestStart : try self.plan(now: now).earliestStart)
         }
-        let planned = fresh ?? []
         // Some steps do not wait for the disk (see `RotationEngine.verified`); the pass ends when all is durable.
         try await ledger.flush()
 
         let retry = try ledger.read { try $0.nextRetryTime() }
         let future: Date? = state.lock.withLock {
-            if fresh != nil {
-                state.earliestStart = planned.filter(\.isClaimable).map(\.occurrence.eligibleAt).filter { $0 > now }
-                    .min()
-            }
-            if !outcomes.isEmpty { state.dirty = true }
+            if let earliestStart { state.earliestStart = earliestStart }
+            state.nextRetry = retry
+            state.counter = counter
+            state.dirty = !outcomes.isEmpty
             return state.earliestStart
         }
         return Pass(outcomes: outcomes, nextWake: [retry, future].compactMap { $0 }.filter { $0 > now }.min())
@@ -201,33 +214,36 @@ public final class Scheduler: Sendable {
         }
     }
 
+    /// The occurrences that may start now, most overdue first, and the
+    /// earliest start after now.
+    public struct Plan: Sendable {
+        public var due: [Planned] = []
+        public var earliestStart: Date?
+    }
+
     /// Each scheduled app's next occurrence (``Planner/next(app:secretCreatedAt:active:now:)``,
-    /// the computation `status` and `app list` show). It reads only; an
-    /// occurrence is written when it is claimed. nil (skipped) while nothing
-    /// changed and nothing is due.
-    public func plan(now: Date) throws -> [Planned]? {
-        let counter = try ledger.read { try $0.changeCounter() }
-        let skip = state.lock.withLock {
-            let unchanged = !state.dirty && state.counter == counter
-            return unchanged && (state.earliestStart.map { $0 > now } ?? true)
-        }
-        if skip { return nil }
-        let planned: [Planned] = try ledger.read { reader in
-            let credentials = try reader.currentCredentials()
+    /// the computation `status` and `app list` show), read one app at a
+    /// time. It reads only; an occurrence is written when it is claimed.
+    public func plan(now: Date) throws -> Plan {
+        var plan: Plan = try ledger.read { reader in
             let active = try reader.activeOccurrences()
-            return try reader.apps().compactMap { app in
-                guard let created = credentials[app.id]?.createdAt,
-                    let next = Planner.next(
-                        app: app, secretCreatedAt: created, active: active[app.id] ?? [], now: now)
-                else { return nil }
-                return Planned(app: app, occurrence: next)
+            var plan = Plan()
+            try reader.forEachApp(schedulable: true) { app, created in
+                guard
+                    let next = Planner.next(app: app, secretCreatedAt: created, active: active[app.id] ?? [], now: now)
+                else { return }
+                let planned = Planned(app: app, occurrence: next)
+                guard planned.isClaimable else { return }
+                if next.eligibleAt <= now {
+                    plan.due.append(planned)
+                } else if plan.earliestStart.map({ next.eligibleAt < $0 }) ?? true {
+                    plan.earliestStart = next.eligibleAt
+                }
             }
+            return plan
         }
-        state.lock.withLock {
-            state.counter = counter
-            state.dirty = false
-        }
-        return planned
+        plan.due.sort { ($0.occurrence.eligibleAt, $0.app.name) < ($1.occurrence.eligibleAt, $1.app.name) }
+        return plan
     }
 
     /// Claims and rotates due occurrences, `concurrency` at a time.

@@ -49,26 +49,24 @@ public enum StatusReport {
     public static func build(ledger: Ledger) throws -> [AppStatus] {
         let now = ledger.clock.now
         return try ledger.read { reader in
-            let credentials = try reader.currentCredentials()
             let latest = try reader.latestRotations()
             let active = try reader.activeOccurrences()
             let open = Dictionary(try reader.openRotations().map { ($0.appID, $0) }, uniquingKeysWith: { a, _ in a })
-            return try reader.apps().compactMap { app in
-                guard let credential = credentials[app.id] else { return nil }
-                var targets: [(TargetRecord, DeliveryRecord?)] = []
-                for target in try reader.targets(appID: app.id) where target.enabled {
-                    targets.append((target, try reader.delivery(targetID: target.id, version: app.currentVersion)))
-                }
+            let unsettled = try reader.unsettledTargets()
+            var statuses: [AppStatus] = []
+            try reader.forEachApp(schedulable: false) { app, secretCreatedAt in
+                let targets = unsettled[app.id] ?? []
                 let next = Planner.next(
-                    app: app, secretCreatedAt: credential.createdAt, active: active[app.id] ?? [], now: now)
+                    app: app, secretCreatedAt: secretCreatedAt, active: active[app.id] ?? [], now: now)
                 var status = AppStatus(
                     app: app, health: .ok, reason: nil, lastRotation: latest[app.id],
-                    secretAge: Int64(now.timeIntervalSince(credential.createdAt)), nextDue: next?.eligibleAt,
+                    secretAge: Int64(now.timeIntervalSince(secretCreatedAt)), nextDue: next?.eligibleAt,
                     pendingDeliveries: targets.filter { $0.1?.state != .succeeded }.count)
                 (status.health, status.reason) = health(
                     app, open: open[app.id], last: latest[app.id], targets: targets, next: next, now: now)
-                return status
+                statuses.append(status)
             }
+            return statuses
         }
     }
 

@@ -50,8 +50,14 @@ public protocol StoreReader {
     func app(named name: String) throws -> AppRecord?
     func app(id: Int64) throws -> AppRecord?
     func apps() throws -> [AppRecord]
+    /// Calls `body` with each app and when its current pair was stored, one
+    /// row at a time (a pass over 100,000 apps holds none of them): by name,
+    /// or with `schedulable` only those the scheduler may rotate (enabled,
+    /// with a schedule, not waiting for an operator), in no set order.
+    func forEachApp(schedulable: Bool, _ body: (AppRecord, Date) throws -> Void) throws
     func credential(appID: Int64, version: Int) throws -> CredentialRecord?
-    /// Each app's current credential, keyed by app id.
+    /// Each app's current credential, keyed by app id, for listings: the
+    /// sealed secret is not read (nil); ``credential(appID:version:)`` has it.
     func currentCredentials() throws -> [Int64: CredentialRecord]
 
     func identity(named name: String) throws -> IdentitySummary?
@@ -72,6 +78,10 @@ public protocol StoreReader {
     func lease(_ name: String) throws -> Lease?
 
     func targets(appID: Int64) throws -> [TargetRecord]
+    /// The enabled targets that have not received their app's current
+    /// version, with that version's delivery if there is one, by app, each
+    /// list ordered by target ID. Usually few, however many apps there are.
+    func unsettledTargets() throws -> [Int64: [(TargetRecord, DeliveryRecord?)]]
     func target(id: Int64) throws -> TargetRecord?
     func delivery(targetID: Int64, version: Int) throws -> DeliveryRecord?
     /// Every delivery of an app's targets, newest version first.
