@@ -384,7 +384,8 @@ public struct RotationEngine: Sendable {
             case nil:
                 message = "\(name) was not rotated\(reason); the stored pair still works"
             }
-            exit = .failed
+            // A clear refusal leaves the app needing an operator: exit 4, as everywhere that meets it.
+            exit = record.refusal == .clear ? .operatorAction : .failed
         case .rotated, .verified, .failed:
             let step = record.state == .verified ? "delivery" : "verification"
             message =

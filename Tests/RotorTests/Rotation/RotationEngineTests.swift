@@ -132,7 +132,8 @@ struct RotationEngineTests {
             await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, status: 403))
             let outcome = try await setup.engine().rotate("billing")
             #expect(outcome.state == .aborted)
-            #expect(outcome.exitStatus == .failed)
+            // A clear refusal: the app needs an operator.
+            #expect(outcome.exitStatus == .operatorAction)
             #expect(await setup.rotations() == 0)
             try await setup.expectInSync()
             #expect(try setup.db.registry.list().first?.credential.version == 1)

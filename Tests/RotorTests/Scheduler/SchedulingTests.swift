@@ -171,7 +171,9 @@ struct SchedulingTests {
     @Test func aClearRefusalNeedsAnOperatorUntilARotationSucceeds() async throws {
         try await withSetup { setup in
             await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, status: 403))
-            #expect(try await setup.pass(after: 3600).map(\.state) == [.aborted])
+            let refused = try await setup.pass(after: 3600)
+            #expect(refused.map(\.state) == [.aborted])
+            #expect(refused.map(\.exitStatus) == [.operatorAction])
             let status = try setup.status()
             #expect(status.health == .needsAction)
             #expect(status.health.exitStatus == .operatorAction)
