@@ -103,6 +103,7 @@ let package = Package(
             dependencies: [
                 "RotorCore", "RotorSQLite", "VitaleraClient", "VitaleraSandbox",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
