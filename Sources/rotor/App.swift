@@ -158,7 +158,7 @@ extension Rotor.App {
                 let apps = try AppRegistry(ledger: ledger, checker: nil).list()
                 let now = ledger.clock.now
                 if output.isJSON {
-                    Console.json(.array(apps.map { $0.json(at: now) }))
+                    Console.jsonArray(apps) { $0.json(at: now) }
                     return
                 }
                 Console.table(

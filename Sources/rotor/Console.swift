@@ -15,6 +15,7 @@ enum Console {
     /// `json(.array(…))` without holding every element at once.
     static func jsonArray<Elements: Sequence>(_ elements: Elements, _ element: (Elements.Element) -> JSONValue) {
         var bytes: [UInt8] = [UInt8(ascii: "[")]
+        bytes.reserveCapacity(elements.underestimatedCount * 256)
         for (index, item) in elements.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
             element(item).write(to: &bytes)

@@ -187,7 +187,7 @@ extension Rotor {
             try await reporting {
                 let entries = try RotationHistory(ledger: try global.openLedger()).list(app: name, limit: limit)
                 if output.isJSON {
-                    Console.json(.array(entries.map(\.json)))
+                    Console.jsonArray(entries, \.json)
                     return
                 }
                 Console.table(
