@@ -784,7 +784,7 @@ struct SQLiteTransaction: StoreWriter {
     func replaceSealedValue(_ slot: SealSlot, with box: Data) throws {
         switch slot {
         case .clientSecret(let appID, let version):
-            try db.execute(
+            try execute(
                 sql: "UPDATE credentials SET client_secret = ? WHERE app_id = ? AND version = ?",
                 arguments: [box, appID, version])
         case .identity(let id, let field):
