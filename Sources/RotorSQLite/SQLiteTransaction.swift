@@ -284,7 +284,7 @@ struct SQLiteTransaction: StoreWriter {
         try one(
             """
             SELECT \(Self.rotationColumns) FROM rotations
-            WHERE app_id = ? AND state IN ('requesting', 'rotated', 'verified', 'failed')
+            WHERE app_id = ? AND state IN (\(Self.unresolvedStates))
             """, [appID], Self.rotation)
     }
 
@@ -301,6 +301,10 @@ struct SQLiteTransaction: StoreWriter {
             id: row[0], appID: row[1], trigger: trigger, state: state, fromVersion: row[4], toVersion: row[5],
             error: row[6], startedAt: Date(millis: row[7]), finishedAt: finished.map(Date.init(millis:)))
     }
+
+    /// `RotationState.isUnresolved` as an SQL list (the partial index `rotations_one_open` names the same states).
+    static let unresolvedStates = RotationState.allCases.filter(\.isUnresolved).map { "'\($0.rawValue)'" }
+        .joined(separator: ", ")
 
     static let rotationRecordColumns = """
         id, app_id, trigger, state, occurrence_due, occurrences, auth_kind, auth_token, from_version, to_version,
@@ -331,7 +335,7 @@ struct SQLiteTransaction: StoreWriter {
         try fetch(
             """
             SELECT \(Self.rotationRecordColumns) FROM rotations
-            WHERE state IN ('requesting', 'rotated', 'verified', 'failed') ORDER BY id
+            WHERE state IN (\(Self.unresolvedStates)) ORDER BY id
             """, [], Self.rotationRecord)
     }
 
@@ -609,7 +613,7 @@ struct SQLiteTransaction: StoreWriter {
                 AND (d.target_id IS NULL
                     OR (d.state IN ('pending', 'failed') AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)))
                 AND NOT EXISTS (SELECT 1 FROM rotations r WHERE r.app_id = a.id
-                    AND r.state IN ('requesting', 'rotated', 'verified', 'failed'))
+                    AND r.state IN (\(Self.unresolvedStates)))
             """, [time.millis]
         ) { row in row[0] }
     }
@@ -634,7 +638,7 @@ struct SQLiteTransaction: StoreWriter {
         let rotations: Int64? =
             try value(
                 """
-                SELECT MIN(next_attempt_at) FROM rotations WHERE state IN ('requesting', 'rotated', 'verified', 'failed')
+                SELECT MIN(next_attempt_at) FROM rotations WHERE state IN (\(Self.unresolvedStates))
                 """, []) as Int64?
         return [deliveries, rotations].compactMap { $0 }.min().map(Date.init(millis:))
     }

@@ -75,7 +75,7 @@ public struct TargetRegistry: Sendable {
         -> [DeliveryService.TargetOutcome]
     {
         let app = try ledger.read { try AppRegistry.find(name, in: $0) }
-        guard let held = try await ledger.acquireLease("app:\(app.id)", owner: owner, duration: 120) else {
+        guard let held = try await ledger.acquireLease(Lease.app(app.id), owner: owner, duration: 120) else {
             throw RotorError(
                 .busy, "another process is working on \(name); try again when it has finished", exit: .failed)
         }

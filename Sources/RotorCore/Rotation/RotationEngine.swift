@@ -293,12 +293,12 @@ public struct RotationEngine: Sendable {
         let acquired: HeldLease?
         do {
             acquired = try await ledger.acquireLease(
-                "app:\(app.id)", owner: owner, duration: leaseDuration, alongside: claim)
+                Lease.app(app.id), owner: owner, duration: leaseDuration, alongside: claim)
         } catch is NotClaimed {
             return nil
         }
         guard let held = acquired else {
-            let holder = try ledger.read { try $0.lease("app:\(app.id)") }
+            let holder = try ledger.read { try $0.lease(Lease.app(app.id)) }
             throw RotorError(
                 .busy,
                 "another process (\(holder?.owner ?? "unknown")) is working on \(app.name); try again when it has finished",

@@ -104,4 +104,7 @@ public struct Lease: Sendable, Equatable {
         self.token = token
         self.expiresAt = expiresAt
     }
+
+    /// The name of the lease that one process holds while it works on an app.
+    public static func app(_ id: Int64) -> String { "app:\(id)" }
 }

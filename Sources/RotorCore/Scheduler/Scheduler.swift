@@ -292,7 +292,7 @@ public final class Scheduler: Sendable {
         do {
             guard
                 let held = try await ledger.acquireLease(
-                    "app:\(appID)", owner: engine.owner, duration: engine.leaseDuration)
+                    Lease.app(appID), owner: engine.owner, duration: engine.leaseDuration)
             else { return }
             defer { ledger.releaseLease(held) }
             let rotationID = try ledger.read {

@@ -222,7 +222,7 @@ struct DeliveryOrderTests {
         try TargetRegistry(ledger: db.ledger).add(app: "billing", .file(FileTarget(path: path)))
         let service = DeliveryService(ledger: db.ledger)
         let app = try #require(try db.registry.list().first).app
-        guard let held = try await db.ledger.acquireLease("app:\(app.id)", owner: "test", duration: 60) else {
+        guard let held = try await db.ledger.acquireLease(Lease.app(app.id), owner: "test", duration: 60) else {
             Issue.record("no lease")
             return
         }

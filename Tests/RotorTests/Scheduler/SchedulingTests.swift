@@ -238,7 +238,7 @@ struct SchedulingTests {
             let record = try setup.recordIntent()
             // Another process (this one: alive) holds the app while it resolves the rotation.
             let held = try #require(
-                try await setup.db.ledger.acquireLease("app:\(app.id)", owner: LeaseOwner.make(), duration: 3600))
+                try await setup.db.ledger.acquireLease(Lease.app(app.id), owner: LeaseOwner.make(), duration: 3600))
             defer { setup.db.ledger.releaseLease(held) }
             // The daemon's pass says nothing about it; `run --once` reports it (exit 1).
             #expect(try await setup.pass(after: 120).isEmpty)
