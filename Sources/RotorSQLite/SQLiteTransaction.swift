@@ -406,18 +406,17 @@ struct SQLiteTransaction: StoreWriter {
         try fetch("SELECT \(Self.targetColumns) FROM targets WHERE app_id = ? ORDER BY id", [appID], Self.target)
     }
 
-    func unsettledTargets() throws -> [Int64: [(TargetRecord, DeliveryRecord?)]] {
+    func unsettledTargets() throws -> [Int64: [(targetID: Int64, delivery: DeliveryRecord?)]] {
         let unsettled = try fetch(
             """
-            SELECT t.id, a.current_version FROM targets t JOIN apps a ON a.id = t.app_id
+            SELECT t.id, t.app_id, a.current_version FROM targets t JOIN apps a ON a.id = t.app_id
                 LEFT JOIN deliveries d ON d.target_id = t.id AND d.version = a.current_version
             WHERE t.enabled = 1 AND (d.state IS NULL OR d.state != 'succeeded') ORDER BY t.id
             """
-        ) { row -> (Int64, Int) in (row[0], row[1]) }
-        var out: [Int64: [(TargetRecord, DeliveryRecord?)]] = [:]
-        for (id, version) in unsettled {
-            guard let target = try target(id: id) else { continue }
-            out[target.appID, default: []].append((target, try delivery(targetID: id, version: version)))
+        ) { row -> (Int64, Int64, Int) in (row[0], row[1], row[2]) }
+        var out: [Int64: [(targetID: Int64, delivery: DeliveryRecord?)]] = [:]
+        for (id, appID, version) in unsettled {
+            out[appID, default: []].append((id, try delivery(targetID: id, version: version)))
         }
         return out
     }

@@ -72,7 +72,8 @@ public enum StatusReport {
 
     /// The health of one app, worst first, and its reason.
     static func health(
-        _ app: AppRecord, open: RotationRecord?, last: RotationSummary?, targets: [(TargetRecord, DeliveryRecord?)],
+        _ app: AppRecord, open: RotationRecord?, last: RotationSummary?,
+        targets: [(targetID: Int64, delivery: DeliveryRecord?)],
         next: OccurrenceRecord?, now: Date
     ) -> (AppStatus.Health, String?) {
         if !app.enabled { return (.disabled, nil) }
@@ -104,7 +105,7 @@ public enum StatusReport {
         {
             let when = delivery.nextAttemptAt.map { ", next \(relative($0, from: now))" } ?? ""
             let reason =
-                "target \(target.id): \(delivery.lastError ?? "failed") (attempt \(delivery.attempts)\(when)); see `rotor target list \(app.name)`"
+                "target \(target): \(delivery.lastError ?? "failed") (attempt \(delivery.attempts)\(when)); see `rotor target list \(app.name)`"
             return (delivery.attempts >= deliveryBudget ? .failed : .retrying, reason)
         }
         if let open {
@@ -114,7 +115,7 @@ public enum StatusReport {
         if let (target, _) = undelivered.first {
             return (
                 .pendingDelivery,
-                "target \(target.id) lacks version \(app.currentVersion): the next pass of `rotor run` delivers it, or now with `rotor publish \(app.name)`"
+                "target \(target) lacks version \(app.currentVersion): the next pass of `rotor run` delivers it, or now with `rotor publish \(app.name)`"
             )
         }
         if let next, next.attempts > 0, next.state == .pending {

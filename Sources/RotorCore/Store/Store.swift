@@ -79,9 +79,10 @@ public protocol StoreReader {
 
     func targets(appID: Int64) throws -> [TargetRecord]
     /// The enabled targets that have not received their app's current
-    /// version, with that version's delivery if there is one, by app, each
-    /// list ordered by target ID. Usually few, however many apps there are.
-    func unsettledTargets() throws -> [Int64: [(TargetRecord, DeliveryRecord?)]]
+    /// version (their IDs, with that version's delivery if there is one), by
+    /// app, each list ordered by target ID. Usually few, however many apps
+    /// there are; a damaged target row is listed like any other.
+    func unsettledTargets() throws -> [Int64: [(targetID: Int64, delivery: DeliveryRecord?)]]
     func target(id: Int64) throws -> TargetRecord?
     func delivery(targetID: Int64, version: Int) throws -> DeliveryRecord?
     /// Every delivery of an app's targets, newest version first.

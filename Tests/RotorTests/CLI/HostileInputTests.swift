@@ -209,8 +209,11 @@ struct HostileInputTests {
                 Self.expectClean(result, "\(sql): \(arguments)")
                 #expect(result.stderr.contains("damaged"), "\(result)")
             }
-            // Another app's targets are untouched by it.
+            // Another app's targets are untouched by it, and `status` lists both.
             #expect(try await cli.run(["publish", "crm"]).status == 0)
+            let status = try await cli.run(["status"])
+            #expect(status.signal == nil && status.status == 3, "\(sql): \(status)")
+            #expect(status.stdout.contains("billing") && status.stdout.contains("crm"), "\(status)")
         }
     }
 

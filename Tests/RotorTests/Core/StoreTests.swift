@@ -237,7 +237,7 @@ struct ListingReadTests {
         }
         let unsettled = try db.ledger.read { try $0.unsettledTargets() }
         let mine = try #require(unsettled[app.id])
-        #expect(mine.map(\.0.id) == [failing.id, fresh.id])
-        #expect(mine.map { $0.1?.state } == [.failed, nil])
+        #expect(mine.map(\.targetID) == [failing.id, fresh.id])
+        #expect(mine.map { $0.delivery?.state } == [.failed, nil])
     }
 }
