@@ -1,0 +1,5 @@
+import Foundation
+
+public enum RotationTrigger: String, Sendable, CaseIterable {
+    case schedule, manual, recovery
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import RotorCore
+
+extension ExitStatus {
+    /// Which of two statuses says more: operator action > pending > failed > usage > success.
+    var severity: Int {
+        switch self {
+        case .success: 0
+        case .usage: 1
+        case .failed: 2
+        case .pending: 3
+        case .operatorAction: 4
+        }
+    }
+}
+
+extension Rotor {
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One line per app: health, the reason and its fix, last outcome, next due time.",
+            discussion: """
+                Health: ok, due, rotating, retrying (Rotor keeps trying), pending-delivery (a target lacks \
+                the current pair), failed (past its retry budget), needs-action (a person must act: the \
+                reason names the command), disabled. Exit status: 0 when every app is ok, due, rotating \
+                or disabled; 3 when any is retrying, pending-delivery or failed; 4 when any needs action.
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            try await reporting {
+                let ledger = try global.openLedger()
+                let statuses = try StatusReport.build(ledger: ledger)
+                let now = ledger.clock.now
+                if output.isJSON {
+                    Console.jsonArray(statuses, \.json)
+                } else {
+                    Console.table(
+                        ["APP", "HEALTH", "REASON", "LAST", "SECRET AGE", "NEXT DUE"],
+                        statuses.map { status in
+                            [
+                                status.app.name, status.health.rawValue, status.reason ?? "-",
+                                AppText.lastRotation(status.lastRotation), DurationText.age(status.secretAge),
+                                status.nextDue.map {
+                                    "\(RFC3339.format($0)) (\(StatusReport.relative($0, from: now)))"
+                                } ?? AppText.noNextDue(status.app),
+                            ]
+                        })
+                }
+                let worst = statuses.map(\.health.exitStatus).max { $0.severity < $1.severity } ?? .success
+                if worst != .success { throw ExitCode(worst.rawValue) }
+            }
+        }
+    }
+}
