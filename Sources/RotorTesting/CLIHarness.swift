@@ -33,6 +33,17 @@ public struct CLIHarness: Sendable {
             stdin: secret + "\n")
     }
 
+    /// Registers the sandbox's demo application as `name`, verified against the sandbox.
+    @discardableResult
+    public func addApp(_ name: String, from sandbox: SandboxFixture) async throws -> RotorProcess.Result {
+        try await expectSuccess(
+            [
+                "app", "add", name, "--application-id", sandbox.application.id, "--client-id",
+                sandbox.application.clientID, "--client-secret-stdin", "--api-url", sandbox.url,
+            ],
+            stdin: sandbox.application.clientSecret + "\n")
+    }
+
     /// Runs and throws unless the exit status is 0.
     @discardableResult
     public func expectSuccess(_ arguments: [String], stdin: String = "") async throws -> RotorProcess.Result {

@@ -13,12 +13,7 @@ struct DeliveryCommandTests {
         try await withSandbox(settings: SandboxSettings(tokensSurviveRotation: survive)) { sandbox in
             let cli = CLIHarness()
             try await cli.initialize()
-            try await cli.expectSuccess(
-                [
-                    "app", "add", "billing", "--application-id", sandbox.application.id, "--client-id",
-                    sandbox.application.clientID, "--client-secret-stdin", "--api-url", sandbox.url,
-                ],
-                stdin: sandbox.application.clientSecret + "\n")
+            try await cli.addApp("billing", from: sandbox)
             try await body(cli, sandbox)
         }
     }

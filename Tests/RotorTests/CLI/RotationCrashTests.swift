@@ -67,12 +67,7 @@ struct RotationCrashTests {
                     ],
                     stdin: sandbox.user.password + "\n")
             }
-            try await cli.expectSuccess(
-                [
-                    "app", "add", "billing", "--application-id", sandbox.application.id, "--client-id",
-                    sandbox.application.clientID, "--client-secret-stdin", "--api-url", sandbox.url,
-                ],
-                stdin: sandbox.application.clientSecret + "\n")
+            try await cli.addApp("billing", from: sandbox)
             try await body(Setup(cli: cli, sandbox: sandbox))
         }
     }
