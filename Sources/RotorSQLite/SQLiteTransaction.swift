@@ -71,10 +71,13 @@ struct SQLiteTransaction: StoreWriter {
         try value("SELECT count(*) FROM apps") ?? 0
     }
 
+    /// ``appColumns`` qualified with the alias `a`, for joins.
+    static let joinedAppColumns = appColumns.split(separator: ",").map {
+        "a." + $0.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     func forEachApp(schedulable: Bool, _ body: (AppRecord, Date) throws -> Void) throws {
-        let columns = Self.appColumns.split(separator: ",").map {
-            "a." + $0.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        let columns = Self.joinedAppColumns
         let rows = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
@@ -154,8 +157,12 @@ struct SQLiteTransaction: StoreWriter {
             Self.credential)
     }
 
+    /// ``credentialColumns`` with NULL in place of the sealed secret, for listings.
+    static let credentialColumnsWithoutSecret = credentialColumns.replacingOccurrences(
+        of: "credentials.client_secret", with: "NULL")
+
     func currentCredentials() throws -> [Int64: CredentialRecord] {
-        let columns = Self.credentialColumns.replacingOccurrences(of: "credentials.client_secret", with: "NULL")
+        let columns = Self.credentialColumnsWithoutSecret
         var out = [Int64: CredentialRecord](minimumCapacity: try appCount())
         let rows = try Row.fetchCursor(
             db.cachedStatement(

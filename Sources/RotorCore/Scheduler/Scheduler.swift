@@ -181,19 +181,19 @@ public final class Scheduler: Sendable {
         }
 
         // 3. Scheduled occurrences that are due.
-        var earliestStart: Date?? = nil
+        var planned: Plan?
         if all || changed || startDue {
             let plan = try self.plan(now: now)
             outcomes += await rotate(plan.due, stop: stop)
             // The apps just rotated count from their new pairs: plan again to know when to wake.
-            earliestStart = .some(plan.due.isEmpty ? plan.earliestStart : try self.plan(now: now).earliestStart)
+            planned = plan.due.isEmpty ? plan : try self.plan(now: now)
         }
         // Some steps do not wait for the disk (see `RotationEngine.verified`); the pass ends when all is durable.
         try await ledger.flush()
 
         let retry = try ledger.read { try $0.nextRetryTime() }
         let future: Date? = state.lock.withLock {
-            if let earliestStart { state.earliestStart = earliestStart }
+            if let planned { state.earliestStart = planned.earliestStart }
             state.nextRetry = retry
             state.counter = counter
             state.dirty = !outcomes.isEmpty
