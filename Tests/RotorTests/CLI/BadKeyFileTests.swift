@@ -11,11 +11,14 @@ struct BadKeyFileTests {
         case missing, truncated, garbage, empty, loosePermissions, anotherDatabasesKey, directory
     }
 
+    /// Long enough that no temporary path can contain it by chance.
+    let canary = "CANARY-key-file-secret-5e1f"
+
     @Test(arguments: Damage.allCases)
     func badKeyFileChangesNothing(damage: Damage) async throws {
         let cli = CLIHarness()
         try await cli.initialize()
-        try await cli.addApp("billing", secret: "s1")
+        try await cli.addApp("billing", secret: canary)
         let good = try cli.directory.read("rotor.db.key")
         switch damage {
         case .missing: try FileManager.default.removeItem(atPath: cli.keyFile)
@@ -36,7 +39,7 @@ struct BadKeyFileTests {
             #expect(result.status == 64, "\(arguments): \(result)")
             #expect(result.errorLines.count == 1, "\(arguments): \(result)")
             #expect(result.stderr.hasPrefix("rotor: "))
-            #expect(!result.stderr.contains("s1"))
+            #expect(!result.stderr.contains(canary))
             #expect(result.stdout.isEmpty)
         }
         #expect(fileDigest(cli.db) == before)
