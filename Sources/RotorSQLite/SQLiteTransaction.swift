@@ -346,17 +346,26 @@ struct SQLiteTransaction: StoreWriter {
             """, [], Self.rotationRecord)
     }
 
-    func insertRotation(_ rotation: NewRotation, at time: Date) throws -> RotationRecord {
+    func insertRotation(_ rotation: NewRotation, at time: Date, authToken: (Int64) throws -> Data) throws
+        -> RotationRecord
+    {
+        // The id AUTOINCREMENT would give, taken under the write lock this transaction holds.
+        let id: Int64 =
+            try value(
+                """
+                SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'rotations'), 0),
+                    COALESCE((SELECT MAX(id) FROM rotations), 0)) + 1
+                """) ?? 1
         let inserted = try one(
             """
-            INSERT INTO rotations (app_id, trigger, state, occurrence_due, occurrences, auth_kind, from_version,
-                started_at, updated_at)
-            VALUES (?, ?, 'requesting', ?, ?, ?, ?, ?, ?)
+            INSERT INTO rotations (id, app_id, trigger, state, occurrence_due, occurrences, auth_kind, auth_token,
+                from_version, started_at, updated_at)
+            VALUES (?, ?, ?, 'requesting', ?, ?, ?, ?, ?, ?, ?)
             RETURNING \(Self.rotationRecordColumns)
             """,
             [
-                rotation.appID, rotation.trigger.rawValue, rotation.occurrenceDue?.millis, rotation.occurrences,
-                rotation.authKind.rawValue, rotation.fromVersion, time.millis, time.millis,
+                id, rotation.appID, rotation.trigger.rawValue, rotation.occurrenceDue?.millis, rotation.occurrences,
+                rotation.authKind.rawValue, try authToken(id), rotation.fromVersion, time.millis, time.millis,
             ], Self.rotationRecord)
         guard let inserted else { throw RotorError(.databaseInvalid, "the new rotation was not written") }
         return inserted

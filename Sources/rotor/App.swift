@@ -283,7 +283,7 @@ extension Rotor.App {
                     let id = try Validate.identifier(clientID, option: "--client-id")
                     let secret = try SecretSource(fromStdin: secretFromStdin, file: secretFile, option: "client secret")
                         .read()!
-                    changes.pair = (id, secret)
+                    changes.pair = ClientPair(clientID: id, secret: secret)
                 }
                 let ledger = try global.openLedger()
                 let app = try await withVendor { api in

@@ -48,7 +48,7 @@ public struct AppChanges: Sendable {
     /// `.some(nil)` detaches the identity.
     public var identity: String??
     public var enabled: Bool?
-    public var pair: (clientID: String, secret: Secret)?
+    public var pair: ClientPair?
 
     public init() {}
 
@@ -109,22 +109,20 @@ public struct AppRegistry: Sendable {
                     name: spec.name, applicationID: spec.applicationID, apiURL: spec.apiURL, schedule: spec.schedule,
                     jitter: spec.jitter, window: spec.window, timezone: spec.timezone, identityID: identityID),
                 at: tx.now)
-            let fingerprint = tx.keyring.fingerprint(spec.clientSecret)
-            try tx.store.insertCredential(
-                CredentialRecord(
-                    appID: id, version: 1, clientID: spec.clientID,
-                    sealedSecret: try tx.keyring.seal(spec.clientSecret, for: .clientSecret(appID: id, version: 1)),
-                    fingerprint: fingerprint, source: .added, rotationID: nil, createdAt: tx.now))
+            guard var app = try tx.store.app(id: id) else { throw RotorError(.io, "the new app vanished") }
+            let stored = try tx.storeNextVersion(
+                ClientPair(clientID: spec.clientID, secret: spec.clientSecret), of: &app, source: .added,
+                rotationID: nil)
             try tx.record(
                 AuditDraft(
                     .appAdded, app: spec.name,
                     detail: [
                         "application_id": .string(spec.applicationID), "client_id": .string(spec.clientID),
-                        "fingerprint": .string(fingerprint), "version": 1, "api_url": .string(spec.apiURL),
+                        "fingerprint": .string(stored.fingerprint), "version": .int(Int64(stored.version)),
+                        "api_url": .string(spec.apiURL),
                         "schedule": .string(spec.schedule.description), "verified": .bool(verify),
                         "identity": .optional(spec.identity),
                     ]))
-            guard let app = try tx.store.app(id: id) else { throw RotorError(.io, "the new app vanished") }
             return app
         }
     }
@@ -220,21 +218,13 @@ public struct AppRegistry: Sendable {
                     )
                 }
                 let old = try AppRegistry.currentCredential(of: app, in: tx.store)
-                let version = app.currentVersion + 1
-                let fingerprint = tx.keyring.fingerprint(pair.secret)
-                try tx.store.insertCredential(
-                    CredentialRecord(
-                        appID: app.id, version: version, clientID: pair.clientID,
-                        sealedSecret: try tx.keyring.seal(
-                            pair.secret, for: .clientSecret(appID: app.id, version: version)),
-                        fingerprint: fingerprint, source: .set, rotationID: nil, createdAt: tx.now))
-                app.currentVersion = version
+                // A new pair clears the app's attention: scheduled rotation resumes.
+                let stored = try tx.storeNextVersion(pair, of: &app, source: .set, rotationID: nil)
                 detail["client_id"] = ["from": .string(old.clientID), "to": .string(pair.clientID)]
-                detail["fingerprint"] = ["from": .string(old.fingerprint), "to": .string(fingerprint)]
-                detail["version"] = ["from": .int(Int64(old.version)), "to": .int(Int64(version))]
+                detail["fingerprint"] = ["from": .string(old.fingerprint), "to": .string(stored.fingerprint)]
+                detail["version"] = ["from": .int(Int64(old.version)), "to": .int(Int64(stored.version))]
                 detail["verified"] = .bool(verify)
             }
-            if changes.pair != nil { app.attention = nil }  // a new pair: scheduled rotation resumes
             app.updatedAt = tx.now
             try tx.store.updateApp(app)
             // An edit replaces whatever was planned: the next due time is computed afresh.

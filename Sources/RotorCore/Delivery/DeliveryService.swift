@@ -32,10 +32,12 @@ public struct DeliveryService: Deliverer {
         public var detail: String
     }
 
-    public func deliver(appID: Int64, version: Int, rotationID: Int64?, lease: Lease) async throws -> Int {
+    public func deliver(appID: Int64, version: Int, rotationID: Int64?, lease: Lease, pair: ClientPair?)
+        async throws -> Int
+    {
         try await deliverAll(
             appID: appID, version: version, rotationID: rotationID, lease: lease, force: false,
-            dueBy: ledger.clock.now
+            dueBy: ledger.clock.now, pair: pair
         )
         .filter { $0.state != .succeeded && $0.state != .superseded }.count
     }
@@ -43,15 +45,20 @@ public struct DeliveryService: Deliverer {
     /// Delivers `version` to every enabled target of the app. Targets that
     /// already have it are skipped unless `force` (`rotor publish`); with
     /// `dueBy`, so are failed ones whose next attempt is later than that.
+    /// `pair` is the version's pair when the caller holds it; without it, the
+    /// stored one is opened.
     public func deliverAll(
-        appID: Int64, version: Int, rotationID: Int64?, lease: Lease, force: Bool, dueBy: Date? = nil
+        appID: Int64, version: Int, rotationID: Int64?, lease: Lease, force: Bool, dueBy: Date? = nil,
+        pair: ClientPair? = nil
     ) async throws -> [TargetOutcome] {
         let (app, targets, document) = try await ledger.query { [ledger] reader in
             guard let app = try reader.app(id: appID),
                 let credential = try reader.credential(appID: appID, version: version),
                 let sealed = credential.sealedSecret
             else { throw RotorError(.notFound, "version \(version) of app \(appID) is not stored") }
-            let secret = try ledger.keyring.open(sealed, for: .clientSecret(appID: appID, version: version))
+            let secret =
+                try pair.map(\.secret)
+                ?? ledger.keyring.open(sealed, for: .clientSecret(appID: appID, version: version))
             return (
                 app, try reader.targets(appID: appID).filter(\.enabled),
                 DeliveryDocument(

@@ -61,7 +61,17 @@ extension Ledger {
         _ name: String, owner: String, duration: TimeInterval,
         alongside: (@Sendable (any StoreWriter) throws -> Void)? = nil
     ) async throws -> HeldLease? {
-        guard let lease = try await takeLease(name, owner: owner, duration: duration, alongside: alongside) else {
+        try await acquireLease(name, owner: owner, duration: duration) { try alongside?($0) }?.held
+    }
+
+    /// ``acquireLease(_:owner:duration:alongside:)`` with what `reading`
+    /// returns, read in the transaction that took the lease.
+    public func acquireLease<T: Sendable>(
+        _ name: String, owner: String, duration: TimeInterval,
+        reading: @escaping @Sendable (any StoreWriter) throws -> T
+    ) async throws -> (held: HeldLease, value: T)? {
+        guard let (lease, value) = try await takeLease(name, owner: owner, duration: duration, reading: reading)
+        else {
             return nil
         }
         let heartbeat = Task { [self] in
@@ -76,7 +86,7 @@ extension Ledger {
                 }
             }
         }
-        return HeldLease(lease: lease, heartbeat: heartbeat)
+        return (HeldLease(lease: lease, heartbeat: heartbeat), value)
     }
 
     /// Releases the lease, without waiting for the disk: a release lost in a
@@ -118,6 +128,15 @@ extension Ledger {
         _ name: String, owner: String, duration: TimeInterval,
         alongside: (@Sendable (any StoreWriter) throws -> Void)? = nil
     ) async throws -> Lease? {
+        try await takeLease(name, owner: owner, duration: duration) { try alongside?($0) }?.lease
+    }
+
+    /// ``takeLease(_:owner:duration:alongside:)`` with what `reading` returns,
+    /// read in the same transaction once the lease is taken.
+    public func takeLease<T: Sendable>(
+        _ name: String, owner: String, duration: TimeInterval,
+        reading: @escaping @Sendable (any StoreWriter) throws -> T
+    ) async throws -> (lease: Lease, value: T)? {
         let clock = self.clock
         return try await store.commit(durable: false) { writer in
             let now = clock.now
@@ -125,8 +144,7 @@ extension Ledger {
                 name, owner: owner, expiresAt: now.addingTimeInterval(duration), now: now,
                 isStale: LeaseOwner.isStale)
             guard lease.owner == owner else { return nil }
-            try alongside?(writer)
-            return lease
+            return (lease, try reading(writer))
         }
     }
 }

@@ -27,9 +27,9 @@ extension RotationEngine {
             .init(
                 description: open.map { "rotation \($0.id) is still \($0.state.rawValue): resolve it first" }
                     ?? "no unresolved rotation", passed: open == nil))
-        let (clientID, secret) = try currentPair(app)
+        let pair = try currentPair(app)
         do {
-            _ = try await api.clientCredentialsGrant(apiURL: app.apiURL, clientID: clientID, secret: secret)
+            _ = try await api.clientCredentialsGrant(apiURL: app.apiURL, clientID: pair.clientID, secret: pair.secret)
             checks.append(
                 .init(description: "the stored pair (version \(app.currentVersion)) gets a token", passed: true))
         } catch {

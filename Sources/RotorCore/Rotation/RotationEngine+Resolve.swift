@@ -6,16 +6,17 @@ extension RotationEngine {
     /// `answered`: this process got the vendor's answer to the rotate
     /// request (a 429 or 5xx, say), so no request of it is still in flight.
     func resolveRequesting(
-        _ record: RotationRecord, app snapshot: AppRecord, lease: Lease, answered: Bool = false,
-        retryAfter: TimeInterval? = nil
-    ) async throws -> RotationRecord {
+        _ rotation: inout RotationContext, answered: Bool = false, retryAfter: TimeInterval? = nil
+    ) async throws {
         // The app as it is now: an identity may have been attached since the rotation began.
-        let app = try ledger.read { try $0.app(id: snapshot.id) } ?? snapshot
+        let app = try ledger.read { [rotation] in try $0.app(id: rotation.app.id) } ?? rotation.app
+        rotation.app = app
+        let record = rotation.record
         // Row 1: the stored (old) pair still gets a token: the vendor did not rotate.
-        let (clientID, secret) = try currentPair(app)
+        let pair = try rotation.currentPair ?? currentPair(app)
         var rejection: VendorError?
         do throws(VendorError) {
-            _ = try await api.clientCredentialsGrant(apiURL: app.apiURL, clientID: clientID, secret: secret)
+            _ = try await api.clientCredentialsGrant(apiURL: app.apiURL, clientID: pair.clientID, secret: pair.secret)
         } catch {
             rejection = error
         }
@@ -25,19 +26,17 @@ extension RotationEngine {
             let settled = record.startedAt.addingTimeInterval(inFlightWindow)
             if !answered, ledger.clock.now < settled {
                 return try await transition(
-                    record, to: .requesting, error: Self.inFlightNote, lease: lease, app: app, nextAttemptAt: settled)
+                    &rotation, to: .requesting, error: Self.inFlightNote, nextAttemptAt: settled)
             }
-            var aborted = record
-            aborted.refusal = .transient(retryAfter: retryAfter)
+            rotation.record.refusal = .transient(retryAfter: retryAfter)
             return try await transition(
-                aborted, to: .aborted, error: "the vendor did not rotate: the stored pair still works", lease: lease,
-                app: app)
+                &rotation, to: .aborted, error: "the vendor did not rotate: the stored pair still works")
         case let error? where error.kind == .invalidCredentials:
             break  // The vendor rotated and the answer was lost. Rows 3 to 5.
         case let error?:
             // Row 6: nothing learned. Stay `requesting`; never guess.
             return try await transition(
-                record, to: .requesting, error: "could not learn what the vendor did: \(error)", lease: lease, app: app)
+                &rotation, to: .requesting, error: "could not learn what the vendor did: \(error)")
         }
 
         // Row 3: the token that authorised the lost request is still valid.
@@ -45,33 +44,28 @@ extension RotationEngine {
             let token = try ledger.keyring.open(sealed, for: .rotationAuth(rotationID: record.id))
             switch await validity(of: token, app: app) {
             case .valid:
-                return try await rotateAgain(record, app: app, token: token, via: "the original token", lease: lease)
+                return try await rotateAgain(&rotation, token: token, via: "the original token")
             case .invalid: break
             case .unknown(let error):
                 return try await transition(
-                    record, to: .requesting, error: "could not check the original token: \(error)", lease: lease,
-                    app: app)
+                    &rotation, to: .requesting, error: "could not check the original token: \(error)")
             }
         }
         // Row 4: the app has an identity.
         if let identityID = app.identityID {
             do {
                 let token = try await identities.accessToken(identityID: identityID)
-                return try await rotateAgain(record, app: app, token: token, via: "its identity's token", lease: lease)
+                return try await rotateAgain(&rotation, token: token, via: "its identity's token")
             } catch let error as RotorError where error.code == .vendorUnavailable {
-                return try await transition(record, to: .requesting, error: error.message, lease: lease, app: app)
+                return try await transition(&rotation, to: .requesting, error: error.message)
             } catch let error as RotorError {
                 return try await transition(
-                    record, to: .lost, error: "no valid token: the identity failed too (\(error.message))",
-                    lease: lease,
-                    app: app)
+                    &rotation, to: .lost, error: "no valid token: the identity failed too (\(error.message))")
             }
         }
         // Row 5: no valid token of any kind. The new pair exists only at the vendor.
-        return try await transition(
-            record, to: .lost, error: "the vendor rotated, the answer was lost and no valid token is left",
-            lease: lease,
-            app: app)
+        try await transition(
+            &rotation, to: .lost, error: "the vendor rotated, the answer was lost and no valid token is left")
     }
 
     enum Validity {
@@ -90,17 +84,15 @@ extension RotationEngine {
     /// Rows 3 and 4: rotate again with a token known to be valid, and store
     /// the pair it returns (`rotation.recovered`). An ambiguous outcome leaves
     /// the rotation `requesting` for the next run.
-    func rotateAgain(_ record: RotationRecord, app: AppRecord, token: Secret, via: String, lease: Lease) async throws
-        -> RotationRecord
-    {
+    func rotateAgain(_ rotation: inout RotationContext, token: Secret, via: String) async throws {
+        let app = rotation.app
         do {
             let pair = try await api.rotateCredentials(
                 apiURL: app.apiURL, token: token, applicationID: app.applicationID)
-            return try await storePair(pair, for: record, app: app, source: .recovered, lease: lease)
+            try await store(pair, in: &rotation, source: .recovered)
         } catch let error as VendorError {
-            return try await transition(
-                record, to: .requesting, error: "recovery with \(via) did not complete: \(error)", lease: lease,
-                app: app)
+            try await transition(
+                &rotation, to: .requesting, error: "recovery with \(via) did not complete: \(error)")
         }
     }
 
@@ -116,13 +108,10 @@ extension RotationEngine {
                 guard record.state == .requesting || record.state == .lost,
                     app.currentVersion == record.fromVersion
                 else { return nil }
-                var open = record
-                if record.state == .lost {
-                    open.state = .requesting
-                    open.finishedAt = nil
-                }
-                return try Self.commitPair(
-                    clientID: spill.clientID, secret: spill.clientSecret, record: open, source: .imported, tx: tx)
+                // A lost rotation whose pair turned up is open again (the state machine allows lost → rotated).
+                return try storeRotatedPair(
+                    ClientPair(clientID: spill.clientID, secret: spill.clientSecret), for: record, source: .imported,
+                    tx: tx)
             }
             if imported != nil {
                 try? Files.remove(path)

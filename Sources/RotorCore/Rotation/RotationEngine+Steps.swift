@@ -6,7 +6,7 @@ extension RotationEngine {
     /// The token that will authorise the rotate request: the identity's when
     /// the app has one, otherwise a client-credentials grant with the stored pair.
     /// `pair` is the stored pair when the caller has read it already.
-    func authorise(_ app: AppRecord, pair: (String, Secret)? = nil) async throws -> (
+    func authorise(_ app: AppRecord, pair: ClientPair? = nil) async throws -> (
         token: Secret, kind: RotationRecord.AuthKind
     ) {
         if let identityID = app.identityID {
@@ -18,9 +18,10 @@ extension RotationEngine {
                     exitStatus: .failed)
             }
         }
-        let (clientID, secret) = try pair ?? currentPair(app)
+        let pair = try pair ?? currentPair(app)
         do {
-            let token = try await api.clientCredentialsGrant(apiURL: app.apiURL, clientID: clientID, secret: secret)
+            let token = try await api.clientCredentialsGrant(
+                apiURL: app.apiURL, clientID: pair.clientID, secret: pair.secret)
             return (token.token, .app)
         } catch  where error.kind == .invalidCredentials {
             throw AuthorisationFailure(
@@ -37,19 +38,18 @@ extension RotationEngine {
         }
     }
 
-    func currentPair(_ app: AppRecord) throws -> (String, Secret) {
+    func currentPair(_ app: AppRecord) throws -> ClientPair {
         try ledger.read { try currentPair(app, in: $0) }
     }
 
-    func currentPair(_ app: AppRecord, in reader: any StoreReader) throws -> (String, Secret) {
+    func currentPair(_ app: AppRecord, in reader: any StoreReader) throws -> ClientPair {
         let credential = try AppRegistry.currentCredential(of: app, in: reader)
         guard let sealed = credential.sealedSecret else {
             throw RotorError(.databaseInvalid, "the current secret of \(app.name) is missing; restore from a backup")
         }
-        return (
-            credential.clientID,
-            try ledger.keyring.open(sealed, for: .clientSecret(appID: app.id, version: credential.version))
-        )
+        return ClientPair(
+            clientID: credential.clientID,
+            secret: try ledger.keyring.open(sealed, for: .clientSecret(appID: app.id, version: credential.version)))
     }
 
     // MARK: intent
@@ -65,14 +65,13 @@ extension RotationEngine {
             guard let current = try tx.store.app(id: app.id), current.currentVersion == app.currentVersion else {
                 throw RotorError(.busy, "\(app.name) changed while the rotation was starting; try again", exit: .failed)
             }
-            var record = try tx.store.insertRotation(
+            let record = try tx.store.insertRotation(
                 NewRotation(
                     appID: app.id, trigger: trigger, fromVersion: app.currentVersion, authKind: kind,
                     occurrenceDue: occurrenceDue, occurrences: occurrences),
-                at: tx.now)
+                at: tx.now
+            ) { id in try tx.keyring.seal(token, for: .rotationAuth(rotationID: id)) }
             let id = record.id
-            record.authToken = try tx.keyring.seal(token, for: .rotationAuth(rotationID: id))
-            try tx.store.updateRotation(record)
             // A scheduled rotation consumes its occurrence here, with the intent:
             // only a claimed occurrence can be, so no due time is rotated twice.
             if let occurrenceDue,
@@ -97,36 +96,29 @@ extension RotationEngine {
 
     /// Sends rotate once. A clear refusal aborts; a pair is stored; anything
     /// ambiguous is resolved by asking the vendor what it did.
-    /// `stored` receives the new pair when it was stored here, so that
-    /// verification need not read it back.
-    func request(
-        _ record: RotationRecord, app: AppRecord, token: Secret, lease: Lease, stored: inout (String, Secret)?
-    ) async throws -> RotationRecord {
+    func request(_ rotation: inout RotationContext, token: Secret) async throws {
+        let app = rotation.app
         do {
             let pair = try await api.rotateCredentials(
                 apiURL: app.apiURL, token: token, applicationID: app.applicationID)
             Failpoint.hit("rotate.after-answer")
-            let record = try await storePair(pair, for: record, app: app, source: .rotated, lease: lease)
-            stored = (pair.clientID, pair.clientSecret)
-            return record
+            try await store(pair, in: &rotation, source: .rotated)
         } catch let error as VendorError {
-            var pending = record
             switch error.kind {
             case .forbidden, .notFound, .badRequest, .invalidCredentials:
-                pending.refusal = .clear
-                return try await transition(pending, to: .aborted, error: error.description, lease: lease, app: app)
+                rotation.record.refusal = .clear
+                try await transition(&rotation, to: .aborted, error: error.description)
             case .invalidToken, .expiredToken:
-                pending.refusal = .transient(retryAfter: nil)
-                return try await transition(pending, to: .aborted, error: error.description, lease: lease, app: app)
+                rotation.record.refusal = .transient(retryAfter: nil)
+                try await transition(&rotation, to: .aborted, error: error.description)
             case .rateLimited, .serverError, .malformedAnswer:
                 // The vendor answered: this request is over, whatever it did.
-                pending.error = "the rotate answer was lost: \(error)"
-                return try await resolveRequesting(
-                    pending, app: app, lease: lease, answered: true, retryAfter: error.retryAfter)
+                rotation.record.error = "the rotate answer was lost: \(error)"
+                try await resolveRequesting(&rotation, answered: true, retryAfter: error.retryAfter)
             case .networkError:
                 // No answer: the request may still be on its way to the vendor.
-                pending.error = "the rotate answer was lost: \(error)"
-                return try await resolveRequesting(pending, app: app, lease: lease)
+                rotation.record.error = "the rotate answer was lost: \(error)"
+                try await resolveRequesting(&rotation)
             }
         }
     }
@@ -134,23 +126,25 @@ extension RotationEngine {
     // MARK: store
 
     /// Invariant 2: the new pair is committed (encrypted) and synced to disk
-    /// before anything else happens to it. If that commit fails, the pair is
-    /// sealed into a spill file and the command stops with exit 4.
-    func storePair(
-        _ pair: RotatedPair, for record: RotationRecord, app: AppRecord, source: CredentialRecord.Source, lease: Lease
-    ) async throws -> RotationRecord {
-        let stored: RotationRecord
+    /// before anything else happens to it; then it is the context's `newPair`.
+    /// If that commit fails, the pair is sealed into a spill file and the
+    /// command stops with exit 4.
+    func store(_ answer: RotatedPair, in rotation: inout RotationContext, source: CredentialRecord.Source)
+        async throws
+    {
+        let app = rotation.app
+        let (record, lease, pair) = (rotation.record, rotation.lease, answer.pair)
         do {
             // Returns once it is on disk: nothing goes on before.
-            stored = try await ledger.commit { tx in
+            rotation.record = try await ledger.commit { tx in
                 try tx.fence(lease)
-                return try Self.commitPair(
-                    clientID: pair.clientID, secret: pair.clientSecret, record: record, source: source, tx: tx)
+                return try storeRotatedPair(pair, for: record, source: source, tx: tx)
             }
+            rotation.newPair = pair
         } catch {
             let spill = SpillFile(
                 rotationID: record.id, appID: app.id, applicationID: app.applicationID, clientID: pair.clientID,
-                clientSecret: pair.clientSecret)
+                clientSecret: pair.secret)
             do {
                 try spill.write(database: databasePath, keyring: ledger.keyring)
             } catch {
@@ -165,89 +159,65 @@ extension RotationEngine {
                 "the vendor rotated \(app.name) but the database did not take the new pair (\(error)); it is sealed in \(path). Make the database writable and run `rotor run --once` to import it; do not delete that file",
                 exit: .operatorAction)
         }
-        return stored
     }
 
-    /// Stores a pair as the app's next version and moves the rotation to `rotated`.
-    static func commitPair(
-        clientID: String, secret: Secret, record: RotationRecord, source: CredentialRecord.Source,
-        tx: LedgerTransaction
+    /// Stores `pair` as the app's next version and moves the rotation to
+    /// `rotated`, with the stored version's audit event, inside `tx`.
+    func storeRotatedPair(
+        _ pair: ClientPair, for record: RotationRecord, source: CredentialRecord.Source, tx: LedgerTransaction
     ) throws -> RotationRecord {
         guard var app = try tx.store.app(id: record.appID) else {
             throw RotorError(.notFound, "the app of rotation \(record.id) was removed")
         }
-        let previous = try AppRegistry.currentCredential(of: app, in: tx.store)
-        let version = app.currentVersion + 1
-        let fingerprint = tx.keyring.fingerprint(secret)
-        try tx.store.insertCredential(
-            CredentialRecord(
-                appID: app.id, version: version, clientID: clientID,
-                sealedSecret: try tx.keyring.seal(secret, for: .clientSecret(appID: app.id, version: version)),
-                fingerprint: fingerprint, source: source, rotationID: record.id, createdAt: tx.now))
-        app.currentVersion = version
-        app.updatedAt = tx.now
-        app.attention = nil
-        try tx.store.updateApp(app)
-        // The next due time counts from this pair: what was planned for the old one is void.
-        try tx.store.dropPlannedOccurrences(appID: app.id)
-        var updated = record
-        updated.state = .rotated
-        updated.toVersion = version
-        updated.attempts = 0
-        updated.nextAttemptAt = nil
-        updated.error = nil
-        updated.updatedAt = tx.now
-        try tx.store.updateRotation(updated)
+        let stored = try tx.storeNextVersion(pair, of: &app, source: source, rotationID: record.id)
+        let rotated = try move(record, through: [.rotated], app: app, tx: tx, toVersion: stored.version)
         try tx.record(
             AuditDraft(
                 source == .recovered ? .rotationRecovered : .rotationRotated, app: app.name, rotationID: record.id,
                 detail: [
-                    "version": .int(Int64(version)), "client_id": .string(clientID),
-                    "fingerprint": .string(fingerprint),
-                    "previous_fingerprint": .string(previous.fingerprint), "source": .string(source.rawValue),
+                    "version": .int(Int64(stored.version)), "client_id": .string(pair.clientID),
+                    "fingerprint": .string(stored.fingerprint),
+                    "previous_fingerprint": .optional(stored.previous?.fingerprint),
+                    "source": .string(source.rawValue),
                 ]))
-        return updated
+        return rotated
     }
 
     // MARK: verify
 
     /// A client-credentials grant with the new pair, then validate on that
     /// token, retried patiently. When the budget runs out the rotation is
-    /// `failed` (it never reverts) and a later run tries again.
-    /// `known` is the new pair when the caller has it in hand.
-    func verify(_ record: RotationRecord, app: AppRecord, lease: Lease, known: (String, Secret)? = nil)
-        async throws -> RotationRecord
-    {
+    /// `failed` (it never reverts) and a later run tries again. The new pair
+    /// is the one in hand, or read when this process did not store it.
+    func verify(_ rotation: inout RotationContext) async throws {
         Failpoint.hit("rotate.before-verify")
-        guard let version = record.toVersion else {
-            throw RotorError(.databaseInvalid, "rotation \(record.id) has no new version to verify")
+        let app = rotation.app
+        guard let version = rotation.record.toVersion else {
+            throw RotorError(.databaseInvalid, "rotation \(rotation.record.id) has no new version to verify")
         }
-        if let known {
-            return try await verify(record, app: app, lease: lease, clientID: known.0, secret: known.1)
+        let pair: ClientPair
+        if let newPair = rotation.newPair {
+            pair = newPair
+        } else {
+            pair = try await ledger.query { [ledger] reader in
+                guard let credential = try reader.credential(appID: app.id, version: version),
+                    let sealed = credential.sealedSecret
+                else { throw RotorError(.databaseInvalid, "version \(version) of \(app.name) is missing") }
+                return ClientPair(
+                    clientID: credential.clientID,
+                    secret: try ledger.keyring.open(sealed, for: .clientSecret(appID: app.id, version: version)))
+            }
+            rotation.newPair = pair
         }
-        let (clientID, secret) = try await ledger.query { [ledger] reader in
-            guard let credential = try reader.credential(appID: app.id, version: version),
-                let sealed = credential.sealedSecret
-            else { throw RotorError(.databaseInvalid, "version \(version) of \(app.name) is missing") }
-            return (
-                credential.clientID,
-                try ledger.keyring.open(sealed, for: .clientSecret(appID: app.id, version: version))
-            )
-        }
-        return try await verify(record, app: app, lease: lease, clientID: clientID, secret: secret)
-    }
-
-    func verify(_ record: RotationRecord, app: AppRecord, lease: Lease, clientID: String, secret: Secret)
-        async throws -> RotationRecord
-    {
         let start = ledger.clock.now
         var attempt = 0
         var lastError = ""
         while true {
             do {
-                let token = try await api.clientCredentialsGrant(apiURL: app.apiURL, clientID: clientID, secret: secret)
+                let token = try await api.clientCredentialsGrant(
+                    apiURL: app.apiURL, clientID: pair.clientID, secret: pair.secret)
                 if try await api.validate(apiURL: app.apiURL, token: token.token) {
-                    return try await verified(record, lease: lease, app: app)
+                    return try await verified(&rotation)
                 }
                 lastError = "the vendor does not accept the token the new pair was granted"
             } catch {
@@ -261,55 +231,76 @@ extension RotationEngine {
             }
             try await ledger.clock.sleep(until: next)
         }
-        return try await transition(
-            record, to: .failed, error: "verification failed: \(lastError)", lease: lease, app: app)
+        try await transition(&rotation, to: .failed, error: "verification failed: \(lastError)")
     }
 
     // MARK: deliver
 
     /// Every enabled target gets the new version; then the rotation is complete.
-    func deliver(_ record: RotationRecord, app: AppRecord, lease: Lease) async throws -> RotationRecord {
+    func deliver(_ rotation: inout RotationContext) async throws {
+        let (app, lease, record) = (rotation.app, rotation.lease, rotation.record)
         guard let version = record.toVersion else {
             throw RotorError(.databaseInvalid, "rotation \(record.id) has no new version to deliver")
         }
         if let deliverer {
             let pending = try await deliverer.deliver(
-                appID: app.id, version: version, rotationID: record.id, lease: lease)
+                appID: app.id, version: version, rotationID: record.id, lease: lease, pair: rotation.newPair)
             if pending > 0 {
-                var updated = record
-                updated.error = "\(pending) target(s) still lack version \(version)"
-                return try await ledger.commit { [updated] tx in
-                    var updated = updated
+                rotation.record = try await ledger.commit { tx in
                     try tx.fence(lease)
-                    updated.updatedAt = tx.now
                     // Not before the earliest retry of a failed target: a failing hook never spins.
-                    updated.nextAttemptAt = try tx.store.nextDeliveryAttempt(appID: app.id, version: version)
-                    try tx.store.updateRotation(updated)
-                    return updated
+                    return try move(
+                        record, through: [.verified], error: "\(pending) target(s) still lack version \(version)",
+                        app: app, tx: tx,
+                        nextAttemptAt: try tx.store.nextDeliveryAttempt(appID: app.id, version: version))
                 }
+                return
             }
         }
-        return try await transition(record, to: .completed, error: nil, lease: lease, app: app)
+        try await transition(&rotation, to: .completed, error: nil)
     }
 
     // MARK: transitions
 
-    /// Moves a rotation to `state` with its audit event, in one fenced
-    /// transaction. Terminal states drop the sealed token; completion also
-    /// wipes the superseded secret, which the vendor no longer accepts.
+    /// Moves the rotation to `state` in one fenced transaction (see ``move(_:through:error:app:tx:toVersion:nextAttemptAt:)``).
     func transition(
-        _ record: RotationRecord, to state: RotationState, error: String?, lease: Lease, app: AppRecord,
-        nextAttemptAt: Date? = nil
-    ) async throws -> RotationRecord {
-        try await ledger.commit { tx in
+        _ rotation: inout RotationContext, to state: RotationState, error: String?, nextAttemptAt: Date? = nil
+    ) async throws {
+        let (record, lease, app) = (rotation.record, rotation.lease, rotation.app)
+        rotation.record = try await ledger.commit { tx in
             try tx.fence(lease)
-            var moved = try apply(record, to: state, error: error, app: app, tx: tx)
-            if let nextAttemptAt {
-                moved.nextAttemptAt = nextAttemptAt
-                try tx.store.updateRotation(moved)
-            }
-            return moved
+            return try move(record, through: [state], error: error, app: app, tx: tx, nextAttemptAt: nextAttemptAt)
         }
+    }
+
+    /// Moves `record` through `states` in turn inside `tx` (``RotationRecord/moved(to:error:app:at:backoff:random:toVersion:nextAttemptAt:)``
+    /// decides each move), carries out each move's effects and records its
+    /// event, and stores the rotation once, as it ends.
+    func move(
+        _ record: RotationRecord, through states: [RotationState], error: String? = nil, app: AppRecord,
+        tx: LedgerTransaction, toVersion: Int? = nil, nextAttemptAt: Date? = nil
+    ) throws -> RotationRecord {
+        var current = record
+        for state in states {
+            let transition = try current.moved(
+                to: state, error: error, app: app.name, at: tx.now, backoff: backoff,
+                random: Double.random(in: 0.5..<1), toVersion: toVersion, nextAttemptAt: nextAttemptAt)
+            for effect in transition.effects {
+                switch effect {
+                case .needsAction(let reason):
+                    _ = try Self.needsAction(app, reason: reason, tx: tx)
+                case .retryOccurrence(let due, let refusal, let error):
+                    try Self.retryOccurrence(
+                        appID: app.id, due: due, refusal: refusal, error: error, rotationID: record.id, tx: tx)
+                case .wipeSecret(let version):
+                    try tx.store.wipeSecret(appID: app.id, version: version)
+                }
+            }
+            if let audit = transition.audit { try tx.record(audit) }
+            current = transition.record
+        }
+        try tx.store.updateRotation(current)
+        return current
     }
 
     /// Marks `app` as needing an operator, with the reason and its fix, and
@@ -343,99 +334,13 @@ extension RotationEngine {
     /// The commit does not wait for the disk: if a power cut loses it, the
     /// rotation is `rotated` again, and the next run verifies (and delivers)
     /// once more. The new pair itself was durable before verification began.
-    func verified(_ record: RotationRecord, lease: Lease, app: AppRecord) async throws -> RotationRecord {
-        try await ledger.commit(durable: false) { tx in
+    func verified(_ rotation: inout RotationContext) async throws {
+        let (record, lease, app) = (rotation.record, rotation.lease, rotation.app)
+        rotation.record = try await ledger.commit(durable: false) { tx in
             try tx.fence(lease)
             let targets = deliverer == nil ? [] : try tx.store.targets(appID: app.id).filter(\.enabled)
             let states: [RotationState] = targets.isEmpty ? [.verified, .completed] : [.verified]
-            return try apply(record, through: states, app: app, tx: tx)
+            return try move(record, through: states, app: app, tx: tx)
         }
-    }
-
-    /// One transition with its audit event, inside `tx`.
-    func apply(_ record: RotationRecord, to state: RotationState, error: String?, app: AppRecord, tx: LedgerTransaction)
-        throws -> RotationRecord
-    {
-        try apply(record, through: [state], error: error, app: app, tx: tx)
-    }
-
-    /// Transitions through `states` in turn, each with its audit event, and
-    /// stores the rotation once, as it ends, inside `tx`.
-    func apply(
-        _ record: RotationRecord, through states: [RotationState], error: String? = nil, app: AppRecord,
-        tx: LedgerTransaction
-    ) throws -> RotationRecord {
-        var current = record
-        for state in states {
-            current = try transitioned(current, to: state, error: error, app: app, tx: tx)
-        }
-        try tx.store.updateRotation(current)
-        return current
-    }
-
-    /// `record` moved to `state` and the transition's audit event recorded;
-    /// the rotation itself is left for the caller to store.
-    private func transitioned(
-        _ record: RotationRecord, to state: RotationState, error: String?, app: AppRecord, tx: LedgerTransaction
-    ) throws -> RotationRecord {
-        var updated = record
-        updated.state = state
-        updated.error = error
-        updated.updatedAt = tx.now
-        switch state {
-        case .failed, .requesting:
-            updated.attempts += 1
-            updated.nextAttemptAt = tx.now.addingTimeInterval(
-                backoff.delay(
-                    afterAttempt: updated.attempts - 1, retryAfter: nil, random: Double.random(in: 0.5..<1)))
-        case .completed, .aborted, .lost:
-            updated.finishedAt = tx.now
-            updated.authToken = nil
-            updated.nextAttemptAt = nil
-            if state == .lost {
-                _ = try Self.needsAction(
-                    app,
-                    reason:
-                        "rotation \(record.id) is lost: ask the vendor's support for a new pair, then run `rotor app set \(app.name) --client-id ID --client-secret-stdin`",
-                    tx: tx)
-            } else if state == .aborted, let refusal = record.refusal {
-                if refusal == .clear {
-                    _ = try Self.needsAction(
-                        app,
-                        reason:
-                            "the vendor refused rotation \(record.id)\(error.map { " (\($0))" } ?? ""); fix the cause at the vendor, then run `rotor rotate \(app.name)`",
-                        tx: tx)
-                } else if record.trigger == .schedule, let due = record.occurrenceDue {
-                    try Self.retryOccurrence(
-                        appID: app.id, due: due, refusal: refusal, error: error ?? "refused for a while",
-                        rotationID: record.id, tx: tx)
-                }
-            }
-        case .rotated, .verified:
-            updated.attempts = 0
-            updated.nextAttemptAt = nil
-        }
-        if state == .completed {
-            try tx.store.wipeSecret(appID: record.appID, version: record.fromVersion)
-        }
-        var detail: [String: JSONValue] = ["state": .string(state.rawValue)]
-        if let error { detail["error"] = .string(error) }
-        if let version = updated.toVersion { detail["version"] = .int(Int64(version)) }
-        let action: AuditAction?
-        switch state {
-        case .verified: action = .rotationVerified
-        case .completed: action = .rotationCompleted
-        case .aborted, .failed, .lost: action = .rotationFailed
-        case .requesting:
-            // Still unresolved: record the attempt only the first time.
-            action = record.attempts == 0 ? .rotationFailed : nil
-        case .rotated: action = nil
-        }
-        if let action {
-            let outcome: AuditOutcome = [.verified, .completed].contains(state) ? .success : .failure
-            try tx.record(
-                AuditDraft(action, outcome: outcome, app: app.name, rotationID: record.id, detail: detail))
-        }
-        return updated
     }
 }

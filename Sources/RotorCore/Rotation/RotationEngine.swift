@@ -32,7 +32,8 @@ public struct RotationOutcome: Sendable, Equatable {
 /// Delivers a stored version to an app's targets (files, hooks). Returns
 /// how many enabled targets still lack the version.
 public protocol Deliverer: Sendable {
-    func deliver(appID: Int64, version: Int, rotationID: Int64?, lease: Lease) async throws -> Int
+    /// `pair` is that version's pair when the caller holds it (nil: the stored one is read).
+    func deliver(appID: Int64, version: Int, rotationID: Int64?, lease: Lease, pair: ClientPair?) async throws -> Int
 }
 
 /// The rotation state machine of `rotation.md`: intent before effect, store
@@ -99,8 +100,7 @@ public struct RotationEngine: Sendable {
     )
         async throws -> RotationOutcome
     {
-        let start = RotationStart()
-        let outcome = try await withLease(named, alongside: start.loader(named, engine: self)) { lease in
+        let outcome = try await withLease(named, reading: reader(for: named)) { lease, start in
             try await rotate(
                 named, trigger: trigger, occurrenceDue: occurrenceDue, occurrences: occurrences, lease: lease,
                 start: start)
@@ -115,13 +115,16 @@ public struct RotationEngine: Sendable {
     /// later if the rotation stops before that. nil when it could not be
     /// claimed: another process has it, or a rotation of the app is unresolved.
     public func rotate(_ named: AppRecord, occurrence: OccurrenceRecord) async throws -> RotationOutcome? {
-        let start = RotationStart()
-        return try await withLease(named, claiming: occurrence, alongside: start.loader(named, engine: self)) {
-            lease in
+        try await withLease(named, claiming: occurrence, reading: reader(for: named)) { lease, start in
             try await rotate(
                 named, trigger: .schedule, occurrenceDue: occurrence.due, occurrences: occurrence.covers,
                 lease: lease, start: start)
         }
+    }
+
+    /// Reads what a rotation of `named` starts from, in the lease's transaction.
+    private func reader(for named: AppRecord) -> @Sendable (any StoreReader) throws -> RotationStart {
+        { [self] reader in try RotationStart.read(appID: named.id, in: reader, engine: self) }
     }
 
     func rotate(
@@ -169,9 +172,9 @@ public struct RotationEngine: Sendable {
             app, trigger: trigger, token: authorisation.token, kind: authorisation.kind, lease: lease,
             occurrenceDue: occurrenceDue, occurrences: occurrences)
         Failpoint.hit("rotate.before-request")
-        var stored: (String, Secret)?
-        let after = try await request(record, app: app, token: authorisation.token, lease: lease, stored: &stored)
-        return try await finish(after, app: app, lease: lease, from: .requesting, known: stored)
+        var rotation = RotationContext(app: app, lease: lease, record: record, currentPair: start.pair)
+        try await request(&rotation, token: authorisation.token)
+        return try await finish(&rotation, from: .requesting)
     }
 
     /// `rotor rotate NAME` by hand: like ``rotate(_:trigger:occurrenceDue:occurrences:)``,
@@ -220,11 +223,11 @@ public struct RotationEngine: Sendable {
             guard let current = try ledger.read({ try $0.rotation(id: rotationID) }) else {
                 throw RotorError(.notFound, "rotation \(rotationID) no longer exists")
             }
-            var record = current
-            if record.state == .requesting {
-                record = try await resolveRequesting(record, app: app, lease: lease)
+            var rotation = RotationContext(app: app, lease: lease, record: current)
+            if current.state == .requesting {
+                try await resolveRequesting(&rotation)
             }
-            return try await finish(record, app: app, lease: lease, from: current.state)
+            return try await finish(&rotation, from: current.state)
         }
     }
 
@@ -259,45 +262,54 @@ public struct RotationEngine: Sendable {
 
     // MARK: leases
 
-    func withLease<T>(
-        _ app: AppRecord, alongside: (@Sendable (any StoreWriter) throws -> Void)? = nil,
-        _ body: (Lease) async throws -> T
-    ) async throws -> T {
+    func withLease<T>(_ app: AppRecord, _ body: (Lease) async throws -> T) async throws -> T {
         // Without an occurrence to claim, nil cannot come back.
-        guard let result = try await withLease(app, claiming: nil, alongside: alongside, body) else {
+        guard
+            let result = try await withLease(
+                app, claiming: nil, reading: { _ in }, { lease, _ in try await body(lease) })
+        else {
             throw RotorError(.busy, "\(app.name) could not be leased", exit: .failed)
         }
         return result
     }
 
-    /// Runs `body` under the app's lease. With `occurrence` (a due time) the
-    /// lease comes with the claim on that occurrence, in one transaction; nil
-    /// when it cannot be claimed (another process has, or a rotation of the
-    /// app is unresolved). An occurrence the body did not consume (by
-    /// recording a rotation's intent) is marked skipped with the release.
-    ///
-    /// `alongside` runs in the transaction that takes the lease (after the claim).
-    func withLease<T>(
+    func withLease<T, Start: Sendable>(
+        _ app: AppRecord, reading: @escaping @Sendable (any StoreReader) throws -> Start,
+        _ body: (Lease, Start) async throws -> T
+    ) async throws -> T {
+        guard let result = try await withLease(app, claiming: nil, reading: reading, body) else {
+            throw RotorError(.busy, "\(app.name) could not be leased", exit: .failed)
+        }
+        return result
+    }
+
+    /// Runs `body` under the app's lease, with what `reading` read in the
+    /// transaction that took it. With `occurrence` (a due time) the lease
+    /// comes with the claim on that occurrence, in one transaction; nil when
+    /// it cannot be claimed (another process has, or a rotation of the app
+    /// is unresolved). An occurrence the body did not consume (by recording a
+    /// rotation's intent) goes back to pending with the release.
+    func withLease<T, Start: Sendable>(
         _ app: AppRecord, claiming occurrence: OccurrenceRecord?,
-        alongside: (@Sendable (any StoreWriter) throws -> Void)? = nil, _ body: (Lease) async throws -> T
+        reading: @escaping @Sendable (any StoreReader) throws -> Start, _ body: (Lease, Start) async throws -> T
     ) async throws -> T? {
         let appID = app.id
-        let claim: @Sendable (any StoreWriter) throws -> Void = { writer in
+        let claim: @Sendable (any StoreWriter) throws -> Start = { writer in
             if let occurrence {
                 guard try writer.unresolvedRotation(appID: appID) == nil,
                     try writer.claimOccurrence(occurrence)
                 else { throw NotClaimed() }
             }
-            try alongside?(writer)
+            return try reading(writer)
         }
-        let acquired: HeldLease?
+        let acquired: (held: HeldLease, value: Start)?
         do {
             acquired = try await ledger.acquireLease(
-                Lease.app(app.id), owner: owner, duration: leaseDuration, alongside: claim)
+                Lease.app(app.id), owner: owner, duration: leaseDuration, reading: claim)
         } catch is NotClaimed {
             return nil
         }
-        guard let held = acquired else {
+        guard let (held, start) = acquired else {
             let holder = try ledger.read { try $0.lease(Lease.app(app.id)) }
             throw RotorError(
                 .busy,
@@ -317,7 +329,7 @@ public struct RotationEngine: Sendable {
             }
         }
         do {
-            let result = try await body(held.lease)
+            let result = try await body(held.lease, start)
             await ledger.releaseLease(held, alongside: skip)
             return result
         } catch {
@@ -329,17 +341,14 @@ public struct RotationEngine: Sendable {
     /// Carries a rotation from `rotated` or later to its end, as far as it goes now.
     /// Alert hooks run when the rotation moved from `initial` into `failed` or `lost`.
     /// `app` gives the fields a rotation does not change (id, name, URL, IDs).
-    func finish(
-        _ start: RotationRecord, app: AppRecord, lease: Lease, from initial: RotationState,
-        known: (String, Secret)? = nil
-    ) async throws -> RotationOutcome {
-        var record = start
-        if record.state == .rotated || record.state == .failed {
-            record = try await verify(record, app: app, lease: lease, known: record.state == .rotated ? known : nil)
+    func finish(_ rotation: inout RotationContext, from initial: RotationState) async throws -> RotationOutcome {
+        if rotation.record.state == .rotated || rotation.record.state == .failed {
+            try await verify(&rotation)
         }
-        if record.state == .verified {
-            record = try await deliver(record, app: app, lease: lease)
+        if rotation.record.state == .verified {
+            try await deliver(&rotation)
         }
+        let (record, app) = (rotation.record, rotation.app)
         let result = outcome(record, app: app)
         if record.state != initial {
             Counter(label: "rotor_rotations_total", dimensions: [("outcome", record.state.rawValue)]).increment()
@@ -416,25 +425,6 @@ public struct RotationEngine: Sendable {
 
 /// The occurrence could not be claimed with the lease.
 struct NotClaimed: Error {}
-
-/// What a rotation reads in the transaction that takes its lease: the app as
-/// it is now, any unresolved rotation, and the stored pair to sign in with.
-/// Written there, read by the rotation after the lease is held.
-final class RotationStart: @unchecked Sendable {
-    var app: AppRecord?
-    var open: RotationSummary?
-    var pair: (String, Secret)?
-
-    func loader(_ named: AppRecord, engine: RotationEngine) -> @Sendable (any StoreWriter) throws -> Void {
-        { [self] reader in
-            guard let app = try reader.app(id: named.id) else { return }
-            let open = try reader.unresolvedRotation(appID: app.id)
-            self.app = app
-            self.open = open
-            self.pair = app.identityID == nil && open == nil ? try engine.currentPair(app, in: reader) : nil
-        }
-    }
-}
 
 /// The rotate request was never sent: no token could be had.
 struct AuthorisationFailure: Error {

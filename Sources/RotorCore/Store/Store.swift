@@ -132,9 +132,11 @@ public protocol StoreWriter: StoreReader {
     func updateIdentitySecrets(id: Int64, _ secrets: IdentitySecrets, at time: Date) throws
     func deleteIdentity(id: Int64) throws
 
-    /// Inserts a rotation in state `requesting`; the caller seals its token.
-    /// Records a rotation's intent (state `requesting`) and returns it as stored.
-    func insertRotation(_ rotation: NewRotation, at time: Date) throws -> RotationRecord
+    /// Records a rotation's intent (state `requesting`) with the token that
+    /// authorises it, sealed by `authToken` for the id the rotation gets, in
+    /// one row; returns the rotation as stored.
+    func insertRotation(_ rotation: NewRotation, at time: Date, authToken: (Int64) throws -> Data) throws
+        -> RotationRecord
     /// Writes every mutable field of a rotation back.
     func updateRotation(_ rotation: RotationRecord) throws
     /// Drops a superseded secret; the version row and its fingerprint stay.

@@ -16,7 +16,7 @@ struct RegistryTests {
 
         db.clock.advance(by: 3600)
         var changes = AppChanges()
-        changes.pair = ("client-2", Secret("second"))
+        changes.pair = ClientPair(clientID: "client-2", secret: Secret("second"))
         changes.enabled = false
         try await db.registry.set("billing", changes, verify: false)
         list = try db.registry.list()

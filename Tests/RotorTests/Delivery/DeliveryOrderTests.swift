@@ -8,7 +8,7 @@ struct DeliveryOrderTests {
         let db = try TestDatabase()
         try await db.addApp("billing", secret: "first")
         var changes = AppChanges()
-        changes.pair = ("client-2", Secret("second"))
+        changes.pair = ClientPair(clientID: "client-2", secret: Secret("second"))
         try await db.registry.set("billing", changes, verify: false)
         let path = db.directory.file("creds.env")
         try TargetRegistry(ledger: db.ledger).add(app: "billing", .file(FileTarget(path: path)))

@@ -221,7 +221,7 @@ struct RotationEngineTests {
             // The way back: the vendor's support issues a pair; `app set` stores it.
             let vendor = await setup.sandbox.currentPair()
             var changes = AppChanges()
-            changes.pair = (vendor.clientID, Secret(vendor.clientSecret))
+            changes.pair = ClientPair(clientID: vendor.clientID, secret: Secret(vendor.clientSecret))
             try await setup.db.registry.set("billing", changes, verify: false)
             try await setup.expectInSync()
             #expect(try await setup.engine().rotate("billing").state == .completed)

@@ -58,7 +58,8 @@ struct SchedulingTests {
             let app = try app()
             return try db.ledger.write { tx in
                 try tx.store.insertRotation(
-                    NewRotation(appID: app.id, trigger: .manual, fromVersion: 1, authKind: .app), at: tx.now)
+                    NewRotation(appID: app.id, trigger: .manual, fromVersion: 1, authKind: .app), at: tx.now
+                ) { id in try tx.keyring.seal(Secret("a token"), for: .rotationAuth(rotationID: id)) }
             }
         }
 
@@ -197,7 +198,9 @@ struct SchedulingTests {
 
     @Test func aPairChangedOutsideRotorNeedsAnOperator() async throws {
         try await withSetup { setup in
-            try await setup.set { $0.pair = (setup.sandbox.application.clientID, Secret("not-the-vendor's")) }
+            try await setup.set {
+                $0.pair = ClientPair(clientID: setup.sandbox.application.clientID, secret: Secret("not-the-vendor's"))
+            }
             let outcomes = try await setup.pass(after: 3600)
             #expect(outcomes.map(\.exitStatus) == [.operatorAction], "\(outcomes)")
             let status = try setup.status()
@@ -207,7 +210,9 @@ struct SchedulingTests {
             #expect(try await setup.pass(after: 3600).isEmpty)
             // The operator stores the vendor's pair: needs-action ends.
             try await setup.set {
-                $0.pair = (setup.sandbox.application.clientID, Secret(setup.sandbox.application.clientSecret))
+                $0.pair = ClientPair(
+                    clientID: setup.sandbox.application.clientID, secret: Secret(setup.sandbox.application.clientSecret)
+                )
             }
             #expect(try setup.status().health == .ok)
         }
