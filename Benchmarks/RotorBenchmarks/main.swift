@@ -158,19 +158,19 @@ func report(_ name: String, rotor: [Double], baseline: [Double], baselineName: S
             r / b, rotor.count))
 }
 
-func seededDatabase(apps: Int) throws -> (TemporaryDirectory, String) {
-    let db = try TestDatabase(clock: InstantClock(Date()))
-    try Seeder.addApps(apps, to: db.ledger)
+func seededDatabase(apps: Int) async throws -> (TemporaryDirectory, String) {
+    let db = try await TestDatabase(clock: InstantClock(Date()))
+    try await Seeder.addApps(apps, to: db.ledger)
     return (db.directory, db.path)
 }
 
 if let seedOnly, only != "audit" {
     let store = try SQLiteStore.open(path: seedOnly, create: true)
-    let ledger = try Ledger.initialize(
+    let ledger = try await Ledger.initialize(
         store: store, key: .file(seedOnly + ".key"), clock: SystemClock(), actor: "bench"
     )
     .ledger
-    try Seeder.addApps(apps, to: ledger)
+    try await Seeder.addApps(apps, to: ledger)
     print("seeded \(apps) apps into \(seedOnly)")
     exit(0)
 }
@@ -180,7 +180,7 @@ print("Rotor benchmarks: \(apps) apps, \(runs) runs each, \(ProcessInfo.processI
 // 1. `rotor app list --json` as a whole process, against the sqlite3 CLI
 //    printing the same rows as JSON.
 if only == nil || only == "apps" {
-    let (directory, path) = try seededDatabase(apps: apps)
+    let (directory, path) = try await seededDatabase(apps: apps)
     let query = """
         SELECT a.name, a.application_id, c.client_id, a.schedule_kind, a.schedule_expr, c.fingerprint, c.created_at,
                (SELECT state FROM rotations r WHERE r.app_id = a.id ORDER BY id DESC LIMIT 1) AS last_state
@@ -202,7 +202,7 @@ if only == nil || only == "apps" {
     var rotorTimes: [Double] = []
     var baseTimes: [Double] = []
     for _ in 0..<runs {
-        let (directory, path) = try seededDatabase(apps: apps)
+        let (directory, path) = try await seededDatabase(apps: apps)
         rotorTimes.append(try timeProcess([rotor, "key", "rotate", "--db", path]))
         baseTimes.append(
             try timeProcess([
@@ -291,12 +291,12 @@ if only == nil || only == "grants" {
 //    hash against a plain insert of the same row, one transaction each.
 if only == nil || only == "audit" {
     let clock = InstantClock(Date().addingTimeInterval(-Double(auditEvents)))
-    let db = try TestDatabase(clock: clock)
+    let db = try await TestDatabase(clock: clock)
     let seedStart = ContinuousClock.now
     var written = 0
     while written < auditEvents {
         let batch = min(50_000, auditEvents - written)
-        try db.ledger.write { tx in
+        try await db.ledger.commit { [written] tx in
             var head = try tx.store.auditHead()
             for index in written..<(written + batch) {
                 clock.advance(by: 1)
@@ -362,7 +362,7 @@ if only == nil || only == "audit" {
     for round in 0..<runs {
         var start = ContinuousClock.now
         for index in 0..<appends {
-            try db.ledger.write { tx in
+            try await db.ledger.commit { tx in
                 try tx.record(AuditDraft(.deliverySucceeded, app: "bench", detail: ["n": .int(Int64(index))]))
             }
         }
@@ -430,8 +430,8 @@ func usageOver(_ launch: [String], seconds: Int, environment: [String: String] =
 //    CPU time and peak RSS, against the peak RSS of `rotor app list` on the same
 //    database (a process that reads every app once and exits).
 if only == nil || only == "idle" {
-    let db = try TestDatabase(clock: InstantClock(Date()))
-    try Seeder.addApps(apps, to: db.ledger, schedule: .every(seconds: 30 * 86400))
+    let db = try await TestDatabase(clock: InstantClock(Date()))
+    try await Seeder.addApps(apps, to: db.ledger, schedule: .every(seconds: 30 * 86400))
     let usage = try usageOver([rotor, "run", "--db", db.path], seconds: idleSeconds)
     let list = try usageOver([rotor, "sandbox", "--port", "0"], seconds: 1)
     print(
@@ -449,9 +449,9 @@ if only == nil || only == "idle" {
 //     --once: every app with its current pair and active occurrences); and
 //     the idle daemon's CPU time and peak RSS. Alternating rounds.
 if only == nil || only == "scale" {
-    let db = try TestDatabase(clock: InstantClock(Date()))
+    let db = try await TestDatabase(clock: InstantClock(Date()))
     let seeding = ContinuousClock.now
-    try Seeder.addApps(
+    try await Seeder.addApps(
         scaleApps, to: db.ledger, schedule: .every(seconds: 30 * 86400), targetDirectory: db.directory.path)
     print(
         String(
@@ -534,8 +534,8 @@ func measureRotations(_ dueRotations: Int) async throws -> RotationRound {
     }
     let sandbox = try await SandboxServer.start(vendor: vendor)
     let clock = InstantClock(Date().addingTimeInterval(-2 * 86400))
-    let db = try TestDatabase(clock: clock)
-    try Seeder.addApps(
+    let db = try await TestDatabase(clock: clock)
+    try await Seeder.addApps(
         applications.map {
             (name: "app-\($0.id.dropFirst(4))", applicationID: $0.id, clientID: $0.clientID, secret: $0.clientSecret)
         },
@@ -637,8 +637,8 @@ struct InstantVendor: VendorAPI {
 
 func measureEngine(_ count: Int) async throws -> (engine: Double, engineCPU: Double, bare: Double) {
     let clock = InstantClock(Date().addingTimeInterval(-2 * 86400))
-    let db = try TestDatabase(clock: clock)
-    try Seeder.addApps(
+    let db = try await TestDatabase(clock: clock)
+    try await Seeder.addApps(
         (0..<count).map {
             (name: "app-\($0)", applicationID: "app-\($0)", clientID: "client-\($0)", secret: "s-\($0)")
         },

@@ -17,17 +17,17 @@ public struct Migration: Sendable {
 }
 
 extension SQLiteStore {
-    public func pendingMigrations() throws -> [String] {
+    public func pendingMigrations() async throws -> [String] {
         let applied = try appliedVersions()
         return Migration.all.filter { !applied.contains($0.version) }.map(\.file)
     }
 
     /// Applies each pending migration in its own `BEGIN IMMEDIATE`
     /// transaction and records it in `schema_migrations`.
-    public func migrate() throws {
+    public func migrate() async throws {
         for migration in Migration.all {
             do {
-                try queue.writeWithoutTransaction { db in
+                try await queue.writeWithoutTransaction { db in
                     try db.inTransaction(.immediate) {
                         try SQLiteStore.createMigrationsTable(db)
                         let done =
@@ -47,7 +47,8 @@ extension SQLiteStore {
                 throw translate(error)
             }
         }
-        try wal.syncNow()
+        wal.noteUnsynced()
+        try await flush()
     }
 
     /// Refuses a database whose schema is newer than this build knows, and

@@ -14,12 +14,12 @@ import RotorCore
 /// Every connection runs in WAL mode (checked), foreign keys on and a busy
 /// timeout. Every write transaction is `BEGIN IMMEDIATE`. The database holds
 /// the only copy of live secrets, so every commit is made durable before the
-/// caller goes on: ``write(sync:_:)`` with `sync` fsyncs the WAL itself
-/// (``WALSync``), and ``commit(durable:_:)`` runs concurrent callers' bodies in
-/// one transaction with one fsync (``GroupCommit``); the connection's own
-/// `synchronous=NORMAL` leaves those fsyncs to Rotor. Commits that a caller
-/// does not wait for (`sync: false`, `durable: false`) reach the disk with
-/// the next fsync.
+/// caller goes on: ``commit(durable:_:)`` runs concurrent callers' bodies in
+/// one transaction with one fsync of the WAL (``GroupCommit``, ``WALSync``);
+/// the connection's own `synchronous=NORMAL` leaves that fsync to Rotor.
+/// Commits that a caller does not wait for (`durable: false`) reach the disk
+/// with the next fsync. Bodies run on GRDB's and the group commit's own
+/// queues; callers suspend meanwhile.
 public struct SQLiteStore: Store {
     public let path: String
     let queue: DatabaseQueue
@@ -63,7 +63,11 @@ public struct SQLiteStore: Store {
                 let reason = String(cString: strerror(errno))
                 throw RotorError(.databaseUnavailable, "cannot create database \(UserText.shown(path)): \(reason)")
             }
-            close(fd)
+            #if canImport(Glibc)
+                _ = Glibc.close(fd)
+            #else
+                _ = Darwin.close(fd)
+            #endif
         } else if let info = Files.status(path), info.st_mode & S_IFMT != S_IFREG {
             throw RotorError(.databaseInvalid, "\(UserText.shown(path)) is not a regular file, so not a Rotor database")
         }
@@ -99,27 +103,14 @@ public struct SQLiteStore: Store {
         return store
     }
 
-    public func read<T>(_ body: (any StoreReader) throws -> T) throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
         do {
-            return try queue.writeWithoutTransaction { db in
+            return try await queue.writeWithoutTransaction { db in
                 try SQLiteStore.transaction(db, begin: "BEGIN DEFERRED") { try body(SQLiteTransaction(db: db)) }
             }
         } catch {
             throw translate(error)
         }
-    }
-
-    public func write<T>(sync: Bool, _ body: (any StoreWriter) throws -> T) throws -> T {
-        let result: T
-        do {
-            result = try queue.writeWithoutTransaction { db in
-                try SQLiteStore.transaction(db, begin: "BEGIN IMMEDIATE") { try body(SQLiteTransaction(db: db)) }
-            }
-        } catch {
-            throw translate(error)
-        }
-        if sync { try wal.syncNow() } else { wal.noteUnsynced() }
-        return result
     }
 
     public func commit<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any StoreWriter) throws -> T)
@@ -130,6 +121,26 @@ public struct SQLiteStore: Store {
 
     public func flush() async throws {
         try await group.submit(durable: true) { _ in }
+    }
+
+    /// `PRAGMA data_version`: it moves when another connection commits.
+    public func changeMark() async throws -> Int64 {
+        do {
+            return try await queue.writeWithoutTransaction { db in
+                try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
+            }
+        } catch {
+            throw translate(error)
+        }
+    }
+
+    public func close() async throws {
+        try await flush()
+        do {
+            try queue.close()
+        } catch {
+            throw translate(error)
+        }
     }
 
     /// Shared transactions committed by ``commit(durable:_:)`` so far (for tests).
@@ -156,7 +167,7 @@ public struct SQLiteStore: Store {
     }
 
     /// Runs `body` with the raw GRDB connection. For test support and
-    /// benchmarks only; the product goes through ``read(_:)`` and ``write(_:)``.
+    /// benchmarks only; the product goes through ``read(_:)`` and ``commit(durable:_:)``.
     public func withConnection<T>(_ body: (Database) throws -> T) throws -> T {
         try queue.writeWithoutTransaction(body)
     }
@@ -200,14 +211,13 @@ public struct SQLiteStore: Store {
 }
 
 extension SQLiteStore {
-    /// An online, consistent copy of the database at `destination`
-    /// (`VACUUM INTO`), mode 0600. Fails if `destination` exists.
-    public func backup(to destination: String) throws {
+    /// An online, consistent copy of the database (`VACUUM INTO`).
+    public func backup(to destination: String) async throws {
         guard !Files.exists(destination) else {
             throw RotorError(.alreadyExists, "\(destination) already exists; a backup never overwrites a file")
         }
         do {
-            try queue.writeWithoutTransaction { db in
+            try await queue.writeWithoutTransaction { db in
                 try db.execute(sql: "VACUUM INTO ?", arguments: [destination])
             }
         } catch {

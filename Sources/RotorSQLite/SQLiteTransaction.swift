@@ -658,10 +658,6 @@ struct SQLiteTransaction: StoreWriter {
         return [deliveries, rotations].compactMap { $0 }.min().map(Date.init(millis:))
     }
 
-    func changeCounter() throws -> Int {
-        try value("PRAGMA data_version", []) as Int? ?? 0
-    }
-
     // MARK: leases
 
     func lease(_ name: String) throws -> Lease? {
@@ -672,10 +668,14 @@ struct SQLiteTransaction: StoreWriter {
         Lease(name: row[0], owner: row[1], token: row[2], expiresAt: Date(millis: row[3]))
     }
 
-    func acquireLease(
-        _ name: String, owner: String, expiresAt: Date, now: Date, isStale: (String) -> Bool
-    ) throws -> Lease {
-        if let current = try lease(name), current.owner != owner, current.expiresAt > now, !isStale(current.owner) {
+    /// A lease whose owner ran on this host and whose process is gone is
+    /// taken over before it expires: a crashed `rotor rotate` does not block
+    /// recovery for the lease's lifetime. Only SQLite can know this: every
+    /// process that shares the file runs on one host.
+    func acquireLease(_ name: String, owner: String, expiresAt: Date, now: Date) throws -> Lease {
+        if let current = try lease(name), current.owner != owner, current.expiresAt > now,
+            !LeaseOwner.isStale(current.owner)
+        {
             return current
         }
         let taken = try one(

@@ -14,12 +14,12 @@ public struct TestDatabase: Sendable {
     public var keyFile: String { directory.file("rotor.db.key") }
 
     public init(clock: InstantClock = InstantClock(), actor: String = "test@host", busyTimeout: TimeInterval = 15)
-        throws
+        async throws
     {
         directory = TemporaryDirectory()
         self.clock = clock
         store = try SQLiteStore.open(path: directory.file("rotor.db"), create: true, busyTimeout: busyTimeout)
-        ledger = try Ledger.initialize(
+        ledger = try await Ledger.initialize(
             store: store, key: .file(directory.file("rotor.db.key")), clock: clock, actor: actor
         ).ledger
     }

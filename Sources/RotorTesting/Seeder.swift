@@ -10,8 +10,8 @@ public enum Seeder {
     public static func addApps(
         _ count: Int, to ledger: Ledger, schedule: Schedule = .every(seconds: 30 * 86400),
         targetDirectory: String? = nil
-    ) throws {
-        try ledger.write { tx in
+    ) async throws {
+        try await ledger.commit { tx in
             for index in 1...count {
                 let name = String(format: "app-%05d", index)
                 let secret = Secret("seed-secret-\(index)-\(UUID().uuidString)")
@@ -45,8 +45,8 @@ public enum Seeder {
     public static func addApps(
         _ applications: [(name: String, applicationID: String, clientID: String, secret: String)], apiURL: String,
         schedule: Schedule, to ledger: Ledger
-    ) throws {
-        try ledger.write { tx in
+    ) async throws {
+        try await ledger.commit { tx in
             for application in applications {
                 let secret = Secret(application.secret)
                 let id = try tx.store.insertApp(

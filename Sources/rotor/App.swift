@@ -134,7 +134,7 @@ extension Rotor.App {
                     window: try schedule.timeWindow(),
                     timezone: try schedule.timeZone() ?? "UTC",
                     identity: try identity.map { name throws(RotorError) in try Validate.name(name, kind: "identity") })
-                let ledger = try global.openLedger()
+                let ledger = try await global.openLedger()
                 let app = try await withVendor { api in
                     try await AppRegistry(ledger: ledger, checker: VendorPairChecker(api: api)).add(
                         spec, verify: !noVerify)
@@ -154,8 +154,8 @@ extension Rotor.App {
 
         func run() async throws {
             try await reporting {
-                let ledger = try global.openLedger()
-                let apps = try AppRegistry(ledger: ledger, checker: nil).list()
+                let ledger = try await global.openLedger()
+                let apps = try await AppRegistry(ledger: ledger, checker: nil).list()
                 let now = ledger.clock.now
                 if output.isJSON {
                     Console.jsonArray(apps) { $0.json(at: now) }
@@ -184,8 +184,8 @@ extension Rotor.App {
 
         func run() async throws {
             try await reporting {
-                let ledger = try global.openLedger()
-                let detail = try AppRegistry(ledger: ledger, checker: nil).show(name)
+                let ledger = try await global.openLedger()
+                let detail = try await AppRegistry(ledger: ledger, checker: nil).show(name)
                 let now = ledger.clock.now
                 if output.isJSON {
                     Console.json(detail.json(at: now))
@@ -285,7 +285,7 @@ extension Rotor.App {
                         .read()!
                     changes.pair = ClientPair(clientID: id, secret: secret)
                 }
-                let ledger = try global.openLedger()
+                let ledger = try await global.openLedger()
                 let app = try await withVendor { api in
                     try await AppRegistry(ledger: ledger, checker: VendorPairChecker(api: api)).set(
                         try Validate.name(name), changes, verify: !noVerify)
@@ -304,7 +304,7 @@ extension Rotor.App {
 
         func run() async throws {
             try await reporting {
-                try AppRegistry(ledger: try global.openLedger(), checker: nil).remove(name)
+                try await AppRegistry(ledger: try global.openLedger(), checker: nil).remove(name)
                 Console.out("Removed \(name) and its stored secrets; its audit events stay.")
             }
         }

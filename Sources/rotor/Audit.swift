@@ -48,7 +48,7 @@ extension Rotor {
 
             func run() async throws {
                 try await reporting {
-                    let ledger = try global.openLedger()
+                    let ledger = try await global.openLedger()
                     let now = ledger.clock.now
                     var query = AuditQuery(
                         app: app, action: action, outcome: outcome,
@@ -61,7 +61,7 @@ extension Rotor {
                         limit: limit)
                     let log = AuditLog(ledger: ledger)
                     let format = json ? .json : self.format
-                    var events = try log.events(query)
+                    var events = try await log.events(query)
                     if follow { events.reverse() }
                     var printer = AuditPrinter(format: format)
                     printer.print(events)
@@ -69,14 +69,14 @@ extension Rotor {
                         printer.finish()
                         return
                     }
-                    var last = try ledger.read { try $0.auditHead()?.lastID } ?? 0
+                    var last = try await ledger.read { try $0.auditHead()?.lastID } ?? 0
                     query.limit = 1000
                     query.ascending = true
                     query.byID = true
                     while !Task.isCancelled {
                         try await Task.sleep(for: .seconds(1))
                         query.afterID = last
-                        let fresh = try log.events(query)
+                        let fresh = try await log.events(query)
                         printer.print(fresh)
                         last = fresh.last?.id ?? last
                     }
@@ -106,7 +106,7 @@ extension Rotor {
                         }
                         result = AuditLog.verifyExport(lines: text.split(separator: "\n"))
                     } else {
-                        result = try AuditLog(ledger: try global.openLedger()).verify()
+                        result = try await AuditLog(ledger: try global.openLedger()).verify()
                     }
                     if let failure = result.firstBreak {
                         Console.error(
@@ -128,7 +128,7 @@ extension Rotor {
 
             func run() async throws {
                 try await reporting {
-                    let ledger = try global.openLedger()
+                    let ledger = try await global.openLedger()
                     let log = AuditLog(ledger: ledger)
                     let start = try since.map { text throws(RotorError) in
                         try AuditLog.time(text, option: "--since", now: ledger.clock.now)
@@ -136,7 +136,7 @@ extension Rotor {
                     var last: Int64 = 0
                     var printer = AuditPrinter(format: .jsonl)
                     while true {
-                        let batch = try log.events(after: last, since: start)
+                        let batch = try await log.events(after: last, since: start)
                         if batch.isEmpty { break }
                         printer.print(batch)
                         last = batch.last!.id
@@ -155,9 +155,9 @@ extension Rotor {
 
             func run() async throws {
                 try await reporting {
-                    let ledger = try global.openLedger()
+                    let ledger = try await global.openLedger()
                     let time = try AuditLog.time(before, option: "--before", now: ledger.clock.now)
-                    let result = try AuditLog(ledger: ledger).prune(before: time)
+                    let result = try await AuditLog(ledger: ledger).prune(before: time)
                     Console.out(
                         "removed \(result.removed) events before \(time); the chain now starts after event \(result.baseID)"
                     )

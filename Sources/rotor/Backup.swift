@@ -1,6 +1,5 @@
 import ArgumentParser
 import RotorCore
-import RotorSQLite
 
 extension Rotor {
     struct Backup: AsyncParsableCommand {
@@ -17,11 +16,8 @@ extension Rotor {
 
         func run() async throws {
             try await reporting {
-                let ledger = try global.openLedger()
-                guard let store = ledger.store as? SQLiteStore else {
-                    throw RotorError(.io, "this store cannot be backed up with SQLite's VACUUM INTO")
-                }
-                try store.backup(to: path)
+                let ledger = try await global.openLedger()
+                try await ledger.store.backup(to: path)
                 Console.out(
                     "Wrote a consistent copy of \(global.databasePath) to \(path) (key \(ledger.keyring.master.id)).")
             }

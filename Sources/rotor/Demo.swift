@@ -33,8 +33,8 @@ extension Rotor {
             let keyPath = "\(directory)/rotor.db.key"
 
             step("1. rotor init")
-            let store = try SQLiteStore.open(path: databasePath, create: true)
-            let ledger = try Ledger.initialize(
+            let store = try OpenStores.register(SQLiteStore.open(path: databasePath, create: true))
+            let ledger = try await Ledger.initialize(
                 store: store, key: .file(keyPath), clock: SystemClock(), actor: "demo@rotor"
             )
             .ledger
@@ -49,13 +49,13 @@ extension Rotor {
                         clientSecret: Secret(application.clientSecret), apiURL: sandbox.url,
                         schedule: .every(seconds: 30 * 86400)),
                     verify: true)
-                let before = try registry.list()[0]
+                let before = try await registry.list()[0]
                 Console.out("   the pair passed a client-credentials grant at the sandbox (\(sandbox.url))")
                 Console.out("   stored encrypted as version 1, fingerprint \(before.credential.fingerprint)")
 
                 step("3. rotor target add billing --file \(directory)/billing.env")
                 let targetPath = "\(directory)/billing.env"
-                try TargetRegistry(ledger: ledger).add(app: "billing", .file(FileTarget(path: targetPath)))
+                try await TargetRegistry(ledger: ledger).add(app: "billing", .file(FileTarget(path: targetPath)))
                 Console.out("   each new pair will be written there atomically, mode 600, in env format")
 
                 step("4. rotor rotate billing")
@@ -64,7 +64,7 @@ extension Rotor {
                     ledger: ledger, api: api, databasePath: databasePath, deliverer: delivery, alerts: delivery.alerts)
                 let outcome = try await engine.rotate("billing")
                 Console.out("   \(outcome.message)")
-                let after = try registry.list()[0]
+                let after = try await registry.list()[0]
                 Console.out(
                     "   version \(before.credential.version) → \(after.credential.version), fingerprint \(before.credential.fingerprint) → \(after.credential.fingerprint)"
                 )
@@ -92,7 +92,7 @@ extension Rotor {
                 Console.out("   mode \(mode), version \(after.credential.version)")
 
                 step("6. rotor history")
-                let history = try RotationHistory(ledger: ledger).list(app: nil, limit: 10)
+                let history = try await RotationHistory(ledger: ledger).list(app: nil, limit: 10)
                 Console.table(
                     ["ID", "APP", "TRIGGER", "STATE", "STARTED", "FINISHED"],
                     history.map {
@@ -103,11 +103,11 @@ extension Rotor {
                     }, indent: "   ")
 
                 step("7. rotor audit")
-                let events = try ledger.read { try $0.auditEvents(ids: 1...1000) }
+                let events = try await ledger.read { try $0.auditEvents(ids: 1...1000) }
                 Console.table(
                     ["ID", "ACTION", "OUTCOME", "APP", "DETAIL"],
                     events.map { [String($0.id), $0.action, $0.outcome, $0.app ?? "-", $0.detail] }, indent: "   ")
-                let verification = try AuditLog(ledger: ledger).verify()
+                let verification = try await AuditLog(ledger: ledger).verify()
                 Console.out(
                     "   rotor audit verify: \(verification.isIntact ? "the hash chain of \(verification.checked) events is intact" : "BROKEN: \(verification.firstBreak!)")"
                 )

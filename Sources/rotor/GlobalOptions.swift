@@ -60,11 +60,11 @@ struct GlobalOptions: ParsableArguments {
 
     /// Opens the database with its key, reporting on stderr anything that
     /// was repaired on the way.
-    func openLedger(actor: String = ProcessHardening.actor()) throws -> Ledger {
+    func openLedger(actor: String = ProcessHardening.actor()) async throws -> Ledger {
         let source = try keySource
-        let store = try SQLiteStore.open(path: databasePath, busyTimeout: try busyTimeout)
+        let store = try OpenStores.register(SQLiteStore.open(path: databasePath, busyTimeout: try busyTimeout))
         var notices: [String] = []
-        let ledger = try Ledger.open(
+        let ledger = try await Ledger.open(
             store: store, key: source, clock: SystemClock(), actor: actor, notices: &notices)
         for notice in notices { Console.note(notice) }
         return ledger
@@ -121,5 +121,27 @@ func reporting(_ body: () async throws -> Void) async throws {
     } catch let error as FileError {
         Console.error(error.description)
         throw ExitCode(ExitStatus.failed.rawValue)
+    }
+}
+
+/// The stores this process opened, closed before it exits: a process may not
+/// end while a commit thread still holds the database, and the last one to
+/// close moves SQLite's WAL into the database file.
+enum OpenStores {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var stores: [any Store] = []
+
+    static func register<S: Store>(_ store: S) -> S {
+        lock.withLock { stores.append(store) }
+        return store
+    }
+
+    /// Closes every store opened so far; a store that cannot be closed is left (its commits are durable).
+    static func closeAll() async {
+        let open = lock.withLock {
+            defer { stores = [] }
+            return stores
+        }
+        for store in open { try? await store.close() }
     }
 }

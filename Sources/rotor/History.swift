@@ -17,7 +17,7 @@ extension Rotor {
 
         func run() async throws {
             try await reporting {
-                let entries = try RotationHistory(ledger: try global.openLedger()).list(app: name, limit: limit)
+                let entries = try await RotationHistory(ledger: try global.openLedger()).list(app: name, limit: limit)
                 if output.isJSON {
                     Console.jsonArray(entries, \.json)
                     return

@@ -43,7 +43,7 @@ extension Rotor {
                         fromStdin: passwordFromStdin, file: passwordFile, option: "password"
                     ).read()!
                     let url = try Validate.apiURL(apiURL ?? AppRegistry.defaultAPIURL)
-                    let ledger = try global.openLedger()
+                    let ledger = try await global.openLedger()
                     try await withVendor { api in
                         try await IdentityRegistry(ledger: ledger, api: api).add(
                             name: name, username: username, password: password, apiURL: url)
@@ -62,9 +62,9 @@ extension Rotor {
 
             func run() async throws {
                 try await reporting {
-                    let ledger = try global.openLedger()
-                    let identities = try IdentityRegistry(ledger: ledger, api: nil).list()
-                    let apps = try AppRegistry(ledger: ledger, checker: nil).list()
+                    let ledger = try await global.openLedger()
+                    let identities = try await IdentityRegistry(ledger: ledger, api: nil).list()
+                    let apps = try await AppRegistry(ledger: ledger, checker: nil).list()
                     func users(_ id: Int64) -> [String] { apps.filter { $0.app.identityID == id }.map(\.app.name) }
                     if output.isJSON {
                         Console.json(
@@ -93,7 +93,7 @@ extension Rotor {
 
             func run() async throws {
                 try await reporting {
-                    try IdentityRegistry(ledger: try global.openLedger(), api: nil).remove(name)
+                    try await IdentityRegistry(ledger: try global.openLedger(), api: nil).remove(name)
                     Console.out("Removed identity \(name) and its stored password and tokens.")
                 }
             }

@@ -13,9 +13,9 @@ extension Rotor {
         func run() async throws {
             try await reporting {
                 let source = try global.keySource
-                let store = try SQLiteStore.open(
-                    path: global.databasePath, create: true, busyTimeout: try global.busyTimeout)
-                let result = try Ledger.initialize(
+                let store = try OpenStores.register(
+                    SQLiteStore.open(path: global.databasePath, create: true, busyTimeout: try global.busyTimeout))
+                let result = try await Ledger.initialize(
                     store: store, key: source, clock: SystemClock(), actor: ProcessHardening.actor())
                 let keyID = result.ledger.keyring.master.id
                 guard result.createdDatabase else {

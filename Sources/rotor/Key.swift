@@ -49,7 +49,7 @@ extension Rotor {
 
             func run() async throws {
                 try await reporting {
-                    let ledger = try global.openLedger()
+                    let ledger = try await global.openLedger()
                     // A spill file is sealed with the current key; import it before the key changes.
                     if let spill = SpillFile.paths(database: global.databasePath).first {
                         throw RotorError(
@@ -61,10 +61,10 @@ extension Rotor {
                     let result: KeyRotation.Result
                     let written: String
                     if let newKeyFile {
-                        result = try KeyRotation.rotate(ledger: ledger, newKeyFile: newKeyFile)
+                        result = try await KeyRotation.rotate(ledger: ledger, newKeyFile: newKeyFile)
                         written = newKeyFile
                     } else if let keyFile = source.writableFile {
-                        result = try KeyRotation.rotate(ledger: ledger, keyFile: keyFile)
+                        result = try await KeyRotation.rotate(ledger: ledger, keyFile: keyFile)
                         written = keyFile
                     } else {
                         throw RotorError(

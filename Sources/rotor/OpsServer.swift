@@ -46,7 +46,7 @@ enum OpsServer {
     ) -> some ApplicationProtocol {
         let router = Router()
         router.get("/healthz") { _, _ -> Response in
-            let (healthy, body) = health(ledger, scheduler: scheduler)
+            let (healthy, body) = await health(ledger, scheduler: scheduler)
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
             return Response(
@@ -54,7 +54,7 @@ enum OpsServer {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: body.canonical + "\n")))
         }
         router.get("/metrics") { _, _ -> Response in
-            updateGauges(ledger, registry: registry)
+            await updateGauges(ledger, registry: registry)
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             var headers = HTTPFields()
@@ -70,12 +70,12 @@ enum OpsServer {
     /// Rotations in progress, failed or waiting for a person are not the
     /// daemon's ill health (an orchestrator restarting it would not help):
     /// they show in `rotor status` and in the metrics.
-    static func health(_ ledger: Ledger, scheduler: Scheduler) -> (Bool, JSONValue) {
+    static func health(_ ledger: Ledger, scheduler: Scheduler) async -> (Bool, JSONValue) {
         if let reason = scheduler.liveness(now: ledger.clock.now) {
             return (false, ["status": "unhealthy", "reason": .string(reason)])
         }
         do {
-            _ = try ledger.read { try $0.changeCounter() }
+            _ = try await ledger.read { try $0.meta(.databaseID) }
         } catch {
             return (false, ["status": "unhealthy", "reason": .string("the database does not answer: \(error)")])
         }
@@ -83,8 +83,8 @@ enum OpsServer {
     }
 
     /// Per-app gauges, read from the database at scrape time.
-    static func updateGauges(_ ledger: Ledger, registry: PrometheusCollectorRegistry) {
-        guard let statuses = try? StatusReport.build(ledger: ledger) else { return }
+    static func updateGauges(_ ledger: Ledger, registry: PrometheusCollectorRegistry) async {
+        guard let statuses = try? await StatusReport.build(ledger: ledger) else { return }
         var failed = 0
         var lost = 0
         for status in statuses {

@@ -6,9 +6,9 @@ import VitaleraClient
 /// Builds the rotation engine for a command.
 func withEngine<T>(
     _ global: GlobalOptions, verifyTimeout: TimeInterval = 60, actor: String = ProcessHardening.actor(),
-    _ body: (RotationEngine) async throws -> T
+    _ body: (RotationEngine, DeliveryService) async throws -> T
 ) async throws -> T {
-    let ledger = try global.openLedger(actor: actor)
+    let ledger = try await global.openLedger(actor: actor)
     return try await withVendor { api in
         let delivery = DeliveryService(ledger: ledger)
         var engine = RotationEngine(
@@ -16,7 +16,7 @@ func withEngine<T>(
         engine.verification = RetryPolicy(base: 1, cap: 10, deadline: verifyTimeout, maxAttempts: 1000)
         // A request cannot outlive its deadline; as much again covers the vendor's own processing and clock skew.
         engine.inFlightWindow = try 2 * vendorTimeout()
-        return try await body(engine)
+        return try await body(engine, delivery)
     }
 }
 
@@ -56,7 +56,7 @@ extension Rotor {
             try await reporting {
                 let timeout = try DurationText.parse(verifyTimeout, option: "--verify-timeout")
                 if dryRun {
-                    try await withEngine(global) { engine in
+                    try await withEngine(global) { engine, _ in
                         let report = try await engine.dryRun(name)
                         for check in report.checks {
                             Console.out("\(check.passed ? "ok  " : "FAIL") \(check.description)")
@@ -65,7 +65,7 @@ extension Rotor {
                     }
                     return
                 }
-                let outcome = try await withEngine(global, verifyTimeout: TimeInterval(timeout)) { engine in
+                let outcome = try await withEngine(global, verifyTimeout: TimeInterval(timeout)) { engine, _ in
                     try await engine.rotateByHand(name)
                 }
                 report(outcome)

@@ -26,11 +26,17 @@ struct Rotor: AsyncParsableCommand {
         ProcessHardening.apply()
         do {
             var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
+            do {
+                if var asyncCommand = command as? any AsyncParsableCommand {
+                    try await asyncCommand.run()
+                } else {
+                    try command.run()
+                }
+            } catch {
+                await OpenStores.closeAll()
+                throw error
             }
+            await OpenStores.closeAll()
         } catch {
             let code = exitCode(for: error)
             // Help and --version go to stdout as the parser writes them.

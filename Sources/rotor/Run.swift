@@ -61,10 +61,9 @@ extension Rotor {
                 let logger = Logger(label: "rotor")
                 // The daemon's events carry the actor `scheduler`; `--once` run by a person carries theirs.
                 let actor = once ? ProcessHardening.actor() : "scheduler"
-                try await withEngine(global, verifyTimeout: TimeInterval(timeout), actor: actor) { engine in
+                try await withEngine(global, verifyTimeout: TimeInterval(timeout), actor: actor) { engine, delivery in
                     let scheduler = Scheduler(
-                        engine: engine,
-                        delivery: engine.deliverer as? DeliveryService ?? DeliveryService(ledger: engine.ledger),
+                        engine: engine, delivery: delivery,
                         concurrency: concurrency, logger: logger)
                     if once {
                         let outcomes = try await scheduler.runOnce()

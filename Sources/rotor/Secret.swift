@@ -18,7 +18,7 @@ extension Rotor {
 
             func run() async throws {
                 try await reporting {
-                    let pair = try AppRegistry(ledger: try global.openLedger(), checker: nil).reveal(name)
+                    let pair = try await AppRegistry(ledger: try global.openLedger(), checker: nil).reveal(name)
                     if output.isJSON {
                         Console.json([
                             "app": .string(pair.app), "application_id": .string(pair.applicationID),

@@ -32,8 +32,8 @@ extension Rotor {
 
         func run() async throws {
             try await reporting {
-                let ledger = try global.openLedger()
-                let statuses = try StatusReport.build(ledger: ledger)
+                let ledger = try await global.openLedger()
+                let statuses = try await StatusReport.build(ledger: ledger)
                 let now = ledger.clock.now
                 if output.isJSON {
                     Console.jsonArray(statuses, \.json)

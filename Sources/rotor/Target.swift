@@ -90,7 +90,7 @@ extension Rotor {
                                 command: command, timeout: TimeInterval(seconds ?? 30), passEnvironment: passEnvironment
                             ))
                     }
-                    let target = try TargetRegistry(ledger: try global.openLedger()).add(app: name, kind)
+                    let target = try await TargetRegistry(ledger: try global.openLedger()).add(app: name, kind)
                     Console.out("Added target \(target.id) to \(name): \(target.summary).")
                     if case .file(let file) = kind, file.mode & 0o007 != 0 {
                         Console.note("mode \(String(file.mode, radix: 8)) lets every user read \(file.path)")
@@ -108,7 +108,7 @@ extension Rotor {
 
             func run() async throws {
                 try await reporting {
-                    let targets = try TargetRegistry(ledger: try global.openLedger()).list(app: name)
+                    let targets = try await TargetRegistry(ledger: try global.openLedger()).list(app: name)
                     if output.isJSON {
                         Console.json(
                             .array(
@@ -151,7 +151,7 @@ extension Rotor {
 
             func run() async throws {
                 try await reporting {
-                    try TargetRegistry(ledger: try global.openLedger()).remove(app: name, targetID: targetID)
+                    try await TargetRegistry(ledger: try global.openLedger()).remove(app: name, targetID: targetID)
                     Console.out("Removed target \(targetID) from \(name).")
                 }
             }
@@ -168,7 +168,7 @@ extension Rotor {
 
         func run() async throws {
             try await reporting {
-                let ledger = try global.openLedger()
+                let ledger = try await global.openLedger()
                 let outcomes = try await TargetRegistry(ledger: ledger).publish(
                     app: name, using: DeliveryService(ledger: ledger))
                 if outcomes.isEmpty {
@@ -211,7 +211,7 @@ extension Rotor {
                     }
                     let seconds = try DurationText.parse(timeout, option: "--timeout")
                     guard seconds > 0 else { throw RotorError(.invalidInput, "--timeout must be longer than 0s") }
-                    let alert = try TargetRegistry(ledger: try global.openLedger()).addAlert(
+                    let alert = try await TargetRegistry(ledger: try global.openLedger()).addAlert(
                         command: exec, timeout: TimeInterval(seconds))
                     Console.out("Added alert \(alert.id).")
                 }
@@ -226,7 +226,7 @@ extension Rotor {
 
             func run() async throws {
                 try await reporting {
-                    let alerts = try TargetRegistry(ledger: try global.openLedger()).alerts()
+                    let alerts = try await TargetRegistry(ledger: try global.openLedger()).alerts()
                     if output.isJSON {
                         Console.json(
                             .array(
@@ -253,7 +253,7 @@ extension Rotor {
 
             func run() async throws {
                 try await reporting {
-                    try TargetRegistry(ledger: try global.openLedger()).removeAlert(id: id)
+                    try await TargetRegistry(ledger: try global.openLedger()).removeAlert(id: id)
                     Console.out("Removed alert \(id).")
                 }
             }

@@ -77,7 +77,7 @@ public struct AppRegistry: Sendable {
     @discardableResult
     public func add(_ spec: AppSpec, verify: Bool) async throws -> AppRecord {
         _ = try Validate.name(spec.name)
-        try ledger.read { reader in
+        try await ledger.read { reader in
             if try reader.app(named: spec.name) != nil {
                 throw RotorError(
                     .alreadyExists, "an app named \(spec.name) already exists; pick another name or use `rotor app set`"
@@ -91,7 +91,7 @@ public struct AppRegistry: Sendable {
         if verify {
             try await check(clientID: spec.clientID, secret: spec.clientSecret, apiURL: spec.apiURL)
         }
-        return try ledger.write { tx in
+        return try await ledger.commit { tx in
             guard try tx.store.app(named: spec.name) == nil else {
                 throw RotorError(
                     .alreadyExists, "an app named \(spec.name) already exists; pick another name or use `rotor app set`"
@@ -128,8 +128,8 @@ public struct AppRegistry: Sendable {
     }
 
     /// Every app with its current pair's facts and latest rotation, by name.
-    public func list() throws -> [AppOverview] {
-        try ledger.read { reader in
+    public func list() async throws -> [AppOverview] {
+        try await ledger.read { reader in
             let credentials = try reader.currentCredentials()
             let rotations = try reader.latestRotations()
             let active = try reader.activeOccurrences()
@@ -142,8 +142,8 @@ public struct AppRegistry: Sendable {
     }
 
     /// One app, its identity and recent rotations.
-    public func show(_ name: String, rotations limit: Int = 10) throws -> AppDetail {
-        try ledger.read { reader in
+    public func show(_ name: String, rotations limit: Int = 10) async throws -> AppDetail {
+        try await ledger.read { reader in
             let app = try AppRegistry.find(name, in: reader)
             let credential = try AppRegistry.currentCredential(of: app, in: reader)
             let recent = try reader.rotations(appID: app.id, limit: limit)
@@ -162,11 +162,11 @@ public struct AppRegistry: Sendable {
         guard !changes.isEmpty else {
             throw RotorError(.invalidInput, "nothing to change: give at least one option (see `rotor app set --help`)")
         }
-        let before = try ledger.read { try AppRegistry.find(name, in: $0) }
+        let before = try await ledger.read { try AppRegistry.find(name, in: $0) }
         if let pair = changes.pair, verify {
             try await check(clientID: pair.clientID, secret: pair.secret, apiURL: changes.apiURL ?? before.apiURL)
         }
-        return try ledger.write { tx in
+        return try await ledger.commit { tx in
             var app = try AppRegistry.find(name, in: tx.store)
             var detail: [String: JSONValue] = [:]
             func note(_ field: String, _ old: JSONValue, _ new: JSONValue) {
@@ -235,8 +235,8 @@ public struct AppRegistry: Sendable {
     }
 
     /// Deletes the app and its stored secrets; its audit events stay.
-    public func remove(_ name: String) throws {
-        try ledger.write { tx in
+    public func remove(_ name: String) async throws {
+        try await ledger.commit { tx in
             let app = try AppRegistry.find(name, in: tx.store)
             if let open = try tx.store.unresolvedRotation(appID: app.id) {
                 throw RotorError(
@@ -258,8 +258,8 @@ public struct AppRegistry: Sendable {
 
     /// The current pair in plain text, for manual recovery. Recorded as
     /// `secret.revealed` in the same transaction that reads it.
-    public func reveal(_ name: String) throws -> RevealedPair {
-        try ledger.write { tx in
+    public func reveal(_ name: String) async throws -> RevealedPair {
+        try await ledger.commit { tx in
             let app = try AppRegistry.find(name, in: tx.store)
             let credential = try AppRegistry.currentCredential(of: app, in: tx.store)
             guard let sealed = credential.sealedSecret else {

@@ -14,13 +14,13 @@ extension AuditLog {
         return RFC3339.format(now.addingTimeInterval(-TimeInterval(seconds)))
     }
 
-    public func events(_ query: AuditQuery) throws -> [AuditEvent] {
-        try ledger.read { try $0.auditEvents(matching: query) }
+    public func events(_ query: AuditQuery) async throws -> [AuditEvent] {
+        try await ledger.read { try $0.auditEvents(matching: query) }
     }
 
     /// Events with ids above `afterID`, oldest first, in batches (export, follow).
-    public func events(after afterID: Int64, since: String? = nil, batch: Int = 10_000) throws -> [AuditEvent] {
-        try events(AuditQuery(since: since, afterID: afterID, limit: batch, ascending: true, byID: true))
+    public func events(after afterID: Int64, since: String? = nil, batch: Int = 10_000) async throws -> [AuditEvent] {
+        try await events(AuditQuery(since: since, afterID: afterID, limit: batch, ascending: true, byID: true))
     }
 
     /// Checks an exported chain (one JSON object per line, as `rotor audit
@@ -47,12 +47,12 @@ extension AuditLog {
     /// Removes the oldest events, those before `time`, as one whole prefix of
     /// a chain that first verifies; the chain's base moves to the last removed
     /// event so that verification still passes. Recorded as `audit.pruned`.
-    public func prune(before time: String) throws -> (removed: Int64, baseID: Int64) {
-        let verification = try verify()
+    public func prune(before time: String) async throws -> (removed: Int64, baseID: Int64) {
+        let verification = try await verify()
         if let failure = verification.firstBreak {
             throw RotorError(.databaseInvalid, "the audit chain does not verify (\(failure)); nothing was pruned")
         }
-        return try ledger.write { tx in
+        return try await ledger.commit { tx in
             guard var head = try tx.store.auditHead() else { return (0, 0) }
             // The prefix ends before the first event at or after `time`.
             let firstKept = try tx.store.auditEvents(

@@ -15,8 +15,8 @@ public struct AuditLog: Sendable {
 
     /// Walks the chain from its base to its head in batches, checking ids,
     /// links, hashes and the keyed head checkpoint.
-    public func verify(batch: Int64 = 10_000) throws -> Verification {
-        try ledger.read { reader in
+    public func verify(batch: Int64 = 10_000) async throws -> Verification {
+        try await ledger.read { reader in
             let head = try reader.auditHead()
             var verifier = AuditVerifier(
                 baseID: head?.baseID ?? 0, baseHash: head?.baseHash ?? AuditChain.genesis)

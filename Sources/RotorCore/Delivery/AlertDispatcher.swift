@@ -32,7 +32,7 @@ public struct AlertDispatcher: Sendable {
     /// Runs every hook; returns how many failed.
     @discardableResult
     public func send(_ alert: Alert) async -> Int {
-        guard let hooks = try? ledger.read({ try $0.alerts() }), !hooks.isEmpty else { return 0 }
+        guard let hooks = try? await ledger.read({ try $0.alerts() }), !hooks.isEmpty else { return 0 }
         let document: JSONValue = [
             "event": .string(alert.event), "app": .string(alert.app), "rotation_id": .optional(alert.rotationID),
             "state": .string(alert.state), "error": .optional(alert.error),

@@ -45,13 +45,35 @@ public struct DeliveryService: Deliverer {
     /// Delivers `version` to every enabled target of the app. Targets that
     /// already have it are skipped unless `force` (`rotor publish`); with
     /// `dueBy`, so are failed ones whose next attempt is later than that.
+    /// The app's current version to its enabled targets, under the app's
+    /// lease: with `force` to every one again (`rotor publish`), otherwise to
+    /// those that lack it and whose retry is due by `dueBy`. nil when another
+    /// process holds the app.
+    public func deliverCurrent(
+        appID: Int64, owner: String, leaseDuration: TimeInterval, force: Bool, dueBy: Date?
+    ) async throws -> [TargetOutcome]? {
+        try await ledger.withLease(Lease.app(appID), owner: owner, duration: leaseDuration) { lease in
+            // Read under the lease: no rotation moves the version meanwhile.
+            let (version, rotationID) = try await ledger.read { reader in
+                guard let app = try reader.app(id: appID) else {
+                    throw RotorError(.notFound, "app \(appID) was removed")
+                }
+                return (
+                    app.currentVersion, try reader.credential(appID: appID, version: app.currentVersion)?.rotationID
+                )
+            }
+            return try await deliverAll(
+                appID: appID, version: version, rotationID: rotationID, lease: lease, force: force, dueBy: dueBy)
+        }
+    }
+
     /// `pair` is the version's pair when the caller holds it; without it, the
     /// stored one is opened.
     public func deliverAll(
         appID: Int64, version: Int, rotationID: Int64?, lease: Lease, force: Bool, dueBy: Date? = nil,
         pair: ClientPair? = nil
     ) async throws -> [TargetOutcome] {
-        let (app, targets, document) = try await ledger.query { [ledger] reader in
+        let (app, targets, document) = try await ledger.read { [ledger] reader in
             guard let app = try reader.app(id: appID),
                 let credential = try reader.credential(appID: appID, version: version),
                 let sealed = credential.sealedSecret
@@ -69,7 +91,7 @@ public struct DeliveryService: Deliverer {
         }
         var outcomes: [TargetOutcome] = []
         for target in targets {
-            let (latest, existing) = try ledger.read {
+            let (latest, existing) = try await ledger.read {
                 (
                     try $0.latestDeliveredVersion(targetID: target.id),
                     try $0.delivery(targetID: target.id, version: version)

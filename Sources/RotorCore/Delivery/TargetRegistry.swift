@@ -10,8 +10,8 @@ public struct TargetRegistry: Sendable {
     }
 
     @discardableResult
-    public func add(app name: String, _ kind: TargetKind) throws -> TargetRecord {
-        try ledger.write { tx in
+    public func add(app name: String, _ kind: TargetKind) async throws -> TargetRecord {
+        try await ledger.commit { tx in
             let app = try AppRegistry.find(name, in: tx.store)
             let id = try tx.store.insertTarget(appID: app.id, kind, at: tx.now)
             let target = try tx.store.target(id: id)!
@@ -22,8 +22,8 @@ public struct TargetRegistry: Sendable {
     }
 
     /// An app's targets with each one's latest delivery.
-    public func list(app name: String) throws -> [(target: TargetRecord, latest: DeliveryRecord?)] {
-        try ledger.read { reader in
+    public func list(app name: String) async throws -> [(target: TargetRecord, latest: DeliveryRecord?)] {
+        try await ledger.read { reader in
             let app = try AppRegistry.find(name, in: reader)
             let deliveries = try reader.deliveries(appID: app.id)
             return try reader.targets(appID: app.id).map { target in
@@ -32,8 +32,8 @@ public struct TargetRegistry: Sendable {
         }
     }
 
-    public func remove(app name: String, targetID: Int64) throws {
-        try ledger.write { tx in
+    public func remove(app name: String, targetID: Int64) async throws {
+        try await ledger.commit { tx in
             let app = try AppRegistry.find(name, in: tx.store)
             guard let target = try tx.store.target(id: targetID), target.appID == app.id else {
                 throw RotorError(.notFound, "\(name) has no target \(targetID); `rotor target list \(name)` shows them")
@@ -47,20 +47,20 @@ public struct TargetRegistry: Sendable {
     }
 
     @discardableResult
-    public func addAlert(command: String, timeout: TimeInterval) throws -> AlertRecord {
-        try ledger.write { tx in
+    public func addAlert(command: String, timeout: TimeInterval) async throws -> AlertRecord {
+        try await ledger.commit { tx in
             let id = try tx.store.insertAlert(command: command, timeout: timeout, at: tx.now)
             try tx.record(AuditDraft(.alertAdded, detail: ["alert_id": .int(id), "command": .string(command)]))
             return AlertRecord(id: id, command: command, timeout: timeout)
         }
     }
 
-    public func alerts() throws -> [AlertRecord] {
-        try ledger.read { try $0.alerts() }
+    public func alerts() async throws -> [AlertRecord] {
+        try await ledger.read { try $0.alerts() }
     }
 
-    public func removeAlert(id: Int64) throws {
-        try ledger.write { tx in
+    public func removeAlert(id: Int64) async throws {
+        try await ledger.commit { tx in
             guard let alert = try tx.store.alerts().first(where: { $0.id == id }) else {
                 throw RotorError(.notFound, "no alert \(id); `rotor alert list` shows them")
             }
@@ -74,16 +74,14 @@ public struct TargetRegistry: Sendable {
         async throws
         -> [DeliveryService.TargetOutcome]
     {
-        let app = try ledger.read { try AppRegistry.find(name, in: $0) }
-        guard let held = try await ledger.acquireLease(Lease.app(app.id), owner: owner, duration: 120) else {
+        let app = try await ledger.read { try AppRegistry.find(name, in: $0) }
+        guard
+            let outcomes = try await service.deliverCurrent(
+                appID: app.id, owner: owner, leaseDuration: 120, force: true, dueBy: nil)
+        else {
             throw RotorError(
                 .busy, "another process is working on \(name); try again when it has finished", exit: .failed)
         }
-        defer { ledger.releaseLease(held) }
-        let rotationID = try ledger.read {
-            try $0.credential(appID: app.id, version: app.currentVersion)?.rotationID
-        }
-        return try await service.deliverAll(
-            appID: app.id, version: app.currentVersion, rotationID: rotationID, lease: held.lease, force: true)
+        return outcomes
     }
 }

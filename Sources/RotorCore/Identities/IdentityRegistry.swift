@@ -17,13 +17,13 @@ public struct IdentityRegistry: Sendable {
     @discardableResult
     public func add(name: String, username: String, password: Secret, apiURL: String) async throws -> IdentitySummary {
         _ = try Validate.name(name, kind: "identity")
-        try ledger.read { reader in
+        try await ledger.read { reader in
             if try reader.identity(named: name) != nil {
                 throw RotorError(.alreadyExists, "an identity named \(UserText.shown(name)) already exists")
             }
         }
         let tokens = try await grant(username: username, password: password, apiURL: apiURL)
-        return try ledger.write { tx in
+        return try await ledger.commit { tx in
             guard try tx.store.identity(named: name) == nil else {
                 throw RotorError(.alreadyExists, "an identity named \(UserText.shown(name)) already exists")
             }
@@ -39,13 +39,13 @@ public struct IdentityRegistry: Sendable {
         }
     }
 
-    public func list() throws -> [IdentitySummary] {
-        try ledger.read { try $0.identities() }
+    public func list() async throws -> [IdentitySummary] {
+        try await ledger.read { try $0.identities() }
     }
 
     /// Deletes an identity that no app uses.
-    public func remove(_ name: String) throws {
-        try ledger.write { tx in
+    public func remove(_ name: String) async throws {
+        try await ledger.commit { tx in
             guard let identity = try tx.store.identity(named: name) else {
                 throw RotorError(
                     .notFound, "no identity named \(UserText.shown(name)); `rotor identity list` shows them")
@@ -69,7 +69,7 @@ public struct IdentityRegistry: Sendable {
     /// New tokens are stored sealed.
     public func accessToken(identityID: Int64) async throws -> Secret {
         let api = try requireAPI()
-        let (identity, secrets) = try ledger.read { reader in
+        let (identity, secrets) = try await ledger.read { reader in
             guard let identity = try reader.identity(id: identityID),
                 let secrets = try reader.identitySecrets(id: identityID)
             else { throw RotorError(.notFound, "identity \(identityID) no longer exists") }
@@ -99,7 +99,7 @@ public struct IdentityRegistry: Sendable {
             tokens = try await grant(username: identity.username, password: password, apiURL: identity.apiURL)
         }
         let fresh = tokens!
-        try ledger.write { tx in
+        try await ledger.commit { tx in
             guard var stored = try tx.store.identitySecrets(id: identityID) else { return }
             stored.accessToken = try tx.keyring.seal(
                 fresh.access.token, for: .identity(id: identityID, field: .accessToken))

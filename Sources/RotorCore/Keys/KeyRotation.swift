@@ -19,7 +19,7 @@ public enum KeyRotation {
         public var resealed: Int
     }
 
-    public static func rotate(ledger: Ledger, keyFile: String) throws -> Result {
+    public static func rotate(ledger: Ledger, keyFile: String) async throws -> Result {
         let old = ledger.keyring.master
         let new = MasterKey.generate()
         let oldFile = keyFile + ".old"
@@ -38,7 +38,7 @@ public enum KeyRotation {
         Failpoint.hit("key-rotate.after-swap")
         let count: Int
         do {
-            count = try reseal(ledger: ledger, from: old, to: new)
+            count = try await reseal(ledger: ledger, from: old, to: new)
         } catch {
             // Nothing committed: put the old key back where it was.
             do {
@@ -62,14 +62,14 @@ public enum KeyRotation {
     /// secret. A crash before the commit leaves the database on the old key,
     /// which the source still gives; after it, on the new key in `newKeyFile`,
     /// which the operator then moves into the secret store.
-    public static func rotate(ledger: Ledger, newKeyFile: String) throws -> Result {
+    public static func rotate(ledger: Ledger, newKeyFile: String) async throws -> Result {
         let old = ledger.keyring.master
         let new = MasterKey.generate()
         try KeyFile.create(new, at: newKeyFile)
         Failpoint.hit("key-rotate.after-swap")
         let count: Int
         do {
-            count = try reseal(ledger: ledger, from: old, to: new)
+            count = try await reseal(ledger: ledger, from: old, to: new)
         } catch {
             try? Files.remove(newKeyFile)
             throw error
@@ -80,8 +80,8 @@ public enum KeyRotation {
 
     /// One transaction: every sealed value opened with `old` and sealed with
     /// `new`, the key facts replaced and `key.rotated` recorded.
-    static func reseal(ledger: Ledger, from old: MasterKey, to new: MasterKey) throws -> Int {
-        try ledger.write { tx in
+    static func reseal(ledger: Ledger, from old: MasterKey, to new: MasterKey) async throws -> Int {
+        try await ledger.commit { tx in
             let values = try tx.store.sealedValues()
             for value in values {
                 let secret = try Keyring.open(value.box, for: value.slot, key: old, databaseID: tx.keyring.databaseID)

@@ -89,11 +89,26 @@ extension Ledger {
         return (HeldLease(lease: lease, heartbeat: heartbeat), value)
     }
 
+    /// Runs `body` holding the lease `name`, released when it returns or
+    /// throws; nil while another live owner holds it.
+    public func withLease<T>(
+        _ name: String, owner: String, duration: TimeInterval, _ body: (Lease) async throws -> T
+    ) async throws -> T? {
+        guard let held = try await acquireLease(name, owner: owner, duration: duration) else { return nil }
+        do {
+            let result = try await body(held.lease)
+            await releaseLease(held)
+            return result
+        } catch {
+            await releaseLease(held)
+            throw error
+        }
+    }
+
     /// Releases the lease, without waiting for the disk: a release lost in a
     /// power cut only leaves a lease to expire.
-    public func releaseLease(_ held: HeldLease) {
-        held.stop()
-        _ = try? store.write(sync: false) { try $0.releaseLease(held.lease.name, owner: held.lease.owner) }
+    public func releaseLease(_ held: HeldLease) async {
+        await releaseLease(held) { _ in }
     }
 
     /// Releases the lease in a shared commit, with `alongside` in the same
@@ -141,8 +156,7 @@ extension Ledger {
         return try await store.commit(durable: false) { writer in
             let now = clock.now
             let lease = try writer.acquireLease(
-                name, owner: owner, expiresAt: now.addingTimeInterval(duration), now: now,
-                isStale: LeaseOwner.isStale)
+                name, owner: owner, expiresAt: now.addingTimeInterval(duration), now: now)
             guard lease.owner == owner else { return nil }
             return (lease, try reading(writer))
         }

@@ -20,14 +20,14 @@ extension RotationEngine {
     /// nothing: no unresolved rotation, the stored pair still gets a token,
     /// the identity (if any) can sign in, and every target can take the pair.
     public func dryRun(_ name: String) async throws -> DryRunReport {
-        let app = try ledger.read { try AppRegistry.find(name, in: $0) }
+        let app = try await ledger.read { try AppRegistry.find(name, in: $0) }
         var checks: [DryRunReport.Check] = []
-        let open = try ledger.read { try $0.unresolvedRotation(appID: app.id) }
+        let open = try await ledger.read { try $0.unresolvedRotation(appID: app.id) }
         checks.append(
             .init(
                 description: open.map { "rotation \($0.id) is still \($0.state.rawValue): resolve it first" }
                     ?? "no unresolved rotation", passed: open == nil))
-        let pair = try currentPair(app)
+        let pair = try await currentPair(app)
         do {
             _ = try await api.clientCredentialsGrant(apiURL: app.apiURL, clientID: pair.clientID, secret: pair.secret)
             checks.append(
@@ -36,7 +36,7 @@ extension RotationEngine {
             checks.append(.init(description: "the stored pair does not get a token: \(error)", passed: false))
         }
         if let identityID = app.identityID {
-            let (identity, secrets) = try ledger.read {
+            let (identity, secrets) = try await ledger.read {
                 (try $0.identity(id: identityID), try $0.identitySecrets(id: identityID))
             }
             if let identity, let secrets {
@@ -52,7 +52,7 @@ extension RotationEngine {
                 }
             }
         }
-        for target in try ledger.read({ try $0.targets(appID: app.id) }) where target.enabled {
+        for target in try await ledger.read({ try $0.targets(appID: app.id) }) where target.enabled {
             checks.append(Self.check(target))
         }
         return DryRunReport(checks: checks)

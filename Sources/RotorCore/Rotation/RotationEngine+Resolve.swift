@@ -9,11 +9,13 @@ extension RotationEngine {
         _ rotation: inout RotationContext, answered: Bool = false, retryAfter: TimeInterval? = nil
     ) async throws {
         // The app as it is now: an identity may have been attached since the rotation began.
-        let app = try ledger.read { [rotation] in try $0.app(id: rotation.app.id) } ?? rotation.app
+        let appID = rotation.app.id
+        let app = try await ledger.read { try $0.app(id: appID) } ?? rotation.app
         rotation.app = app
         let record = rotation.record
         // Row 1: the stored (old) pair still gets a token: the vendor did not rotate.
-        let pair = try rotation.currentPair ?? currentPair(app)
+        let pair: ClientPair
+        if let known = rotation.currentPair { pair = known } else { pair = try await currentPair(app) }
         var rejection: VendorError?
         do throws(VendorError) {
             _ = try await api.clientCredentialsGrant(apiURL: app.apiURL, clientID: pair.clientID, secret: pair.secret)
@@ -97,11 +99,11 @@ extension RotationEngine {
     }
 
     /// Imports every spill file left beside the database into its rotation.
-    func importSpills() throws -> [RotationOutcome] {
+    func importSpills() async throws -> [RotationOutcome] {
         var outcomes: [RotationOutcome] = []
         for path in SpillFile.paths(database: databasePath) {
             let spill = try SpillFile.read(path, keyring: ledger.keyring)
-            let imported: RotationRecord? = try ledger.write { tx in
+            let imported: RotationRecord? = try await ledger.commit { tx in
                 guard let record = try tx.store.rotation(id: spill.rotationID),
                     let app = try tx.store.app(id: spill.appID)
                 else { return nil }
@@ -115,7 +117,7 @@ extension RotationEngine {
             }
             if imported != nil {
                 try? Files.remove(path)
-            } else if try ledger.read({ reader in
+            } else if try await ledger.read({ reader in
                 // Already imported: the stored pair is the spilled one.
                 guard let record = try reader.rotation(id: spill.rotationID), let version = record.toVersion,
                     let credential = try reader.credential(appID: spill.appID, version: version)
@@ -124,7 +126,7 @@ extension RotationEngine {
             }) {
                 try? Files.remove(path)
             } else {
-                let name = try ledger.read { try $0.app(id: spill.appID)?.name } ?? "app \(spill.appID)"
+                let name = try await ledger.read { try $0.app(id: spill.appID)?.name } ?? "app \(spill.appID)"
                 outcomes.append(
                     RotationOutcome(
                         app: name, rotationID: spill.rotationID, state: nil,

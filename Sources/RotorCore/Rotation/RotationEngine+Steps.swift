@@ -18,10 +18,11 @@ extension RotationEngine {
                     exitStatus: .failed)
             }
         }
-        let pair = try pair ?? currentPair(app)
+        let stored: ClientPair
+        if let pair { stored = pair } else { stored = try await currentPair(app) }
         do {
             let token = try await api.clientCredentialsGrant(
-                apiURL: app.apiURL, clientID: pair.clientID, secret: pair.secret)
+                apiURL: app.apiURL, clientID: stored.clientID, secret: stored.secret)
             return (token.token, .app)
         } catch  where error.kind == .invalidCredentials {
             throw AuthorisationFailure(
@@ -38,8 +39,8 @@ extension RotationEngine {
         }
     }
 
-    func currentPair(_ app: AppRecord) throws -> ClientPair {
-        try ledger.read { try currentPair(app, in: $0) }
+    func currentPair(_ app: AppRecord) async throws -> ClientPair {
+        try await ledger.read { try currentPair(app, in: $0) }
     }
 
     func currentPair(_ app: AppRecord, in reader: any StoreReader) throws -> ClientPair {
@@ -199,7 +200,7 @@ extension RotationEngine {
         if let newPair = rotation.newPair {
             pair = newPair
         } else {
-            pair = try await ledger.query { [ledger] reader in
+            pair = try await ledger.read { [ledger] reader in
                 guard let credential = try reader.credential(appID: app.id, version: version),
                     let sealed = credential.sealedSecret
                 else { throw RotorError(.databaseInvalid, "version \(version) of \(app.name) is missing") }

@@ -89,7 +89,8 @@ public struct RotationEngine: Sendable {
         async throws -> RotationOutcome
     {
         try await rotate(
-            try ledger.read { try AppRegistry.find(name, in: $0) }, trigger: trigger, occurrenceDue: occurrenceDue,
+            try await ledger.read { try AppRegistry.find(name, in: $0) }, trigger: trigger,
+            occurrenceDue: occurrenceDue,
             occurrences: occurrences)
     }
 
@@ -214,13 +215,13 @@ public struct RotationEngine: Sendable {
 
     /// Continues an unfinished rotation from wherever it stopped.
     public func resume(_ rotationID: Int64) async throws -> RotationOutcome {
-        guard let record = try ledger.read({ try $0.rotation(id: rotationID) }),
-            let app = try ledger.read({ try $0.app(id: record.appID) })
+        guard let record = try await ledger.read({ try $0.rotation(id: rotationID) }),
+            let app = try await ledger.read({ try $0.app(id: record.appID) })
         else {
             throw RotorError(.notFound, "rotation \(rotationID) no longer exists")
         }
         return try await withLease(app) { lease in
-            guard let current = try ledger.read({ try $0.rotation(id: rotationID) }) else {
+            guard let current = try await ledger.read({ try $0.rotation(id: rotationID) }) else {
                 throw RotorError(.notFound, "rotation \(rotationID) no longer exists")
             }
             var rotation = RotationContext(app: app, lease: lease, record: current)
@@ -242,15 +243,15 @@ public struct RotationEngine: Sendable {
         dueBy: Date? = nil, importingSpills: Bool = true, skippingBusy: Bool = false,
         while proceed: () -> Bool = { true }
     ) async throws -> [RotationOutcome] {
-        var outcomes = importingSpills ? try importSpills() : []
-        for record in try ledger.read({ try $0.openRotations() }) where proceed() {
+        var outcomes = importingSpills ? try await importSpills() : []
+        for record in try await ledger.read({ try $0.openRotations() }) where proceed() {
             if let dueBy, (record.nextAttemptAt ?? .distantPast) > dueBy { continue }
             do {
                 outcomes.append(try await resume(record.id))
             } catch let error as RotorError where error.code == .busy && skippingBusy {
                 continue
             } catch let error as RotorError {
-                let name = try ledger.read { try $0.app(id: record.appID)?.name } ?? "app \(record.appID)"
+                let name = try await ledger.read { try $0.app(id: record.appID)?.name } ?? "app \(record.appID)"
                 outcomes.append(
                     RotationOutcome(
                         app: name, rotationID: record.id, state: record.state, message: error.message,
@@ -310,7 +311,7 @@ public struct RotationEngine: Sendable {
             return nil
         }
         guard let (held, start) = acquired else {
-            let holder = try ledger.read { try $0.lease(Lease.app(app.id)) }
+            let holder = try await ledger.read { try $0.lease(Lease.app(app.id)) }
             throw RotorError(
                 .busy,
                 "another process (\(holder?.owner ?? "unknown")) is working on \(app.name); try again when it has finished",

@@ -17,8 +17,8 @@ public struct RotationHistory: Sendable {
         }
     }
 
-    public func list(app name: String?, limit: Int) throws -> [Entry] {
-        try ledger.read { reader in
+    public func list(app name: String?, limit: Int) async throws -> [Entry] {
+        try await ledger.read { reader in
             let names = Dictionary(uniqueKeysWithValues: try reader.apps().map { ($0.id, $0.name) })
             let appID = try name.map { try AppRegistry.find($0, in: reader).id }
             return try reader.rotations(appID: appID, limit: limit).map {

@@ -77,7 +77,7 @@ public final class Scheduler: Sendable {
     /// Cached between passes so an idle daemon does not rescan every app.
     final class State: @unchecked Sendable {
         let lock = NSLock()
-        var counter: Int?
+        var changeMark: Int64?
         var earliestStart: Date?
         /// The earliest retry of a delivery or a rotation, as the last pass saw it.
         var nextRetry: Date?
@@ -158,10 +158,10 @@ public final class Scheduler: Sendable {
     public func pass(all: Bool, stop: StopSignal) async throws -> Pass {
         let now = ledger.clock.now
         var outcomes: [RotationOutcome] = []
-        let counter = try ledger.read { try $0.changeCounter() }
+        let mark = try await ledger.store.changeMark()
         let (changed, retryDue, startDue) = state.lock.withLock {
             (
-                state.dirty || state.counter != counter, state.nextRetry.map { $0 <= now } ?? false,
+                state.dirty || state.changeMark != mark, state.nextRetry.map { $0 <= now } ?? false,
                 state.earliestStart.map { $0 <= now } ?? false
             )
         }
@@ -175,7 +175,7 @@ public final class Scheduler: Sendable {
 
         // 2. Pending deliveries of current versions: new targets, and failed ones whose backoff is over.
         if all || changed || retryDue {
-            for appID in try ledger.read({ try $0.appsWithDueDeliveries(at: now) }) where !stop.isStopped {
+            for appID in try await ledger.read({ try $0.appsWithDueDeliveries(at: now) }) where !stop.isStopped {
                 await retryDeliveries(appID: appID, at: now)
             }
         }
@@ -183,19 +183,19 @@ public final class Scheduler: Sendable {
         // 3. Scheduled occurrences that are due.
         var planned: Plan?
         if all || changed || startDue {
-            let plan = try self.plan(now: now)
+            let plan = try await self.plan(now: now)
             outcomes += await rotate(plan.due, stop: stop)
             // The apps just rotated count from their new pairs: plan again to know when to wake.
-            planned = plan.due.isEmpty ? plan : try self.plan(now: now)
+            planned = plan.due.isEmpty ? plan : try await self.plan(now: now)
         }
         // Some steps do not wait for the disk (see `RotationEngine.verified`); the pass ends when all is durable.
         try await ledger.flush()
 
-        let retry = try ledger.read { try $0.nextRetryTime() }
+        let retry = try await ledger.read { try $0.nextRetryTime() }
         let future: Date? = state.lock.withLock {
             if let planned { state.earliestStart = planned.earliestStart }
             state.nextRetry = retry
-            state.counter = counter
+            state.changeMark = mark
             state.dirty = !outcomes.isEmpty
             return state.earliestStart
         }
@@ -224,8 +224,8 @@ public final class Scheduler: Sendable {
     /// Each scheduled app's next occurrence (``Planner/next(app:secretCreatedAt:active:now:)``,
     /// the computation `status` and `app list` show), read one app at a
     /// time. It reads only; an occurrence is written when it is claimed.
-    public func plan(now: Date) throws -> Plan {
-        var plan: Plan = try ledger.read { reader in
+    public func plan(now: Date) async throws -> Plan {
+        var plan: Plan = try await ledger.read { reader in
             let active = try reader.activeOccurrences()
             var plan = Plan()
             try reader.forEachApp(schedulable: true) { app, created in
@@ -288,19 +288,11 @@ public final class Scheduler: Sendable {
     }
 
     func retryDeliveries(appID: Int64, at now: Date) async {
-        guard let app = try? ledger.read({ try $0.app(id: appID) }) else { return }
+        guard let app = try? await ledger.read({ try $0.app(id: appID) }) else { return }
         do {
-            guard
-                let held = try await ledger.acquireLease(
-                    Lease.app(appID), owner: engine.owner, duration: engine.leaseDuration)
-            else { return }
-            defer { ledger.releaseLease(held) }
-            let rotationID = try ledger.read {
-                try $0.credential(appID: appID, version: app.currentVersion)?.rotationID
-            }
-            _ = try await delivery.deliverAll(
-                appID: appID, version: app.currentVersion, rotationID: rotationID, lease: held.lease, force: false,
-                dueBy: now)
+            // nil: another process holds the app, and delivers for itself.
+            _ = try await delivery.deliverCurrent(
+                appID: appID, owner: engine.owner, leaseDuration: engine.leaseDuration, force: false, dueBy: now)
         } catch {
             logger.warning("delivery retry failed", metadata: ["app": "\(app.name)", "error": "\(error)"])
         }

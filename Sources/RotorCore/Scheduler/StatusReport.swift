@@ -46,9 +46,9 @@ public enum StatusReport {
     /// Failed attempts of a delivery after which it counts as `failed` (the alert budget).
     public static let deliveryBudget = 5
 
-    public static func build(ledger: Ledger) throws -> [AppStatus] {
+    public static func build(ledger: Ledger) async throws -> [AppStatus] {
         let now = ledger.clock.now
-        return try ledger.read { reader in
+        return try await ledger.read { reader in
             let latest = try reader.latestRotations()
             let active = try reader.activeOccurrences()
             let open = Dictionary(try reader.openRotations().map { ($0.appID, $0) }, uniquingKeysWith: { a, _ in a })

@@ -9,14 +9,14 @@ extension Ledger {
     public static func open(
         store: any Store, key source: MasterKeySource, clock: any WallClock, actor: String,
         notices: inout [String]
-    ) throws -> Ledger {
-        guard let facts = try store.read({ try DatabaseFacts(reader: $0) }) else {
+    ) async throws -> Ledger {
+        guard let facts = try await store.read({ try DatabaseFacts(reader: $0) }) else {
             throw RotorError(.notInitialized, "the database has not been initialised; run `rotor init` first")
         }
         let key = try resolveKey(source: source, facts: facts, notices: &notices)
         let ledger = try Ledger(
             store: store, keyring: facts.keyring(with: key), clock: clock, actor: actor)
-        try store.migrate()
+        try await store.migrate()
         return ledger
     }
 
@@ -32,11 +32,11 @@ extension Ledger {
     /// written with mode 0600. On a database that is already initialised it
     /// changes nothing.
     public static func initialize(store: any Store, key source: MasterKeySource, clock: any WallClock, actor: String)
-        throws -> Initialization
+        async throws -> Initialization
     {
-        if try store.read({ try DatabaseFacts(reader: $0) }) != nil {
+        if try await store.read({ try DatabaseFacts(reader: $0) }) != nil {
             var notices: [String] = []
-            let ledger = try open(store: store, key: source, clock: clock, actor: actor, notices: &notices)
+            let ledger = try await open(store: store, key: source, clock: clock, actor: actor, notices: &notices)
             return Initialization(ledger: ledger, createdDatabase: false, createdKeyFile: false)
         }
         var createdKey = false
@@ -48,11 +48,11 @@ extension Ledger {
         } else {
             key = try source.load()
         }
-        try store.migrate()
+        try await store.migrate()
         let databaseID = UUID().uuidString.lowercased()
         let root = Keyring.newRoot()
         let keyring = Keyring(master: key, databaseID: databaseID, root: root)
-        try store.write { writer in
+        try await store.commit { writer in
             try writer.setMeta(.databaseID, databaseID)
             try writer.setMeta(.keyID, key.id)
             try writer.setMeta(.keyCheck, key.checkValue(databaseID: databaseID))

@@ -17,30 +17,18 @@ public struct Ledger: Sendable {
         self.actor = actor
     }
 
-    public func read<T>(_ body: (any StoreReader) throws -> T) throws -> T {
-        try store.read(body)
+    /// Runs `body` in one read transaction; the caller suspends meanwhile.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
+        try await store.read(body)
     }
 
-    /// Runs `body` in one write transaction and returns once it is durable.
-    /// The transaction first checks that the database is still sealed with
-    /// this process's key: after `rotor key rotate` in another process,
-    /// nothing is sealed with the old one.
-    @discardableResult
-    public func write<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
-        try store.write { writer in try transaction(writer, body) }
-    }
-
-    /// ``read(_:)`` for async callers: it suspends instead of blocking, and
-    /// runs with the shared commits (so it sees everything committed before).
-    public func query<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
-        try await store.commit(durable: false) { reader in try body(reader) }
-    }
-
-    /// ``write(_:)`` for async callers: it suspends instead of blocking, and
-    /// concurrent commits share one transaction and one flush to disk (each
-    /// body atomic on its own). Returns once durable, like ``write(_:)``;
-    /// with `durable: false`, once committed (see ``Store/commit(durable:_:)``).
-    /// That suits a change a later run would redo if a power cut lost it.
+    /// Runs `body` as one atomic write and returns once it is durable; with
+    /// `durable: false`, once committed (see ``Store/commit(durable:_:)``),
+    /// which suits a change a later run would redo if a power cut lost it.
+    /// Concurrent commits may share one transaction and one flush to disk
+    /// (each body atomic on its own). The transaction first checks that the
+    /// database is still sealed with this process's key: after `rotor key
+    /// rotate` in another process, nothing is sealed with the old one.
     @discardableResult
     public func commit<T: Sendable>(
         durable: Bool = true, _ body: @escaping @Sendable (LedgerTransaction) throws -> T

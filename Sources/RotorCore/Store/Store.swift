@@ -1,42 +1,56 @@
 import Foundation
 
 /// The persistence interface the core owns. The rotation engine, the
-/// registry and the audit log speak only to this; the SQLite implementation
-/// (and one day a shared PostgreSQL) sits behind it.
+/// registry and the audit log speak only to this; the SQLite store (and
+/// next a shared PostgreSQL) sits behind it, and every backend passes the
+/// same contract suite (`Tests/RotorTests/Store/StoreContractTests.swift`).
 ///
-/// Every write runs in one transaction that holds the write lock from its
-/// first statement (`BEGIN IMMEDIATE` in SQLite, `SELECT … FOR UPDATE` on the
-/// audit head in PostgreSQL), so a change and its audit event commit together.
+/// Callers suspend, never block: ``read(_:)`` and ``commit(durable:_:)`` are
+/// async. The body of a transaction is synchronous and runs on the backend's
+/// own thread, where it may wait for the database (SQLite's busy timeout, a
+/// PostgreSQL round trip) without holding a thread of Swift's cooperative
+/// pool. Keeping bodies synchronous is what lets a backend run the bodies of
+/// concurrent callers in one transaction, each atomic on its own, and flush
+/// them together (group commit).
+///
+/// Every write holds the write lock from its first statement (`BEGIN
+/// IMMEDIATE` in SQLite, `SELECT … FOR UPDATE` on the audit head in
+/// PostgreSQL), so a change and its audit event commit together.
 public protocol Store: Sendable {
-    /// Runs `body` in one read transaction.
-    func read<T>(_ body: (any StoreReader) throws -> T) throws -> T
-    /// Runs `body` in one write transaction; a thrown error rolls it back.
-    /// With `sync` it returns once the commit is durable; without, once it is
-    /// committed and visible (it may be lost in a power cut, never in a crash).
-    func write<T>(sync: Bool, _ body: (any StoreWriter) throws -> T) throws -> T
-    /// Runs `body` as one atomic write. With `durable` it returns once the
-    /// commit is durable; without, once it is committed and visible (a power
-    /// cut may lose it, a crash of the process cannot). Commits become durable
-    /// in the order they were made: a durable commit makes every earlier one
-    /// durable too. The store may run the bodies of concurrent callers in one
-    /// transaction (each atomic on its own) and flush them together (group
-    /// commit). In PostgreSQL, `durable: false` is `SET LOCAL synchronous_commit = off`.
+    /// Runs `body` in one read transaction; it sees every commit that
+    /// returned before it was called.
+    func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T
+    /// Runs `body` as one atomic write; a thrown error undoes it alone. With
+    /// `durable` it returns once the commit is durable; without, once it is
+    /// committed and visible (a power cut may lose it, a crash of the process
+    /// cannot). Commits become durable in the order they were made: a durable
+    /// commit makes every earlier one durable too. In PostgreSQL, `durable:
+    /// false` is `SET LOCAL synchronous_commit = off`.
     func commit<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any StoreWriter) throws -> T)
         async throws -> T
     /// Returns once every commit made so far is durable.
     func flush() async throws
+    /// A mark that moves whenever another process may have committed a
+    /// change; two equal marks mean nothing changed in between. A backend may
+    /// move it more often than needed (a write that changed nothing), never
+    /// less. The scheduler's idle pass reads no app while it stands still.
+    func changeMark() async throws -> Int64
     /// Schema versions known to this build and not yet applied.
-    func pendingMigrations() throws -> [String]
+    func pendingMigrations() async throws -> [String]
     /// Applies pending schema migrations, each in its own transaction.
-    func migrate() throws
+    func migrate() async throws
+    /// Writes an online, consistent copy of the whole database to
+    /// `destination`, a new SQLite file with mode 0600, synced to disk.
+    /// Refuses to overwrite a file.
+    func backup(to destination: String) async throws
+    /// Waits for the commits in flight to be durable, then closes the
+    /// database; nothing may be asked of the store afterwards. SQLite moves
+    /// the WAL into the database file and removes it when this was the last
+    /// connection.
+    func close() async throws
 }
 
 extension Store {
-    /// Runs `body` in one write transaction and returns once it is durable.
-    public func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
-        try write(sync: true, body)
-    }
-
     /// Runs `body` as one atomic write and returns once it is durable.
     public func commit<T: Sendable>(_ body: @escaping @Sendable (any StoreWriter) throws -> T) async throws -> T {
         try await commit(durable: true, body)
@@ -104,9 +118,6 @@ public protocol StoreReader {
     func nextDeliveryAttempt(appID: Int64, version: Int) throws -> Date?
     /// The earliest retry time of any failed or pending delivery or open rotation.
     func nextRetryTime() throws -> Date?
-    /// A number that changes whenever another connection commits.
-    func changeCounter() throws -> Int
-
     func auditHead() throws -> AuditHead?
     /// Events with ids in `range`, ascending.
     func auditEvents(ids range: ClosedRange<Int64>) throws -> [AuditEvent]
@@ -143,11 +154,12 @@ public protocol StoreWriter: StoreReader {
     func wipeSecret(appID: Int64, version: Int) throws
 
     /// Takes the lease `name` for `owner` until `expiresAt` if it is free,
-    /// expired, already `owner`'s, or held by an owner that `isStale` says is
-    /// gone; returns the lease as it now stands (whoever holds it).
-    func acquireLease(
-        _ name: String, owner: String, expiresAt: Date, now: Date, isStale: (String) -> Bool
-    ) throws -> Lease
+    /// expired or already `owner`'s; a new holder gets a fencing token that
+    /// differs from the last holder's (``LedgerTransaction/fence(_:)`` checks
+    /// owner and token together). Returns the lease as it now stands (whoever holds it). A backend
+    /// may also take over a lease whose holder it knows to be gone before it
+    /// expires (SQLite: an owner process on this host that no longer runs).
+    func acquireLease(_ name: String, owner: String, expiresAt: Date, now: Date) throws -> Lease
     func releaseLease(_ name: String, owner: String) throws
     /// Extends `lease` until `expiresAt` if it is still held as it was taken
     /// (same owner, same fencing token); false when it is not. It never

@@ -8,15 +8,15 @@ import Testing
 struct AuditChainTests {
     /// A database with five events: three apps added, one revealed, one removed.
     func populated() async throws -> TestDatabase {
-        let db = try TestDatabase()
+        let db = try await TestDatabase()
         for name in ["a", "b", "c"] { try await db.addApp(name) }
-        _ = try db.registry.reveal("a")
-        try db.registry.remove("b")
+        _ = try await db.registry.reveal("a")
+        try await db.registry.remove("b")
         return db
     }
 
-    func verify(_ db: TestDatabase) throws -> AuditLog.Verification {
-        try AuditLog(ledger: db.ledger).verify()
+    func verify(_ db: TestDatabase) async throws -> AuditLog.Verification {
+        try await AuditLog(ledger: db.ledger).verify()
     }
 
     /// Runs raw SQL with the append-only trigger lifted, as an attacker with file access could.
@@ -29,10 +29,10 @@ struct AuditChainTests {
 
     @Test func anUntouchedChainVerifies() async throws {
         let db = try await populated()
-        let result = try verify(db)
+        let result = try await verify(db)
         #expect(result.isIntact, "\(String(describing: result.firstBreak))")
         #expect(result.checked == 5)
-        let actions = try db.store.read { try $0.auditEvents(ids: 1...100) }.map(\.action)
+        let actions = try await db.store.read { try $0.auditEvents(ids: 1...100) }.map(\.action)
         #expect(actions == ["app.added", "app.added", "app.added", "secret.revealed", "app.removed"])
     }
 
@@ -46,19 +46,19 @@ struct AuditChainTests {
     @Test func anEditedEventIsNamed() async throws {
         let db = try await populated()
         try tamper(db, "UPDATE audit_events SET actor = 'mallory@host' WHERE id = 3")
-        #expect(try verify(db).firstBreak?.eventID == 3)
+        #expect(try await verify(db).firstBreak?.eventID == 3)
     }
 
     @Test func anEditedDetailIsNamed() async throws {
         let db = try await populated()
         try tamper(db, "UPDATE audit_events SET detail = replace(detail, 'app-c', 'app-x') WHERE id = 3")
-        #expect(try verify(db).firstBreak?.eventID == 3)
+        #expect(try await verify(db).firstBreak?.eventID == 3)
     }
 
     @Test func aDeletedEventIsNamed() async throws {
         let db = try await populated()
         try tamper(db, "DELETE FROM audit_events WHERE id = 2")
-        let failure = try verify(db).firstBreak
+        let failure = try await verify(db).firstBreak
         #expect(failure?.eventID == 3)
         #expect(failure?.reason.contains("missing") == true)
     }
@@ -72,13 +72,13 @@ struct AuditChainTests {
             UPDATE audit_events SET id = 2 WHERE id = 3;
             UPDATE audit_events SET id = 3 WHERE id = -1;
             """)
-        #expect(try verify(db).firstBreak?.eventID == 2)
+        #expect(try await verify(db).firstBreak?.eventID == 2)
     }
 
     @Test func aTruncatedTailIsCaught() async throws {
         let db = try await populated()
         try tamper(db, "DELETE FROM audit_events WHERE id >= 4")
-        let failure = try verify(db).firstBreak
+        let failure = try await verify(db).firstBreak
         #expect(failure?.reason.contains("truncated") == true, "\(String(describing: failure))")
     }
 
@@ -88,13 +88,13 @@ struct AuditChainTests {
             db,
             "DELETE FROM audit_events WHERE id >= 4; UPDATE audit_head SET last_id = 3, last_hash = (SELECT hash FROM audit_events WHERE id = 3)"
         )
-        #expect(try verify(db).firstBreak?.reason.contains("altered") == true)
+        #expect(try await verify(db).firstBreak?.reason.contains("altered") == true)
     }
 
     @Test func anInsertedEventIsCaught() async throws {
         let db = try await populated()
         // A forged event appended with a correct hash, but outside Rotor: the head checkpoint does not know it.
-        let last = try #require(try db.store.read { try $0.auditEvents(ids: 5...5) }.first)
+        let last = try #require(try await db.store.read { try $0.auditEvents(ids: 5...5) }.first)
         let forged = AuditChain.next(
             AuditDraft(.secretRevealed, app: "a"),
             after: AuditHead(lastID: 5, lastHash: last.hash, baseID: 0, baseHash: AuditChain.genesis, mac: ""),
@@ -108,7 +108,7 @@ struct AuditChainTests {
                     forged.detail, forged.prevHash, forged.hash,
                 ])
         }
-        #expect(try verify(db).firstBreak?.reason.contains("outside Rotor") == true)
+        #expect(try await verify(db).firstBreak?.reason.contains("outside Rotor") == true)
     }
 
     @Test func canonicalJSONMatchesPython() throws {

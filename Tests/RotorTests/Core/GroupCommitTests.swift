@@ -5,16 +5,16 @@ import Testing
 
 @testable import RotorSQLite
 
-/// Durability and atomicity of commits: a synchronous write syncs the WAL
-/// before it returns; concurrent async commits share one transaction and one
+/// Durability and atomicity of commits: a durable commit syncs the WAL
+/// before it returns; concurrent commits share one transaction and one
 /// sync, each body atomic on its own, and none returns before both are done.
 struct GroupCommitTests {
-    @Test func aSynchronousWriteSyncsBeforeItReturns() throws {
-        let db = try TestDatabase()
+    @Test func aDurableCommitSyncsBeforeItReturns() async throws {
+        let db = try await TestDatabase()
         let before = db.store.syncCount
-        try db.ledger.write { try $0.record(AuditDraft(.appUpdated, app: "billing", detail: [:])) }
+        try await db.ledger.commit { try $0.record(AuditDraft(.appUpdated, app: "billing", detail: [:])) }
         #expect(db.store.syncCount == before + 1)
-        try db.store.write(sync: false) { try $0.setMeta(.createdAt, "2026-11-29T00:00:00Z") }
+        try await db.store.commit(durable: false) { try $0.setMeta(.createdAt, "2026-11-29T00:00:00Z") }
         #expect(db.store.syncCount == before + 1)
     }
 
@@ -23,7 +23,7 @@ struct GroupCommitTests {
     func queuedCommits(
         _ db: TestDatabase, count: Int, failing: Set<Int> = [],
         durable: @escaping @Sendable (Int) -> Bool = { _ in true },
-        whileHeld: () throws -> Void = {}
+        whileHeld: () async throws -> Void = {}
     ) async throws -> [Result<Void, any Error>] {
         let gate = DispatchSemaphore(value: 0)
         // Held once this runs: the worker has finished whatever it drained before.
@@ -51,7 +51,7 @@ struct GroupCommitTests {
                 }
             }
             while db.store.group.waiting < count { try await Task.sleep(for: .milliseconds(5)) }
-            try whileHeld()
+            try await whileHeld()
             gate.signal()
             var results = [Result<Void, any Error>](repeating: .success(()), count: count)
             for try await (index, result) in group { results[index] = result }
@@ -60,27 +60,27 @@ struct GroupCommitTests {
     }
 
     @Test func concurrentCommitsShareOneTransactionAndOneSync() async throws {
-        let db = try TestDatabase()
+        let db = try await TestDatabase()
         let syncs = db.store.syncCount
         let batches = db.store.groupCommitCount
-        let eventsBefore = try db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
+        let eventsBefore = try await db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
         let results = try await queuedCommits(
             db, count: 20,
             whileHeld: {
                 // Queued, not yet committed: nothing of them is visible.
-                let visible = try db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
+                let visible = try await db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
                 #expect(visible == eventsBefore)
             })
         #expect(results.allSatisfy { (try? $0.get()) != nil })
-        #expect(try db.ledger.read { try $0.auditHead()?.lastID ?? 0 } == eventsBefore + 20)
+        #expect(try await db.ledger.read { try $0.auditHead()?.lastID ?? 0 } == eventsBefore + 20)
         #expect(db.store.groupCommitCount == batches + 1)
         #expect(db.store.syncCount == syncs + 1)
-        #expect(try AuditLog(ledger: db.ledger).verify().isIntact)
+        #expect(try await AuditLog(ledger: db.ledger).verify().isIntact)
     }
 
     @Test func aFailingBodyIsRolledBackAloneAndOthersCommit() async throws {
-        let db = try TestDatabase()
-        let eventsBefore = try db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
+        let db = try await TestDatabase()
+        let eventsBefore = try await db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
         let results = try await queuedCommits(db, count: 5, failing: [1, 3])
         for (index, result) in results.enumerated() {
             if [1, 3].contains(index) {
@@ -89,11 +89,11 @@ struct GroupCommitTests {
                 #expect((try? result.get()) != nil)
             }
         }
-        let apps = try db.ledger.read { reader in
+        let apps = try await db.ledger.read { reader in
             try reader.auditEvents(ids: (eventsBefore + 1)...(eventsBefore + 10)).compactMap(\.app)
         }
         #expect(Set(apps) == ["app0", "app2", "app4"])
-        #expect(try AuditLog(ledger: db.ledger).verify().isIntact)
+        #expect(try await AuditLog(ledger: db.ledger).verify().isIntact)
     }
 }
 
@@ -101,19 +101,19 @@ extension GroupCommitTests {
     /// A commit that does not wait is not synced; the next durable commit,
     /// even one that changes nothing, syncs it (and only then).
     @Test func aCommitThatDoesNotWaitIsMadeDurableByTheNextDurableOne() async throws {
-        let db = try TestDatabase()
+        let db = try await TestDatabase()
         let syncs = db.store.syncCount
-        let before = try db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
+        let before = try await db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
         try await db.ledger.commit(durable: false) { try $0.record(AuditDraft(.appUpdated, app: "a", detail: [:])) }
-        _ = try await db.ledger.query { try $0.auditHead()?.lastID }
+        _ = try await db.ledger.read { try $0.auditHead()?.lastID }
         #expect(db.store.syncCount == syncs)
         // Committed and visible, though not yet on disk.
-        #expect(try db.ledger.read { try $0.auditHead()?.lastID ?? 0 } == before + 1)
+        #expect(try await db.ledger.read { try $0.auditHead()?.lastID ?? 0 } == before + 1)
         try await db.ledger.flush()
         #expect(db.store.syncCount == syncs + 1)
         try await db.ledger.flush()
         #expect(db.store.syncCount == syncs + 1)
-        try db.store.write(sync: false) { try $0.setMeta(.createdAt, "2026-11-29T00:00:00Z") }
+        try await db.store.commit(durable: false) { try $0.setMeta(.createdAt, "2026-11-29T00:00:00Z") }
         try await db.ledger.commit { _ in }
         #expect(db.store.syncCount == syncs + 2)
     }
@@ -121,7 +121,7 @@ extension GroupCommitTests {
     /// A batch syncs once if any of its commits waits for the disk, and not
     /// at all if none does.
     @Test func aBatchSyncsOnlyForTheCommitsThatWait() async throws {
-        let db = try TestDatabase()
+        let db = try await TestDatabase()
         let syncs = db.store.syncCount
         let lazy = try await queuedCommits(db, count: 8, durable: { _ in false })
         #expect(lazy.allSatisfy { (try? $0.get()) != nil })
@@ -129,7 +129,7 @@ extension GroupCommitTests {
         let mixed = try await queuedCommits(db, count: 8, durable: { $0 == 5 })
         #expect(mixed.allSatisfy { (try? $0.get()) != nil })
         #expect(db.store.syncCount == syncs + 1)
-        #expect(try AuditLog(ledger: db.ledger).verify().isIntact)
+        #expect(try await AuditLog(ledger: db.ledger).verify().isIntact)
     }
 }
 
@@ -138,7 +138,7 @@ extension GroupCommitTests {
     /// that does not wait for the disk goes through (as do later batches).
     /// (Were it held, the test would wait for the gate: the time limit fails it.)
     @Test(.timeLimit(.minutes(1))) func aCommitThatDoesNotWaitIsNotHeldBehindAnFsync() async throws {
-        let db = try TestDatabase()
+        let db = try await TestDatabase()
         let gate = DispatchSemaphore(value: 0)
         db.store.wal.willSync = { gate.wait() }
         defer { db.store.wal.willSync = nil }
@@ -146,17 +146,17 @@ extension GroupCommitTests {
             _ = try await db.ledger.commit { try $0.record(AuditDraft(.appUpdated, app: "durable", detail: [:])) }
         }
         // The durable commit is committed (visible), its fsync held.
-        while try db.ledger.read({ try $0.auditHead()?.lastID ?? 0 }) == 0 {
+        while try await db.ledger.read({ try $0.auditHead()?.lastID ?? 0 }) == 0 {
             try await Task.sleep(for: .milliseconds(5))
         }
         try await db.ledger.commit(durable: false) {
             try $0.record(AuditDraft(.appUpdated, app: "lazy", detail: [:]))
         }
-        #expect(try db.ledger.read { try $0.auditHead()?.lastID } == 2)
+        #expect(try await db.ledger.read { try $0.auditHead()?.lastID } == 2)
         gate.signal()
         try await durable.value
         db.store.wal.willSync = nil
-        #expect(try AuditLog(ledger: db.ledger).verify().isIntact)
+        #expect(try await AuditLog(ledger: db.ledger).verify().isIntact)
     }
 }
 

@@ -21,9 +21,9 @@ struct MigrationTests {
         }
     }
 
-    @Test func aFreshDatabaseHasEverythingApplied() throws {
-        let db = try TestDatabase()
-        #expect(try db.store.pendingMigrations().isEmpty)
+    @Test func aFreshDatabaseHasEverythingApplied() async throws {
+        let db = try await TestDatabase()
+        #expect(try await db.store.pendingMigrations().isEmpty)
         let mode = try db.store.withConnection { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let sync = try db.store.withConnection { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
@@ -35,8 +35,8 @@ struct MigrationTests {
         #expect(tempStore == 2)
     }
 
-    @Test func aNewerSchemaIsRefused() throws {
-        let db = try TestDatabase()
+    @Test func aNewerSchemaIsRefused() async throws {
+        let db = try await TestDatabase()
         try db.store.withConnection {
             try $0.execute(
                 sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future.sql', 'x')")

@@ -23,15 +23,15 @@ struct RotationEngineTests {
                 verification: RetryPolicy(base: 0.1, cap: 0.5, deadline: 2, maxAttempts: 4))
         }
 
-        func stored() throws -> (clientID: String, secret: String) {
-            let pair = try db.registry.reveal("billing")
+        func stored() async throws -> (clientID: String, secret: String) {
+            let pair = try await db.registry.reveal("billing")
             return (pair.clientID, pair.clientSecret.reveal())
         }
 
         /// The stored pair is the one the vendor holds now.
         func expectInSync(sourceLocation: SourceLocation = #_sourceLocation) async throws {
             let vendor = await sandbox.currentPair()
-            let stored = try stored()
+            let stored = try await stored()
             #expect(stored.clientID == vendor.clientID, sourceLocation: sourceLocation)
             #expect(stored.secret == vendor.clientSecret, sourceLocation: sourceLocation)
         }
@@ -49,7 +49,7 @@ struct RotationEngineTests {
         survive: Bool = true, identity: Bool = false, busyTimeout: TimeInterval = 15,
         _ body: (Setup) async throws -> Void
     ) async throws {
-        let db = try TestDatabase(busyTimeout: busyTimeout)
+        let db = try await TestDatabase(busyTimeout: busyTimeout)
         try await withSandbox(settings: SandboxSettings(tokensSurviveRotation: survive)) { sandbox in
             try await withClient(retry: .none) { client in
                 if identity {
@@ -60,7 +60,7 @@ struct RotationEngineTests {
                 try await db.registry.add(sandbox.appSpec(), verify: false)
                 let setup = Setup(db: db, sandbox: sandbox, client: client, identity: identity)
                 try await body(setup)
-                #expect(try AuditLog(ledger: db.ledger).verify().isIntact)
+                #expect(try await AuditLog(ledger: db.ledger).verify().isIntact)
             }
         }
     }
@@ -69,7 +69,7 @@ struct RotationEngineTests {
     /// occurrence, and consumes it there: no due time is rotated twice.
     @Test func anOccurrenceIsRotatedOnlyOnceAndOnlyWhenClaimed() async throws {
         try await withSetup { setup in
-            let app = try #require(try setup.db.ledger.read { try $0.app(named: "billing") })
+            let app = try #require(try await setup.db.ledger.read { try $0.app(named: "billing") })
             let due = setup.db.clock.now
             let occurrence = OccurrenceRecord(
                 appID: app.id, due: due, jitterMS: 0, startAt: due, covers: 1, state: .pending, rotationID: nil)
@@ -81,7 +81,7 @@ struct RotationEngineTests {
             #expect(await setup.rotations() == 0)
             let outcome = try #require(try await engine.rotate(app, occurrence: occurrence))
             #expect(outcome.state == .completed, "\(outcome.message)")
-            let stored = try setup.db.ledger.read { try $0.occurrence(appID: app.id, due: due) }
+            let stored = try await setup.db.ledger.read { try $0.occurrence(appID: app.id, due: due) }
             #expect(stored?.state == .done)
             #expect(stored?.rotationID == outcome.rotationID)
             // Consumed: neither a claim nor an intent can use it again.
@@ -136,7 +136,7 @@ struct RotationEngineTests {
             #expect(outcome.exitStatus == .operatorAction)
             #expect(await setup.rotations() == 0)
             try await setup.expectInSync()
-            #expect(try setup.db.registry.list().first?.credential.version == 1)
+            #expect(try await setup.db.registry.list().first?.credential.version == 1)
         }
     }
 

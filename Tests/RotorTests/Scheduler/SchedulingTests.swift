@@ -47,24 +47,24 @@ struct SchedulingTests {
             try await db.registry.set("billing", changes, verify: false)
         }
 
-        func status() throws -> AppStatus {
-            let statuses = try StatusReport.build(ledger: db.ledger)
+        func status() async throws -> AppStatus {
+            let statuses = try await StatusReport.build(ledger: db.ledger)
             guard let first = statuses.first else { throw RotorError(.notFound, "no status") }
             return first
         }
 
         /// A manual rotation's intent, as a process records it before its request.
-        func recordIntent() throws -> RotationRecord {
-            let app = try app()
-            return try db.ledger.write { tx in
+        func recordIntent() async throws -> RotationRecord {
+            let app = try await app()
+            return try await db.ledger.commit { tx in
                 try tx.store.insertRotation(
                     NewRotation(appID: app.id, trigger: .manual, fromVersion: 1, authKind: .app), at: tx.now
                 ) { id in try tx.keyring.seal(Secret("a token"), for: .rotationAuth(rotationID: id)) }
             }
         }
 
-        func app() throws -> AppRecord {
-            guard let app = try db.ledger.read({ try $0.app(named: "billing") }) else {
+        func app() async throws -> AppRecord {
+            guard let app = try await db.ledger.read({ try $0.app(named: "billing") }) else {
                 throw RotorError(.notFound, "no app billing")
             }
             return app
@@ -72,18 +72,18 @@ struct SchedulingTests {
 
         func expectInSync(sourceLocation: SourceLocation = #_sourceLocation) async throws {
             let vendor = await sandbox.currentPair()
-            let stored = try db.registry.reveal("billing")
+            let stored = try await db.registry.reveal("billing")
             #expect(stored.clientSecret.reveal() == vendor.clientSecret, sourceLocation: sourceLocation)
         }
     }
 
     func withSetup(schedule: Schedule = .every(seconds: 3600), _ body: (Setup) async throws -> Void) async throws {
-        let db = try TestDatabase()
+        let db = try await TestDatabase()
         try await withSandbox { sandbox in
             try await withClient(retry: .none) { client in
                 try await db.registry.add(sandbox.appSpec(schedule: schedule), verify: false)
                 try await body(Setup(db: db, sandbox: sandbox, client: client))
-                #expect(try AuditLog(ledger: db.ledger).verify().isIntact)
+                #expect(try await AuditLog(ledger: db.ledger).verify().isIntact)
             }
         }
     }
@@ -94,10 +94,10 @@ struct SchedulingTests {
             // Shortened on a 2-day-old pair: due now.
             setup.clock.advance(by: 2 * 86400)
             try await setup.set { $0.schedule = .every(seconds: 86400) }
-            let status = try setup.status()
+            let status = try await setup.status()
             #expect(status.health == .due)
             #expect(status.nextDue.map { $0 <= setup.clock.now } == true)
-            let listed = try #require(try setup.db.registry.list().first)
+            let listed = try #require(try await setup.db.registry.list().first)
             #expect(listed.nextDue(at: setup.clock.now) == status.nextDue)
             let outcomes = try await setup.pass()
             #expect(outcomes.map(\.state) == [.completed], "\(outcomes)")
@@ -106,7 +106,7 @@ struct SchedulingTests {
             try await setup.set { $0.schedule = Schedule.none }
             #expect(try await setup.pass(after: 5 * 86400).isEmpty)
             #expect(await setup.rotations() == 1)
-            #expect(try setup.status().nextDue == nil)
+            #expect(try await setup.status().nextDue == nil)
         }
     }
 
@@ -114,8 +114,8 @@ struct SchedulingTests {
         try await withSetup { setup in
             setup.clock.advance(by: 1800)
             #expect(try await setup.engine().rotate("billing").state == .completed)
-            let stored = try #require(try setup.db.registry.list().first)
-            #expect(try setup.status().nextDue == stored.credential.createdAt.addingTimeInterval(3600))
+            let stored = try #require(try await setup.db.registry.list().first)
+            #expect(try await setup.status().nextDue == stored.credential.createdAt.addingTimeInterval(3600))
             // The old pair's due time (1 h after it was added) passes without a rotation.
             #expect(try await setup.pass(after: 2400).isEmpty)
             #expect(try await setup.pass(after: 1300).map(\.state) == [.completed])
@@ -146,12 +146,12 @@ struct SchedulingTests {
             await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, status: 503, retryAfter: 120))
             let outcomes = try await setup.pass(after: 30 * 86400)
             #expect(outcomes.map(\.state) == [.aborted], "\(outcomes)")
-            let app = try setup.app()
-            let occurrence = try #require(try setup.db.ledger.read { try $0.latestOccurrence(appID: app.id) })
+            let app = try await setup.app()
+            let occurrence = try #require(try await setup.db.ledger.read { try $0.latestOccurrence(appID: app.id) })
             #expect(occurrence.state == .pending)
             #expect(occurrence.attempts == 1)
             #expect(occurrence.retryAt.map { $0 >= setup.clock.now.addingTimeInterval(119) } == true)
-            let status = try setup.status()
+            let status = try await setup.status()
             #expect(status.health == .retrying)
             #expect(status.health.exitStatus == .pending)
             #expect(status.reason?.contains("attempt 1") == true, "\(status.reason ?? "")")
@@ -163,7 +163,8 @@ struct SchedulingTests {
             let retried = try await setup.pass(after: 120)
             #expect(retried.map(\.state) == [.completed], "\(retried)")
             #expect(await setup.rotations() == 1)
-            let done = try #require(try setup.db.ledger.read { try $0.occurrence(appID: app.id, due: occurrence.due) })
+            let done = try #require(
+                try await setup.db.ledger.read { try $0.occurrence(appID: app.id, due: occurrence.due) })
             #expect(done.state == .done)
             try await setup.expectInSync()
         }
@@ -175,7 +176,7 @@ struct SchedulingTests {
             let refused = try await setup.pass(after: 3600)
             #expect(refused.map(\.state) == [.aborted])
             #expect(refused.map(\.exitStatus) == [.operatorAction])
-            let status = try setup.status()
+            let status = try await setup.status()
             #expect(status.health == .needsAction)
             #expect(status.health.exitStatus == .operatorAction)
             #expect(status.reason?.contains("rotor rotate billing") == true, "\(status.reason ?? "")")
@@ -190,8 +191,8 @@ struct SchedulingTests {
             #expect(actions.count == 1)
             // The cause is fixed at the vendor; the operator rotates by hand, and the schedule resumes.
             #expect(try await setup.engine().rotate("billing").state == .completed)
-            #expect(try setup.app().attention == nil)
-            #expect(try setup.status().health == .ok)
+            #expect(try await setup.app().attention == nil)
+            #expect(try await setup.status().health == .ok)
             #expect(try await setup.pass(after: 3601).map(\.state) == [.completed])
         }
     }
@@ -203,7 +204,7 @@ struct SchedulingTests {
             }
             let outcomes = try await setup.pass(after: 3600)
             #expect(outcomes.map(\.exitStatus) == [.operatorAction], "\(outcomes)")
-            let status = try setup.status()
+            let status = try await setup.status()
             #expect(status.health == .needsAction)
             #expect(status.reason?.contains("changed outside Rotor") == true)
             #expect(status.reason?.contains("rotor app set billing --client-id") == true)
@@ -214,21 +215,21 @@ struct SchedulingTests {
                     clientID: setup.sandbox.application.clientID, secret: Secret(setup.sandbox.application.clientSecret)
                 )
             }
-            #expect(try setup.status().health == .ok)
+            #expect(try await setup.status().health == .ok)
         }
     }
 
     @Test func aRotationWhoseRequestMayBeInFlightIsNotConcludedAborted() async throws {
         try await withSetup { setup in
             // A process recorded its intent and died; its request may still reach the vendor.
-            let record = try setup.recordIntent()
+            let record = try await setup.recordIntent()
             let engine = setup.engine()
             setup.clock.advance(by: 1)
             let early = try await engine.resume(record.id)
             #expect(early.state == .requesting, "\(early.message)")
             #expect(early.exitStatus == .pending)
             #expect(early.nextAttemptAt == record.startedAt.addingTimeInterval(60))
-            #expect(try setup.status().health == .rotating)
+            #expect(try await setup.status().health == .rotating)
             // A pass before the window has passed leaves it alone.
             #expect(try await setup.pass(after: 30).isEmpty)
             let outcomes = try await setup.pass(after: 30)
@@ -239,37 +240,39 @@ struct SchedulingTests {
 
     @Test func aRotationAnotherLiveProcessHoldsIsLeftToItSilently() async throws {
         try await withSetup { setup in
-            let app = try setup.app()
-            let record = try setup.recordIntent()
+            let app = try await setup.app()
+            let record = try await setup.recordIntent()
             // Another process (this one: alive) holds the app while it resolves the rotation.
-            let held = try #require(
-                try await setup.db.ledger.acquireLease(Lease.app(app.id), owner: LeaseOwner.make(), duration: 3600))
-            defer { setup.db.ledger.releaseLease(held) }
-            // The daemon's pass says nothing about it; `run --once` reports it (exit 1).
-            #expect(try await setup.pass(after: 120).isEmpty)
-            let once = try await setup.scheduler().runOnce()
-            #expect(once.map(\.rotationID) == [record.id], "\(once)")
-            #expect(once.map(\.exitStatus) == [.failed])
-            #expect(once.first?.message.contains("another process") == true)
+            let held: Void? = try await setup.db.ledger.withLease(
+                Lease.app(app.id), owner: LeaseOwner.make(), duration: 3600
+            ) { _ in
+                // The daemon's pass says nothing about it; `run --once` reports it (exit 1).
+                #expect(try await setup.pass(after: 120).isEmpty)
+                let once = try await setup.scheduler().runOnce()
+                #expect(once.map(\.rotationID) == [record.id], "\(once)")
+                #expect(once.map(\.exitStatus) == [.failed])
+                #expect(once.first?.message.contains("another process") == true)
+            }
+            #expect(held != nil)
         }
     }
 
     @Test func aNewTargetIsDeliveredByTheNextPass() async throws {
         try await withSetup(schedule: Schedule.none) { setup in
             let path = setup.db.directory.file("creds.env")
-            _ = try TargetRegistry(ledger: setup.db.ledger).add(app: "billing", .file(FileTarget(path: path)))
-            #expect(try setup.status().health == .pendingDelivery)
+            _ = try await TargetRegistry(ledger: setup.db.ledger).add(app: "billing", .file(FileTarget(path: path)))
+            #expect(try await setup.status().health == .pendingDelivery)
             _ = try await setup.pass()
             let written = try String(contentsOfFile: path, encoding: .utf8)
             #expect(written.contains(setup.sandbox.application.clientSecret))
-            #expect(try setup.status().health == .ok)
+            #expect(try await setup.status().health == .ok)
         }
     }
 
     @Test func aFailingHookBacksOffInsteadOfSpinning() async throws {
         try await withSetup(schedule: Schedule.none) { setup in
             let counter = setup.db.directory.file("attempts")
-            _ = try TargetRegistry(ledger: setup.db.ledger).add(
+            _ = try await TargetRegistry(ledger: setup.db.ledger).add(
                 app: "billing", .exec(ExecTarget(command: "echo x >> \(counter); exit 3")))
             let scheduler = setup.scheduler()
             // An hour of passes every 10 s.
@@ -277,7 +280,7 @@ struct SchedulingTests {
             let attempts = try String(contentsOfFile: counter, encoding: .utf8).split(separator: "\n").count
             // 30 s doubling with full jitter, capped at 1 h: a handful an hour, never one a pass.
             #expect((2...20).contains(attempts), "\(attempts) attempts")
-            let status = try setup.status()
+            let status = try await setup.status()
             #expect(status.health == .failed || status.health == .retrying)
             #expect(status.reason?.contains("status 3") == true, "\(status.reason ?? "")")
         }
