@@ -38,7 +38,7 @@ struct RegistryTests {
         let db = try await TestDatabase()
         try await db.addApp("billing")
         await #expect(throws: RotorError.self) { try await db.addApp("billing") }
-        #expect(throws: RotorError.self) { try db.registry.show("nope") }
+        await #expect(throws: RotorError.self) { try await db.registry.show("nope") }
         await #expect(throws: RotorError.self) {
             try await db.registry.add(
                 AppSpec(name: "x", applicationID: "a", clientID: "c", clientSecret: Secret("s"), identity: "ghost"),
@@ -66,6 +66,6 @@ struct RegistryTests {
             )
         }
         #expect(try await db.registry.reveal("a").clientSecret.reveal() == "secret-a")
-        #expect(throws: RotorError.self) { try db.registry.reveal("b") }
+        await #expect(throws: RotorError.self) { try await db.registry.reveal("b") }
     }
 }
