@@ -1,0 +1,154 @@
+import Foundation
+import GRDB
+import RotorCore
+
+/// The SQLite store's reads and writes of targets, deliveries and alert hooks.
+extension SQLiteTransaction {
+    static let targetColumns = """
+        id, app_id, kind, path, format, mode, in_place, owner, grp, command, timeout_ms, pass_env, enabled, created_at
+        """
+
+    static func target(_ row: Row) throws -> TargetRecord {
+        let kind: String = row[2]
+        let target: TargetKind
+        // A mode or a timeout this Rotor would not have stored (a hand edit)
+        // makes the target damaged, never a trap where it is used.
+        let mode: Int = row[5] ?? 0o600
+        let timeout: Int64 = row[10] ?? 30_000
+        if kind == "file", let path: String = row[3], let format = FileTarget.Format(rawValue: row[4] ?? ""),
+            (0...0o777).contains(mode)
+        {
+            target = .file(
+                FileTarget(path: path, format: format, mode: mode, inPlace: row[6], owner: row[7], group: row[8]))
+        } else if kind == "exec", let command: String = row[9], (1...DurationText.maximum * 1000).contains(timeout) {
+            target = .exec(
+                ExecTarget(command: command, timeout: TimeInterval(timeout) / 1000, passEnvironment: row[11]))
+        } else {
+            throw RotorError(.databaseInvalid, "target \(row[0] as Int64) is damaged; remove it and add it again")
+        }
+        return TargetRecord(id: row[0], appID: row[1], kind: target, enabled: row[12], createdAt: Date(millis: row[13]))
+    }
+
+    func targets(appID: Int64) throws -> [TargetRecord] {
+        try fetch("SELECT \(Self.targetColumns) FROM targets WHERE app_id = ? ORDER BY id", [appID], Self.target)
+    }
+
+    func unsettledTargets() throws -> [Int64: [(targetID: Int64, delivery: DeliveryRecord?)]] {
+        let unsettled = try fetch(
+            """
+            SELECT t.id, t.app_id, a.current_version FROM targets t JOIN apps a ON a.id = t.app_id
+                LEFT JOIN deliveries d ON d.target_id = t.id AND d.version = a.current_version
+            WHERE t.enabled = 1 AND (d.state IS NULL OR d.state != 'succeeded') ORDER BY t.id
+            """
+        ) { row -> (Int64, Int64, Int) in (row[0], row[1], row[2]) }
+        var out: [Int64: [(targetID: Int64, delivery: DeliveryRecord?)]] = [:]
+        for (id, appID, version) in unsettled {
+            out[appID, default: []].append((id, try delivery(targetID: id, version: version)))
+        }
+        return out
+    }
+
+    func target(id: Int64) throws -> TargetRecord? {
+        try one("SELECT \(Self.targetColumns) FROM targets WHERE id = ?", [id], Self.target)
+    }
+
+    func insertTarget(appID: Int64, _ kind: TargetKind, at time: Date) throws -> Int64 {
+        switch kind {
+        case .file(let file):
+            try execute(
+                sql: """
+                    INSERT INTO targets (app_id, kind, path, format, mode, in_place, owner, grp, created_at)
+                    VALUES (?, 'file', ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    appID, file.path, file.format.rawValue, file.mode, file.inPlace, file.owner, file.group,
+                    time.millis,
+                ])
+        case .exec(let exec):
+            try execute(
+                sql: """
+                    INSERT INTO targets (app_id, kind, command, timeout_ms, pass_env, created_at)
+                    VALUES (?, 'exec', ?, ?, ?, ?)
+                    """,
+                arguments: [appID, exec.command, Int64(exec.timeout * 1000), exec.passEnvironment, time.millis])
+        }
+        return db.lastInsertedRowID
+    }
+
+    func deleteTarget(id: Int64) throws {
+        try execute(sql: "DELETE FROM targets WHERE id = ?", arguments: [id])
+    }
+
+    static let deliveryColumns = """
+        deliveries.target_id, deliveries.version, deliveries.rotation_id, deliveries.state, deliveries.attempts,
+        deliveries.next_attempt_at, deliveries.last_attempt_at, deliveries.last_error, deliveries.output,
+        deliveries.alerted
+        """
+
+    static func delivery(_ row: Row) throws -> DeliveryRecord {
+        guard let state = DeliveryRecord.State(rawValue: row[3]) else {
+            throw RotorError(.databaseInvalid, "a stored delivery has an unknown state")
+        }
+        let next: Int64? = row[5]
+        let last: Int64? = row[6]
+        return DeliveryRecord(
+            targetID: row[0], version: row[1], rotationID: row[2], state: state, attempts: row[4],
+            nextAttemptAt: next.map(Date.init(millis:)), lastAttemptAt: last.map(Date.init(millis:)), lastError: row[7],
+            output: row[8], alerted: row[9])
+    }
+
+    func delivery(targetID: Int64, version: Int) throws -> DeliveryRecord? {
+        try one(
+            "SELECT \(Self.deliveryColumns) FROM deliveries WHERE target_id = ? AND version = ?", [targetID, version],
+            Self.delivery)
+    }
+
+    func deliveries(appID: Int64) throws -> [DeliveryRecord] {
+        try fetch(
+            """
+            SELECT \(Self.deliveryColumns) FROM deliveries JOIN targets t ON t.id = deliveries.target_id
+            WHERE t.app_id = ? ORDER BY deliveries.version DESC, deliveries.target_id
+            """, [appID], Self.delivery)
+    }
+
+    func latestDeliveredVersion(targetID: Int64) throws -> Int? {
+        try value("SELECT MAX(version) FROM deliveries WHERE target_id = ? AND state = 'succeeded'", [targetID]) as Int?
+    }
+
+    func saveDelivery(_ delivery: DeliveryRecord) throws {
+        try execute(
+            sql: """
+                INSERT INTO deliveries (target_id, version, rotation_id, state, attempts, next_attempt_at,
+                    last_attempt_at, last_error, output, alerted)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (target_id, version) DO UPDATE SET rotation_id = excluded.rotation_id,
+                    state = excluded.state, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
+                    last_attempt_at = excluded.last_attempt_at, last_error = excluded.last_error,
+                    output = excluded.output, alerted = excluded.alerted
+                """,
+            arguments: [
+                delivery.targetID, delivery.version, delivery.rotationID, delivery.state.rawValue, delivery.attempts,
+                delivery.nextAttemptAt?.millis, delivery.lastAttemptAt?.millis, delivery.lastError, delivery.output,
+                delivery.alerted,
+            ])
+    }
+
+    func alerts() throws -> [AlertRecord] {
+        try fetch("SELECT id, command, timeout_ms FROM alerts ORDER BY id") { row in
+            // Held to what `alert add` takes, so that a hand edit cannot trap.
+            let timeout: Int64 = min(max(row[2], 1), DurationText.maximum * 1000)
+            return AlertRecord(id: row[0], command: row[1], timeout: TimeInterval(timeout) / 1000)
+        }
+    }
+
+    func insertAlert(command: String, timeout: TimeInterval, at time: Date) throws -> Int64 {
+        try execute(
+            sql: "INSERT INTO alerts (command, timeout_ms, created_at) VALUES (?, ?, ?)",
+            arguments: [command, Int64(timeout * 1000), time.millis])
+        return db.lastInsertedRowID
+    }
+
+    func deleteAlert(id: Int64) throws {
+        try execute(sql: "DELETE FROM alerts WHERE id = ?", arguments: [id])
+    }
+}
