@@ -1,0 +1,10 @@
+import ArgumentParser
+import RotorCore
+
+extension Rotor {
+    struct Key: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Manage the master key.",
+            subcommands: [Rotate.self, Generate.self])
+    }
+}

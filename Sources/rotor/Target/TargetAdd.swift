@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import RotorCore
+
+extension Rotor.Target {
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a file target (--file) or an exec hook (--exec) to an app.",
+            discussion: """
+                Files are written atomically (temporary file in the same directory, fsync, rename), \
+                mode 600 unless --mode. Formats: env (VITALERA_APPLICATION_ID=…, VITALERA_CLIENT_ID=…, \
+                VITALERA_CLIENT_SECRET=…), json, raw (the secret alone). Hooks run with /bin/sh -c; \
+                stdin gets the json document; the environment has ROTOR_APP, ROTOR_APPLICATION_ID, \
+                ROTOR_VERSION, ROTOR_ROTATION_ID, and with --env ROTOR_CLIENT_ID and ROTOR_CLIENT_SECRET.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The app.") var name: String
+        @Option(help: ArgumentHelp("Write the pair to this file.", valueName: "path")) var file: String?
+        @Option(help: "env, json or raw (default env).") var format: String?
+        @Option(help: ArgumentHelp("The file's mode, octal (default 600).", valueName: "octal")) var mode: String?
+        @Flag(name: .customLong("in-place"), help: "Rewrite the existing file and keep its inode (bind mounts).")
+        var inPlace = false
+        @Option(help: "Give the file to this user (as root).") var owner: String?
+        @Option(help: "Give the file to this group (as root).") var group: String?
+        @Option(help: ArgumentHelp("Run this command with the pair on stdin.", valueName: "command")) var exec: String?
+        @Option(help: ArgumentHelp("Stop the hook after this long (default 30s).", valueName: "duration"))
+        var timeout: String?
+        @Flag(name: .customLong("env"), help: "Also pass ROTOR_CLIENT_ID and ROTOR_CLIENT_SECRET to the hook.")
+        var passEnvironment = false
+
+        func validate() throws {
+            guard (file != nil) != (exec != nil) else {
+                throw ValidationError("give exactly one of --file and --exec")
+            }
+            if exec != nil, format != nil || mode != nil || inPlace || owner != nil || group != nil {
+                throw ValidationError("--format, --mode, --in-place, --owner and --group go with --file")
+            }
+            if file != nil, timeout != nil || passEnvironment {
+                throw ValidationError("--timeout and --env go with --exec")
+            }
+        }
+
+        func run() async throws {
+            try await reporting {
+                let kind: TargetKind
+                if let file {
+                    guard !file.isEmpty, !file.contains("\0") else {
+                        throw RotorError(.invalidInput, "--file needs a path")
+                    }
+                    let path = URL(fileURLWithPath: file).standardizedFileURL.path
+                    let parsedFormat = try format.map { text throws(RotorError) in
+                        guard let value = FileTarget.Format(rawValue: text) else {
+                            throw RotorError(
+                                .invalidInput, "--format takes env, json or raw, not \(UserText.quoted(text))")
+                        }
+                        return value
+                    }
+                    let parsedMode = try mode.map { text throws(RotorError) in
+                        guard let value = Int(text, radix: 8), (0...0o777).contains(value), text.count <= 4 else {
+                            throw RotorError(
+                                .invalidInput,
+                                "--mode takes octal permission bits like 600 or 640, not \(UserText.quoted(text))")
+                        }
+                        return value
+                    }
+                    kind = .file(
+                        FileTarget(
+                            path: path, format: parsedFormat ?? .env, mode: parsedMode ?? 0o600, inPlace: inPlace,
+                            owner: owner, group: group))
+                } else {
+                    let command = exec ?? ""
+                    guard !command.trimmingCharacters(in: .whitespaces).isEmpty, !command.contains("\0") else {
+                        throw RotorError(.invalidInput, "--exec needs a command")
+                    }
+                    let seconds = try timeout.map { text throws(RotorError) in
+                        try DurationText.parse(text, option: "--timeout")
+                    }
+                    if let seconds, seconds <= 0 {
+                        throw RotorError(.invalidInput, "--timeout must be longer than 0s")
+                    }
+                    kind = .exec(
+                        ExecTarget(
+                            command: command, timeout: TimeInterval(seconds ?? 30), passEnvironment: passEnvironment
+                        ))
+                }
+                let target = try await TargetRegistry(ledger: try global.openLedger()).add(app: name, kind)
+                Console.out("Added target \(target.id) to \(name): \(target.summary).")
+                if case .file(let file) = kind, file.mode & 0o007 != 0 {
+                    Console.note("mode \(String(file.mode, radix: 8)) lets every user read \(file.path)")
+                }
+            }
+        }
+    }
+}
