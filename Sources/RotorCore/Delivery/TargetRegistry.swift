@@ -77,7 +77,7 @@ public struct TargetRegistry: Sendable {
         let app = try await ledger.read { try AppRegistry.find(name, in: $0) }
         guard
             let outcomes = try await service.deliverCurrent(
-                appID: app.id, owner: owner, leaseDuration: 120, force: true, dueBy: nil)
+                appID: app.id, owner: owner, leaseDuration: Lease.appDuration, force: true, dueBy: nil)
         else {
             throw RotorError(
                 .busy, "another process is working on \(name); try again when it has finished", exit: .failed)

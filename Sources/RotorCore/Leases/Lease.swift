@@ -14,6 +14,10 @@ public struct Lease: Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 
+    /// How long an app's lease lasts unless renewed; its holder renews it
+    /// every third of that while it works.
+    public static let appDuration: TimeInterval = 120
+
     /// The name of the lease that one process holds while it works on an app.
     public static func app(_ id: Int64) -> String { "app:\(id)" }
 }
