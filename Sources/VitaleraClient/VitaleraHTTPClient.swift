@@ -130,7 +130,7 @@ public struct VitaleraHTTPClient: VendorAPI {
         if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer.reveal())") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            let text = JSONValue.object(body.mapValues(JSONValue.string)).canonical
+            let text = JSONValue.object(JSONObject(body.mapValues(JSONValue.string))).canonical
             request.body = .bytes(ByteBuffer(string: text))
         }
         let answer: Answer

@@ -57,6 +57,6 @@ struct JSONLogHandler: LogHandler {
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             fields[key] = .string("\(value)")
         }
-        FileHandle.standardError.write(Data((JSONValue.object(fields).canonical + "\n").utf8))
+        FileHandle.standardError.write(Data((JSONValue.object(JSONObject(fields)).canonical + "\n").utf8))
     }
 }

@@ -30,30 +30,35 @@ public struct AppOverview: Sendable, Equatable {
         Int64(now.timeIntervalSince(credential.createdAt))
     }
 
+    /// Keys in canonical order, so that nothing is sorted per app.
     public func json(at now: Date) -> JSONValue {
-        [
-            "name": .string(app.name),
-            "application_id": .string(app.applicationID),
-            "client_id": .string(credential.clientID),
-            "api_url": .string(app.apiURL),
-            "schedule": .string(app.schedule.description),
-            "jitter": .string(DurationText.format(app.jitter)),
-            "window": .optional(app.window?.description),
-            "timezone": .string(app.timezone),
-            "enabled": .bool(app.enabled),
-            "version": .int(Int64(credential.version)),
-            "fingerprint": .string(credential.fingerprint),
-            "secret_created_at": .string(RFC3339.format(credential.createdAt)),
-            "secret_age_seconds": .int(secretAge(at: now)),
-            "next_due": .optional(nextDue(at: now).map(RFC3339.format)),
-            "last_rotation": lastRotation.map { rotation in
-                [
-                    "id": .int(rotation.id), "state": .string(rotation.state.rawValue),
-                    "started_at": .string(RFC3339.format(rotation.startedAt)),
-                    "finished_at": .optional(rotation.finishedAt.map(RFC3339.format)),
-                ]
-            } ?? .null,
+        var last = JSONValue.null
+        if let rotation = lastRotation {
+            let members: [(String, JSONValue)] = [
+                ("finished_at", .optional(rotation.finishedAt.map(RFC3339.format))), ("id", .int(rotation.id)),
+                ("started_at", .string(RFC3339.format(rotation.startedAt))),
+                ("state", .string(rotation.state.rawValue)),
+            ]
+            last = .object(JSONObject(members: members))
+        }
+        let members: [(String, JSONValue)] = [
+            ("api_url", .string(app.apiURL)),
+            ("application_id", .string(app.applicationID)),
+            ("client_id", .string(credential.clientID)),
+            ("enabled", .bool(app.enabled)),
+            ("fingerprint", .string(credential.fingerprint)),
+            ("jitter", .string(DurationText.format(app.jitter))),
+            ("last_rotation", last),
+            ("name", .string(app.name)),
+            ("next_due", .optional(nextDue(at: now).map(RFC3339.format))),
+            ("schedule", .string(app.schedule.description)),
+            ("secret_age_seconds", .int(secretAge(at: now))),
+            ("secret_created_at", .string(RFC3339.format(credential.createdAt))),
+            ("timezone", .string(app.timezone)),
+            ("version", .int(Int64(credential.version))),
+            ("window", .optional(app.window?.description)),
         ]
+        return .object(JSONObject(members: members))
     }
 }
 

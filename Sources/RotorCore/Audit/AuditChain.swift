@@ -44,7 +44,7 @@ public enum AuditChain {
         let id = (head?.lastID ?? 0) + 1
         let prev = head?.lastHash ?? genesis
         let stamp = RFC3339.format(time)
-        let detail = JSONValue.object(draft.detail).canonical
+        let detail = JSONValue.object(JSONObject(draft.detail)).canonical
         let canonical = canonicalBytes(
             id: id, time: stamp, actor: actor, action: draft.action.rawValue, outcome: draft.outcome.rawValue,
             app: draft.app, rotationID: draft.rotationID, detail: detail)

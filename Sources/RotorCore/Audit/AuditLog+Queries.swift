@@ -101,8 +101,11 @@ extension AuditEvent {
     public static let csvHeader = "id,time,actor,action,outcome,app,rotation_id,detail,hash"
 
     public var csvLine: String {
-        [String(id), time, actor, action, outcome, app ?? "", rotationID.map(String.init) ?? "", detail, hash]
-            .map { field in
+        let fields: [String] = [
+            String(id), time, actor, action, outcome, app ?? "", rotationID.map(String.init) ?? "", detail, hash,
+        ]
+        return
+            fields.map { field in
                 field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
                     ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
             }

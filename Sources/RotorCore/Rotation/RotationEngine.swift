@@ -63,7 +63,8 @@ public struct RotationEngine: Sendable {
         ledger: Ledger, api: any VendorAPI, databasePath: String, owner: String = LeaseOwner.make(),
         verification: RetryPolicy = RetryPolicy(base: 1, cap: 10, deadline: 60, maxAttempts: 12),
         backoff: RetryPolicy = RetryPolicy(base: 30, cap: 3600, deadline: .infinity, maxAttempts: .max),
-        leaseDuration: TimeInterval = Lease.appDuration, inFlightWindow: TimeInterval = 60, deliverer: (any Deliverer)? = nil,
+        leaseDuration: TimeInterval = Lease.appDuration, inFlightWindow: TimeInterval = 60,
+        deliverer: (any Deliverer)? = nil,
         alerts: AlertDispatcher? = nil
     ) {
         self.ledger = ledger

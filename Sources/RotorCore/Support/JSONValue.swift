@@ -12,7 +12,7 @@ public enum JSONValue: Sendable, Equatable {
     case int(Int64)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     /// The canonical text.
     public var canonical: String {
@@ -36,9 +36,10 @@ public enum JSONValue: Sendable, Equatable {
                 value.write(to: &out)
             }
             out.append(UInt8(ascii: "]"))
-        case .object(let members):
+        case .object(let object):
             out.append(UInt8(ascii: "{"))
-            for (index, member) in members.sorted(by: { JSONValue.precedes($0.key, $1.key) }).enumerated() {
+            // Kept in canonical order: written as they are.
+            for (index, member) in object.members.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 JSONValue.quote(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
@@ -115,7 +116,7 @@ extension JSONValue: Decodable {
         } else if let value = try? container.decode([JSONValue].self) {
             self = .array(value)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            self = .object(JSONObject(try container.decode([String: JSONValue].self)))
         }
     }
 }
@@ -127,7 +128,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(integerLiteral value: Int64) { self = .int(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        self = .object(JSONObject(members: elements))
     }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(nilLiteral: ()) { self = .null }
@@ -138,4 +139,55 @@ extension JSONValue {
     public static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
     /// `.int` or `.null`.
     public static func optional<I: BinaryInteger>(_ value: I?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
+}
+
+/// The members of a JSON object, kept in the canonical order (keys by code
+/// point) from the moment it is made: writing one needs no sort, and equal
+/// objects have equal member lists. Built from members whose keys are
+/// already in order (as Rotor writes its listings), it is not sorted at all.
+public struct JSONObject: Sendable, Equatable {
+    public struct Member: Sendable, Equatable {
+        public var key: String
+        public var value: JSONValue
+    }
+
+    public private(set) var members: [Member]
+
+    public init(_ dictionary: [String: JSONValue]) {
+        members = Self.sorted(dictionary.map { Member(key: $0.key, value: $0.value) })
+    }
+
+    /// A later value of a repeated key wins, as in a dictionary literal.
+    public init(members elements: [(String, JSONValue)]) {
+        let given = elements.map { Member(key: $0.0, value: $0.1) }
+        let ordered = zip(given, given.dropFirst()).allSatisfy { JSONValue.precedes($0.key, $1.key) }
+        if ordered {
+            members = given
+        } else {
+            var seen: [String: JSONValue] = [:]
+            for member in given { seen[member.key] = member.value }
+            members = Self.sorted(seen.map { Member(key: $0.key, value: $0.value) })
+        }
+    }
+
+    private static func sorted(_ members: [Member]) -> [Member] {
+        members.sorted { JSONValue.precedes($0.key, $1.key) }
+    }
+
+    public var count: Int { members.count }
+    public var keys: [String] { members.map(\.key) }
+
+    public subscript(key: String) -> JSONValue? {
+        get { members.first { $0.key == key }?.value }
+        set {
+            let index = members.firstIndex { !JSONValue.precedes($0.key, key) } ?? members.endIndex
+            let present = index < members.endIndex && members[index].key == key
+            switch (newValue, present) {
+            case (let value?, true): members[index].value = value
+            case (let value?, false): members.insert(Member(key: key, value: value), at: index)
+            case (nil, true): members.remove(at: index)
+            case (nil, false): break
+            }
+        }
+    }
 }
