@@ -27,7 +27,7 @@ extension SQLiteStore {
     public func migrate() async throws {
         for migration in Migration.all {
             do {
-                try await queue.writeWithoutTransaction { db in
+                try await onConnection { db in
                     try db.inTransaction(.immediate) {
                         try SQLiteStore.createMigrationsTable(db)
                         let done =

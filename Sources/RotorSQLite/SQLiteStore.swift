@@ -104,9 +104,19 @@ public struct SQLiteStore: Store {
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
+        try await onConnection { db in
+            try SQLiteStore.transaction(db, begin: "BEGIN DEFERRED") { try body(SQLiteTransaction(db: db)) }
+        }
+    }
+
+    /// Runs `body` on the connection's queue while the caller suspends. Like
+    /// a commit, it is not cancelled with the calling task: a store call, once
+    /// made, runs to its end, so a rotation that is being stopped never meets
+    /// a read that was cut off.
+    func onConnection<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await queue.writeWithoutTransaction { db in
-                try SQLiteStore.transaction(db, begin: "BEGIN DEFERRED") { try body(SQLiteTransaction(db: db)) }
+            return try await withCheckedThrowingContinuation { continuation in
+                queue.asyncWriteWithoutTransaction { db in continuation.resume(with: Result { try body(db) }) }
             }
         } catch {
             throw translate(error)
@@ -125,13 +135,7 @@ public struct SQLiteStore: Store {
 
     /// `PRAGMA data_version`: it moves when another connection commits.
     public func changeMark() async throws -> Int64 {
-        do {
-            return try await queue.writeWithoutTransaction { db in
-                try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
-            }
-        } catch {
-            throw translate(error)
-        }
+        try await onConnection { db in try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0 }
     }
 
     public func close() async throws {
@@ -216,13 +220,7 @@ extension SQLiteStore {
         guard !Files.exists(destination) else {
             throw RotorError(.alreadyExists, "\(destination) already exists; a backup never overwrites a file")
         }
-        do {
-            try await queue.writeWithoutTransaction { db in
-                try db.execute(sql: "VACUUM INTO ?", arguments: [destination])
-            }
-        } catch {
-            throw translate(error)
-        }
+        try await onConnection { db in try db.execute(sql: "VACUUM INTO ?", arguments: [destination]) }
         chmod(destination, 0o600)
         do {
             try Files.sync(destination)

@@ -84,6 +84,21 @@ struct StoreContractTests {
         try await other.close()
     }
 
+    /// A store call, once made, runs to its end even when the calling task
+    /// is cancelled (as the daemon's are when it stops): never half a read.
+    @Test(arguments: backends)
+    func aCallFromACancelledTaskRunsToItsEnd(_ backend: StoreBackend) async throws {
+        let db = try await backend.make(InstantClock())
+        let ledger = db.ledger
+        let result = await Task { () async throws -> String? in
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await ledger.commit { try $0.store.setMeta(.createdAt, "written while cancelled") }
+            return try await ledger.read { try $0.meta(.createdAt) }
+        }.result
+        #expect(try result.get() == "written while cancelled")
+        #expect(try await db.store.changeMark() >= 0)
+    }
+
     // MARK: leases
 
     @Test(arguments: backends)
