@@ -45,12 +45,11 @@ public struct Keyring: Sendable {
     }
 
     static func seal(_ secret: Secret, for slot: SealSlot, key: MasterKey, databaseID: String) -> Data {
-        let keyID = Data(hexKeyID: key.id)
         let aad = associatedData(slot: slot, keyID: key.id, databaseID: databaseID)
         // AES.GCM.seal fails only for an invalid key or nonce size, which cannot happen here.
         let box = try! AES.GCM.seal(Data(secret.revealBytes()), using: key.key, authenticating: aad)
         var out = Data([boxVersion])
-        out.append(keyID)
+        out.append(contentsOf: key.idBytes)
         out.append(box.combined!)
         return out
     }
@@ -60,11 +59,11 @@ public struct Keyring: Sendable {
         guard bytes.count >= 1 + 8 + 12 + 16, bytes[0] == boxVersion else {
             throw RotorError(.decryptionFailed, "the sealed value at \(slot) is damaged")
         }
-        let boxKeyID = Hex.encode(bytes[1..<9])
-        guard boxKeyID == key.id else {
+        guard bytes[1..<9].elementsEqual(key.idBytes) else {
             throw RotorError(
                 .decryptionFailed,
-                "the sealed value at \(slot) was sealed with key \(boxKeyID), not with this key file's key \(key.id)")
+                "the sealed value at \(slot) was sealed with key \(Hex.encode(bytes[1..<9])), not with this key file's key \(key.id)"
+            )
         }
         let aad = associatedData(slot: slot, keyID: key.id, databaseID: databaseID)
         do {
@@ -83,8 +82,18 @@ public struct Keyring: Sendable {
         }
     }
 
+    /// `rotor-seal-v1 NUL database-id NUL key-id NUL slot`, as UTF-8.
     static func associatedData(slot: SealSlot, keyID: String, databaseID: String) -> Data {
-        Data("rotor-seal-v1\u{0}\(databaseID)\u{0}\(keyID)\u{0}\(slot)".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(96)
+        bytes += "rotor-seal-v1".utf8
+        bytes.append(0)
+        bytes += databaseID.utf8
+        bytes.append(0)
+        bytes += keyID.utf8
+        bytes.append(0)
+        slot.appendPath(to: &bytes)
+        return Data(bytes)
     }
 
     /// A short keyed fingerprint of a secret, so versions can be told apart

@@ -8,6 +8,8 @@ import Foundation
 public struct MasterKey: Sendable {
     public let id: String
     let key: SymmetricKey
+    /// The id as the 8 bytes every box carries.
+    let idBytes: [UInt8]
 
     static let header = "rotor-master-key v1"
 
@@ -19,6 +21,7 @@ public struct MasterKey: Sendable {
     init(key: SymmetricKey) {
         self.key = key
         self.id = MasterKey.keyID(of: key)
+        self.idBytes = Array(Data(hexKeyID: id))
     }
 
     /// The key id: 16 hex characters of a hash of the key.

@@ -18,13 +18,37 @@ public enum SealSlot: Hashable, Sendable, CustomStringConvertible {
         case refreshToken = "refresh_token"
     }
 
+    /// `credentials/3/2/client_secret`, `identities/1/password`, …: the
+    /// slot's part of a box's associated data.
     public var description: String {
+        var bytes: [UInt8] = []
+        appendPath(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``description``'s UTF-8 to `bytes` (sealing builds it for every box).
+    func appendPath(to bytes: inout [UInt8]) {
         switch self {
-        case .clientSecret(let app, let version): "credentials/\(app)/\(version)/client_secret"
-        case .identity(let id, let field): "identities/\(id)/\(field.rawValue)"
-        case .rotationAuth(let id): "rotations/\(id)/auth_token"
-        case .derivationRoot: "meta/derivation_root"
-        case .spill(let id): "spill/\(id)"
+        case .clientSecret(let app, let version):
+            bytes += "credentials/".utf8
+            bytes += String(app).utf8
+            bytes.append(UInt8(ascii: "/"))
+            bytes += String(version).utf8
+            bytes += "/client_secret".utf8
+        case .identity(let id, let field):
+            bytes += "identities/".utf8
+            bytes += String(id).utf8
+            bytes.append(UInt8(ascii: "/"))
+            bytes += field.rawValue.utf8
+        case .rotationAuth(let id):
+            bytes += "rotations/".utf8
+            bytes += String(id).utf8
+            bytes += "/auth_token".utf8
+        case .derivationRoot:
+            bytes += "meta/derivation_root".utf8
+        case .spill(let id):
+            bytes += "spill/".utf8
+            bytes += String(id).utf8
         }
     }
 }
