@@ -53,19 +53,13 @@ extension Ledger {
     /// Takes the lease `name` for `owner`, or returns nil while another live
     /// owner holds it. The lease is renewed every third of `duration` until
     /// ``releaseLease(_:)``, or until a renewal finds it no longer held.
-    ///
-    /// `alongside` runs in the same transaction once the lease is taken; when
-    /// it throws, nothing is kept (not the lease either) and its error is
-    /// rethrown.
-    public func acquireLease(
-        _ name: String, owner: String, duration: TimeInterval,
-        alongside: (@Sendable (any StoreWriter) throws -> Void)? = nil
-    ) async throws -> HeldLease? {
-        try await acquireLease(name, owner: owner, duration: duration) { try alongside?($0) }?.held
+    public func acquireLease(_ name: String, owner: String, duration: TimeInterval) async throws -> HeldLease? {
+        try await acquireLease(name, owner: owner, duration: duration) { _ in }?.held
     }
 
-    /// ``acquireLease(_:owner:duration:alongside:)`` with what `reading`
-    /// returns, read in the transaction that took the lease.
+    /// ``acquireLease(_:owner:duration:)`` with what `reading` returns, read
+    /// in the transaction that took the lease. When `reading` throws,
+    /// nothing is kept (not the lease either) and its error is rethrown.
     public func acquireLease<T: Sendable>(
         _ name: String, owner: String, duration: TimeInterval,
         reading: @escaping @Sendable (any StoreWriter) throws -> T
@@ -94,13 +88,28 @@ extension Ledger {
     public func withLease<T>(
         _ name: String, owner: String, duration: TimeInterval, _ body: (Lease) async throws -> T
     ) async throws -> T? {
-        guard let held = try await acquireLease(name, owner: owner, duration: duration) else { return nil }
+        try await withLease(name, owner: owner, duration: duration, reading: { _ in }) { lease, _ in
+            try await body(lease)
+        }
+    }
+
+    /// ``withLease(_:owner:duration:_:)`` with what `reading` read in the
+    /// transaction that took the lease, and `releasing` run in the one that
+    /// releases it.
+    public func withLease<Start: Sendable, T>(
+        _ name: String, owner: String, duration: TimeInterval,
+        reading: @escaping @Sendable (any StoreWriter) throws -> Start,
+        releasing: @escaping @Sendable (any StoreWriter) throws -> Void = { _ in },
+        _ body: (Lease, Start) async throws -> T
+    ) async throws -> T? {
+        guard let (held, start) = try await acquireLease(name, owner: owner, duration: duration, reading: reading)
+        else { return nil }
         do {
-            let result = try await body(held.lease)
-            await releaseLease(held)
+            let result = try await body(held.lease, start)
+            await releaseLease(held, alongside: releasing)
             return result
         } catch {
-            await releaseLease(held)
+            await releaseLease(held, alongside: releasing)
             throw error
         }
     }
@@ -139,14 +148,11 @@ extension Ledger {
     /// The commit does not wait for the disk: a lease lost in a power cut is
     /// lost by every process on the host, and the holder's first durable
     /// commit (fenced by the lease) makes the lease durable before it.
-    public func takeLease(
-        _ name: String, owner: String, duration: TimeInterval,
-        alongside: (@Sendable (any StoreWriter) throws -> Void)? = nil
-    ) async throws -> Lease? {
-        try await takeLease(name, owner: owner, duration: duration) { try alongside?($0) }?.lease
+    public func takeLease(_ name: String, owner: String, duration: TimeInterval) async throws -> Lease? {
+        try await takeLease(name, owner: owner, duration: duration) { _ in }?.lease
     }
 
-    /// ``takeLease(_:owner:duration:alongside:)`` with what `reading` returns,
+    /// ``takeLease(_:owner:duration:)`` with what `reading` returns,
     /// read in the same transaction once the lease is taken.
     public func takeLease<T: Sendable>(
         _ name: String, owner: String, duration: TimeInterval,

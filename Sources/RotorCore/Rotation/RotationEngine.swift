@@ -304,40 +304,33 @@ public struct RotationEngine: Sendable {
             }
             return try reading(writer)
         }
-        let acquired: (held: HeldLease, value: Start)?
+        // An occurrence the body did not consume goes back to pending, to be tried again later.
+        let clock = ledger.clock
+        let skip: @Sendable (any StoreWriter) throws -> Void = { writer in
+            guard let occurrence, let stored = try writer.occurrence(appID: appID, due: occurrence.due),
+                stored.state == .started
+            else { return }
+            let wait = Planner.refusalBackoff.delay(
+                afterAttempt: stored.attempts, retryAfter: nil, random: Double.random(in: 0..<1))
+            try writer.retryOccurrence(
+                appID: appID, due: occurrence.due, retryAt: clock.now.addingTimeInterval(max(wait, 1)),
+                error: "the rotation stopped before it began", rotationID: nil)
+        }
+        let result: T?
         do {
-            acquired = try await ledger.acquireLease(
-                Lease.app(app.id), owner: owner, duration: leaseDuration, reading: claim)
+            result = try await ledger.withLease(
+                Lease.app(app.id), owner: owner, duration: leaseDuration, reading: claim, releasing: skip, body)
         } catch is NotClaimed {
             return nil
         }
-        guard let (held, start) = acquired else {
-            let holder = try await ledger.read { try $0.lease(Lease.app(app.id)) }
+        guard let result else {
+            let holder = try await ledger.read { try $0.lease(Lease.app(appID)) }
             throw RotorError(
                 .busy,
                 "another process (\(holder?.owner ?? "unknown")) is working on \(app.name); try again when it has finished",
                 exit: .failed)
         }
-        // An occurrence the body did not consume goes back to pending, to be tried again later.
-        let clock = ledger.clock
-        let skip: @Sendable (any StoreWriter) throws -> Void = { writer in
-            if let occurrence, try writer.occurrence(appID: appID, due: occurrence.due)?.state == .started {
-                let attempts = try writer.occurrence(appID: appID, due: occurrence.due)?.attempts ?? 0
-                let wait = Planner.refusalBackoff.delay(
-                    afterAttempt: attempts, retryAfter: nil, random: Double.random(in: 0..<1))
-                try writer.retryOccurrence(
-                    appID: appID, due: occurrence.due, retryAt: clock.now.addingTimeInterval(max(wait, 1)),
-                    error: "the rotation stopped before it began", rotationID: nil)
-            }
-        }
-        do {
-            let result = try await body(held.lease, start)
-            await ledger.releaseLease(held, alongside: skip)
-            return result
-        } catch {
-            await ledger.releaseLease(held, alongside: skip)
-            throw error
-        }
+        return result
     }
 
     /// Carries a rotation from `rotated` or later to its end, as far as it goes now.
