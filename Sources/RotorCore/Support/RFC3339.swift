@@ -44,12 +44,38 @@ public enum RFC3339 {
     }
 
     /// Parses `2026-11-29T10:00:00Z`, with optional fraction and offset.
+    /// Read from ASCII bytes, not with a date formatter (which can trap on
+    /// arbitrary text).
     public static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
+        var reader = ASCIIReader(text.utf8)
+        guard reader.isASCII, let year = reader.digits(count: 4), reader.skip("-"),
+            let month = reader.digits(count: 2), reader.skip("-"), let day = reader.digits(count: 2),
+            reader.skip("T") || reader.skip("t"), let time = reader.clock()
+        else { return nil }
+        var fraction = 0.0
+        if reader.skip(".") {
+            var scale = 0.1
+            var count = 0
+            while let digit = reader.digits(count: 1) {
+                fraction += Double(digit) * scale
+                scale /= 10
+                count += 1
+            }
+            guard count > 0 else { return nil }
+        }
+        var offset = 0
+        if !(reader.skip("Z") || reader.skip("z")) {
+            let sign: Int
+            if reader.skip("+") { sign = 1 } else if reader.skip("-") { sign = -1 } else { return nil }
+            guard let hours = reader.digits(count: 2), hours <= 23, reader.skip(":"),
+                let minutes = reader.digits(count: 2), minutes <= 59
+            else { return nil }
+            offset = sign * (hours * 3600 + minutes * 60)
+        }
+        guard reader.isAtEnd,
+            let seconds = CivilTime(year: year, month: month, day: day, time: time).unixSeconds
+        else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(seconds - Int64(offset)) + fraction)
     }
 }
 

@@ -106,11 +106,7 @@ extension VendorError {
     public static func parseRetryAfter(_ text: String) -> TimeInterval? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed), seconds >= 0, seconds.isFinite { return min(seconds, maximumRetryAfter) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: trimmed).map { min(max(0, $0.timeIntervalSinceNow), maximumRetryAfter) }
+        return HTTPDate.parse(trimmed).map { min(max(0, $0.timeIntervalSinceNow), maximumRetryAfter) }
     }
 
     /// At most 300 characters with control characters replaced.
