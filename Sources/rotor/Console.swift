@@ -7,38 +7,60 @@ import RotorCore
 
 /// Output for people and scripts.
 enum Console {
-    static func out(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    /// Writes to stdout. When the reader has gone (`rotor app list | head`),
+    /// Rotor ends the way any Unix tool does, by SIGPIPE and without a word:
+    /// every command writes its output only after its work is committed.
+    static func write(_ bytes: [UInt8]) {
+        guard Files.writeAll(STDOUT_FILENO, bytes) == EPIPE else { return }
+        signal(SIGPIPE, SIG_DFL)
+        raise(SIGPIPE)
+        _exit(128 + SIGPIPE)
     }
+
+    /// Writes to stderr; a failure is ignored, there is nobody left to tell.
+    static func writeError(_ text: String) {
+        _ = Files.writeAll(STDERR_FILENO, Array(text.utf8))
+    }
+
+    static func out(_ line: String) {
+        write(Array((line + "\n").utf8))
+    }
+
+    /// The size at which streamed output is handed to stdout.
+    static let chunk = 1 << 16
 
     /// A JSON array written as its elements are made: the same text as
     /// `json(.array(…))` without holding every element at once.
     static func jsonArray<Elements: Sequence>(_ elements: Elements, _ element: (Elements.Element) -> JSONValue) {
         var bytes: [UInt8] = [UInt8(ascii: "[")]
-        bytes.reserveCapacity(elements.underestimatedCount * 256)
+        bytes.reserveCapacity(chunk + 4096)
         for (index, item) in elements.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
             element(item).write(to: &bytes)
+            if bytes.count >= chunk {
+                write(bytes)
+                bytes.removeAll(keepingCapacity: true)
+            }
         }
         bytes.append(contentsOf: "]\n".utf8)
-        FileHandle.standardOutput.write(Data(bytes))
+        write(bytes)
     }
 
     static func json(_ value: JSONValue) {
         var bytes: [UInt8] = []
         value.write(to: &bytes)
         bytes.append(UInt8(ascii: "\n"))
-        FileHandle.standardOutput.write(Data(bytes))
+        write(bytes)
     }
 
     /// One line on stderr: `rotor: <message>`, its control characters
     /// escaped whatever the message holds.
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("rotor: \(UserText.escaped(message))\n".utf8))
+        writeError("rotor: \(UserText.escaped(message))\n")
     }
 
     static func note(_ message: String) {
-        FileHandle.standardError.write(Data("rotor: note: \(UserText.escaped(message))\n".utf8))
+        writeError("rotor: note: \(UserText.escaped(message))\n")
     }
 
     /// Columns padded to their widest cell; the last column is not padded.
@@ -60,7 +82,7 @@ enum Console {
             }
             text += "\n"
         }
-        FileHandle.standardOutput.write(Data(text.utf8))
+        write(Array(text.utf8))
     }
 
     /// `key  value` lines.
@@ -77,7 +99,7 @@ enum Console {
         let terminal = isatty(0) == 1
         var saved = termios()
         if terminal {
-            FileHandle.standardError.write(Data(prompt.utf8))
+            writeError(prompt)
             tcgetattr(0, &saved)
             var quiet = saved
             quiet.c_lflag &= ~tcflag_t(ECHO)
@@ -86,7 +108,7 @@ enum Console {
         defer {
             if terminal {
                 tcsetattr(0, TCSAFLUSH, &saved)
-                FileHandle.standardError.write(Data("\n".utf8))
+                writeError("\n")
             }
         }
         var bytes: [UInt8] = []

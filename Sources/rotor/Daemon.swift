@@ -29,7 +29,7 @@ enum SecondSignal {
         for signal in [SIGTERM, SIGINT] {
             let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
             source.setEventHandler {
-                FileHandle.standardError.write(Data("rotor: second signal, exiting now\n".utf8))
+                Console.writeError("rotor: second signal, exiting now\n")
                 exit(1)
             }
             source.resume()
@@ -57,6 +57,6 @@ struct JSONLogHandler: LogHandler {
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             fields[key] = .string("\(value)")
         }
-        FileHandle.standardError.write(Data((JSONValue.object(JSONObject(fields)).canonical + "\n").utf8))
+        Console.writeError(JSONValue.object(JSONObject(fields)).canonical + "\n")
     }
 }

@@ -44,7 +44,7 @@ struct Rotor: AsyncParsableCommand {
             let message = fullMessage(for: error)
             if !message.isEmpty {
                 let safe = UserText.parserMessage(message, arguments: Array(CommandLine.arguments.dropFirst()))
-                FileHandle.standardError.write(Data((safe + "\n").utf8))
+                Console.writeError(safe + "\n")
             }
             Foundation.exit(code.rawValue)
         }

@@ -126,14 +126,9 @@ public enum FileWriter {
                     .io, "cannot set the owner of \(UserText.shown(path)): \(String(cString: strerror(errno)))")
             }
         }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw RotorError(.io, "cannot write \(UserText.shown(path)): \(String(cString: strerror(errno)))")
-            }
-            offset += written
+        let code = Files.writeAll(fd, bytes)
+        guard code == 0 else {
+            throw RotorError(.io, "cannot write \(UserText.shown(path)): \(String(cString: strerror(code)))")
         }
         guard fsync(fd) == 0 else {
             throw RotorError(.io, "cannot sync \(UserText.shown(path)): \(String(cString: strerror(errno)))")

@@ -68,6 +68,23 @@ public enum Files {
         try syncDirectory(of: path)
     }
 
+    /// Writes all of `bytes` to `fd`, again after a short write or EINTR:
+    /// 0, or the errno that stopped it.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32 {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += written
+            }
+            return 0
+        }
+    }
+
     /// Writes `bytes` to a new file with `mode` (O_EXCL) and fsyncs it.
     public static func writeNew(_ path: String, bytes: [UInt8], mode: mode_t) throws(FileError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
@@ -75,18 +92,8 @@ public enum Files {
         var failure: FileError?
         if fchmod(fd, mode) != 0 { failure = FileError(errno: errno, operation: "chmod", path: path) }
         if failure == nil {
-            failure = bytes.withUnsafeBytes { buffer -> FileError? in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        return FileError(errno: errno, operation: "write", path: path)
-                    }
-                    offset += written
-                }
-                return nil
-            }
+            let code = writeAll(fd, bytes)
+            if code != 0 { failure = FileError(errno: code, operation: "write", path: path) }
         }
         if failure == nil, fsync(fd) != 0 { failure = FileError(errno: errno, operation: "fsync", path: path) }
         close(fd)
