@@ -4,6 +4,7 @@ import RotorCore
 extension Rotor {
     struct Backup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "backup",
             abstract: "Write an online, consistent copy of the database (mode 0600).",
             discussion: """
                 Safe while `rotor run` is working. The copy is sealed with the same master key: \

@@ -8,6 +8,7 @@ import VitaleraSandbox
 extension Rotor {
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "demo",
             abstract: "A guided rotation in a temporary folder against an in-process sandbox vendor.",
             discussion: "Needs no network and no set-up. Nothing outside the temporary folder is touched.")
 

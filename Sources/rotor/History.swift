@@ -4,7 +4,7 @@ import RotorCore
 
 extension Rotor {
     struct History: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Rotations, newest first.")
+        static let configuration = CommandConfiguration(commandName: "history", abstract: "Rotations, newest first.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions

@@ -5,6 +5,7 @@ import RotorSQLite
 extension Rotor {
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Create the database and, if absent, a new master key file (both mode 0600).",
             discussion: "Running it again changes nothing and says so. It never overwrites a key file.")
 

@@ -5,6 +5,7 @@ import RotorCore
 extension Rotor {
     struct Publish: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "publish",
             abstract: "Deliver an app's current pair to every target again, now.",
             discussion: "Exit 0 when every target has it, 3 when a delivery failed (it is retried by `rotor run`).")
 

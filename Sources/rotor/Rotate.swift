@@ -32,6 +32,7 @@ func report(_ outcome: RotationOutcome) {
 extension Rotor {
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "rotate",
             abstract: "Rotate an app now, whatever its schedule.",
             discussion: """
                 Authenticates, calls rotate_credentials, stores the new pair, verifies it with a \

@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import RotorCore
 
+/// Every command names itself (`commandName:`): a name derived from the
+/// type costs a scan of the runtime's conformance records per command, at
+/// every start.
 @main
 struct Rotor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

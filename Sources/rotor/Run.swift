@@ -10,6 +10,7 @@ import VitaleraClient
 extension Rotor {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "The scheduler: finish or resolve unfinished rotations, rotate apps when due.",
             discussion: """
                 It first finishes or resolves any rotation an earlier process left unfinished, then \

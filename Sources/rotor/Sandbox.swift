@@ -6,6 +6,7 @@ import VitaleraSandbox
 extension Rotor {
     struct Sandbox: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "sandbox",
             abstract: "Serve a local imitation of the vitalera API, for trials and tests.",
             discussion: """
                 All five endpoints, real signed JWTs, the old pair dead the instant a rotation \

@@ -18,6 +18,7 @@ extension ExitStatus {
 extension Rotor {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "One line per app: health, the reason and its fix, last outcome, next due time.",
             discussion: """
                 Health: ok, due, rotating, retrying (Rotor keeps trying), pending-delivery (a target lacks \

@@ -4,7 +4,7 @@ import RotorCore
 
 extension Rotor.Alert {
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add an alert hook.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add an alert hook.")
 
         @OptionGroup var global: GlobalOptions
         @Option(help: ArgumentHelp("The command, run with /bin/sh -c.", valueName: "command")) var exec: String

@@ -4,7 +4,7 @@ import RotorCore
 
 extension Rotor.Alert {
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List alert hooks.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List alert hooks.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions

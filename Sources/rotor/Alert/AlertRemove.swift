@@ -4,7 +4,7 @@ import RotorCore
 
 extension Rotor.Alert {
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an alert hook.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove an alert hook.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The alert id.") var id: Int64

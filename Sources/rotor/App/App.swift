@@ -5,6 +5,7 @@ import RotorCore
 extension Rotor {
     struct App: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "app",
             abstract: "Register, list, change and remove applications.",
             subcommands: [Add.self, List.self, Show.self, Set.self, Remove.self])
     }

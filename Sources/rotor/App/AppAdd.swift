@@ -5,6 +5,7 @@ import RotorCore
 extension Rotor.App {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Register an application with its existing client ID and secret.",
             discussion: """
                 The secret is read from stdin or a file, never from the command line. Unless \

@@ -4,7 +4,7 @@ import RotorCore
 
 extension Rotor.App {
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List applications.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List applications.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions

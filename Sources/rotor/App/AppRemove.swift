@@ -5,6 +5,7 @@ import RotorCore
 extension Rotor.App {
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "remove",
             abstract: "Delete an application and its stored secrets. Its audit events stay.")
 
         @OptionGroup var global: GlobalOptions

@@ -5,6 +5,7 @@ import RotorCore
 extension Rotor.App {
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "set",
             abstract: "Change an application's schedule, settings or stored pair.",
             discussion: """
                 A new --client-id with its secret replaces the stored pair only after the pair \

@@ -5,6 +5,7 @@ import RotorCore
 extension Rotor.App {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show one application and its recent rotations. Never prints a secret.")
 
         @OptionGroup var global: GlobalOptions

@@ -5,6 +5,7 @@ import RotorCore
 extension Rotor {
     struct Audit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "audit",
             abstract: "Query, verify, export and prune the tamper-evident audit log.",
             subcommands: [Query.self, Verify.self, Export.self, Prune.self],
             defaultSubcommand: Query.self)

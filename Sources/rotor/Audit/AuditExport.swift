@@ -5,6 +5,7 @@ import RotorCore
 extension Rotor.Audit {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write the audit log as jsonl, oldest first, verifiable on its own.",
             discussion: "Each line carries its hash and the previous hash; `rotor audit verify --file` checks it.")
 

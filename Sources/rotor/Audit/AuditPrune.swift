@@ -5,6 +5,7 @@ import RotorCore
 extension Rotor.Audit {
     struct Prune: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "prune",
             abstract: "Remove the events before T, keeping a checkpoint so verification still passes.",
             discussion: "Only a chain that verifies is pruned. Export first if the events must be kept.")
 

@@ -5,6 +5,7 @@ import RotorCore
 extension Rotor.Audit {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check the audit log's hash chain; exit 0 when intact.",
             discussion: """
                 Names the first event whose hash does not match, any gap in the ids, and a \

@@ -4,6 +4,7 @@ import RotorCore
 extension Rotor {
     struct Identity: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "identity",
             abstract: "Manage vitalera users whose tokens rotate applications.",
             discussion: """
                 An identity is a user of the organization (password grant). Its password, access \

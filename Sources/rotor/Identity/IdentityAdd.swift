@@ -4,6 +4,7 @@ import RotorCore
 extension Rotor.Identity {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add an identity; the password is checked with a password grant first.")
 
         @OptionGroup var global: GlobalOptions

@@ -3,7 +3,7 @@ import RotorCore
 
 extension Rotor.Identity {
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List identities.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List identities.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions

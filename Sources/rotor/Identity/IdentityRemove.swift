@@ -3,7 +3,8 @@ import RotorCore
 
 extension Rotor.Identity {
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an identity that no app uses.")
+        static let configuration = CommandConfiguration(
+            commandName: "remove", abstract: "Remove an identity that no app uses.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The identity.") var name: String

@@ -4,6 +4,7 @@ import RotorCore
 extension Rotor.Key {
     struct Generate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "generate",
             abstract:
                 "Write a new master key to a new file (mode 0600), for a secret store or a systemd credential.",
             discussion: """

@@ -4,6 +4,7 @@ import RotorCore
 extension Rotor.Key {
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "rotate",
             abstract: "Make a new master key and re-encrypt every secret with it in one transaction.",
             discussion: """
                 With a key file, the old key is kept as <key-file>.old until the re-encryption is \

@@ -4,6 +4,7 @@ import RotorCore
 extension Rotor.SecretGroup {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Print an app's current client ID and secret (recorded as secret.revealed).")
 
         @OptionGroup var global: GlobalOptions

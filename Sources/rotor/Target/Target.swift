@@ -5,6 +5,7 @@ import RotorCore
 extension Rotor {
     struct Target: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "target",
             abstract: "Manage where an app's new pair is delivered: files and exec hooks.",
             subcommands: [Add.self, List.self, Remove.self])
     }

@@ -5,6 +5,7 @@ import RotorCore
 extension Rotor.Target {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add a file target (--file) or an exec hook (--exec) to an app.",
             discussion: """
                 Files are written atomically (temporary file in the same directory, fsync, rename), \

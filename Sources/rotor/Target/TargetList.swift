@@ -4,7 +4,8 @@ import RotorCore
 
 extension Rotor.Target {
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List an app's targets and their deliveries.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List an app's targets and their deliveries.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions

@@ -4,7 +4,7 @@ import RotorCore
 
 extension Rotor.Target {
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a target from an app.")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a target from an app.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The app.") var name: String
