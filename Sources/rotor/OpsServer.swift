@@ -24,7 +24,7 @@ enum OpsServer {
     /// Binds `host:port` once and lets go, so that an address in use is a
     /// clear error before anything starts, not a failure inside a running
     /// service group.
-    static func checkBindable(host: String, port: Int) async throws(RotorError) {
+    static func checkBindable(host: String, port: Int, option: String = "--listen address") async throws(RotorError) {
         do {
             let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -36,7 +36,7 @@ enum OpsServer {
                 ?? String(String(describing: error).prefix(120))
             throw RotorError(
                 .io,
-                "cannot listen on \(UserText.shown(host)):\(port): \(reason); stop what holds it or pick another --listen address"
+                "cannot listen on \(UserText.shown(host)):\(port): \(reason); stop what holds it or pick another \(option)"
             )
         }
     }

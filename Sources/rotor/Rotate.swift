@@ -50,7 +50,7 @@ extension Rotor {
         @Option(
             name: .customLong("verify-timeout"),
             help: ArgumentHelp(
-                "How long verification of the new pair keeps trying (default 60s).", valueName: "duration"))
+                "How long verification of the new pair keeps trying.", valueName: "duration"))
         var verifyTimeout = "60s"
 
         func run() async throws {

@@ -26,13 +26,13 @@ extension Rotor {
 
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Do all work that is due now, then exit.") var once = false
-        @Option(help: "Rotations at once (default 4).") var concurrency = 4
+        @Option(help: "Rotations at once.") var concurrency = 4
         @Option(help: ArgumentHelp("Serve GET /healthz and GET /metrics here.", valueName: "host:port"))
         var listen: String?
-        @Option(name: .customLong("log-format"), help: "text or json (default text).") var logFormat: LogFormat = .text
+        @Option(name: .customLong("log-format"), help: "Log line format.") var logFormat: LogFormat = .text
         @Option(
             name: .customLong("verify-timeout"),
-            help: ArgumentHelp("How long verification of a new pair keeps trying (default 60s).", valueName: "duration")
+            help: ArgumentHelp("How long verification of a new pair keeps trying.", valueName: "duration")
         )
         var verifyTimeout = "60s"
 

@@ -33,6 +33,7 @@ extension Rotor {
                         "the sandbox listens on \(host), not loopback: anyone who can reach it can use its demo credentials"
                     )
                 }
+                if port != 0 { try await OpsServer.checkBindable(host: host, port: port, option: "--port") }
                 let vendor = SandboxVendor(
                     settings: SandboxSettings(
                         tokenLifetime: Int(lifetime), tokensSurviveRotation: !revokeTokensOnRotation))

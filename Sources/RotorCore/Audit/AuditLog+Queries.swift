@@ -14,8 +14,22 @@ extension AuditLog {
         return RFC3339.format(now.addingTimeInterval(-TimeInterval(seconds)))
     }
 
+    /// The events `query` selects. A query for an app that is not
+    /// registered and never had an event (most likely a typo) is refused
+    /// rather than answered with nothing; a removed app keeps its history.
     public func events(_ query: AuditQuery) async throws -> [AuditEvent] {
-        try await ledger.read { try $0.auditEvents(matching: query) }
+        try await ledger.read { reader in
+            let events = try reader.auditEvents(matching: query)
+            if events.isEmpty, let app = query.app, try reader.app(named: app) == nil,
+                try reader.auditEvents(matching: AuditQuery(app: app, limit: 1)).isEmpty
+            {
+                throw RotorError(
+                    .notFound,
+                    "no app named \(UserText.shown(app)) and no audit event of one; `rotor app list` shows the registered apps"
+                )
+            }
+            return events
+        }
     }
 
     /// Events with ids above `afterID`, oldest first, in batches (export, follow).

@@ -8,7 +8,7 @@ extension Rotor.Alert {
 
         @OptionGroup var global: GlobalOptions
         @Option(help: ArgumentHelp("The command, run with /bin/sh -c.", valueName: "command")) var exec: String
-        @Option(help: ArgumentHelp("Stop it after this long (default 30s).", valueName: "duration")) var timeout =
+        @Option(help: ArgumentHelp("Stop it after this long.", valueName: "duration")) var timeout =
             "30s"
 
         func run() async throws {

@@ -23,7 +23,7 @@ extension Rotor.Audit {
         @Option(help: "success or failure.") var outcome: AuditOutcome?
         @Option(help: ArgumentHelp("Events at or after T.", valueName: "T")) var since: String?
         @Option(help: ArgumentHelp("Events before T.", valueName: "T")) var until: String?
-        @Option(help: "At most this many events (default 100).") var limit = 100
+        @Option(help: "At most this many events.") var limit = 100
         @Option(help: "table, json, jsonl or csv.") var format: Format = .table
         @Flag(help: "Same as --format json.") var json = false
         @Flag(help: "Keep printing new events as they are written, like tail -f.") var follow = false

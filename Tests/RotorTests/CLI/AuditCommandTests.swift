@@ -47,6 +47,13 @@ struct AuditCommandTests {
         #expect(
             try await query(["--since", "2000-01-01T00:00:00Z", "--until", "2999-01-01T00:00:00+02:00"]).count == 8)
         #expect(try await query(["--app", "alpha", "--action", "secret.revealed", "--outcome", "success"]) == [5])
+        // A removed app keeps its history; a registered app with no match is an empty answer; a typo is an error.
+        #expect(try await query(["--app", "gamma", "--action", "app.added"]) == [3])
+        #expect(try await query(["--app", "beta", "--action", "secret.revealed"]).isEmpty)
+        let typo = try await cli.run(["audit", "--app", "alpah"])
+        #expect(typo.status == 64, "\(typo)")
+        #expect(typo.errorLines.count == 1 && typo.stderr.contains("no app named alpah"), "\(typo)")
+        #expect(typo.stdout.isEmpty, "\(typo)")
         for bad in [
             ["--since", "yesterday"], ["--action", "app.exploded"], ["--outcome", "maybe"], ["--limit", "0"],
         ] {

@@ -366,6 +366,30 @@ struct HostileInputTests {
             #expect(result.status == 1, "\(result)")
             Self.expectClean(result, "busy port")
             #expect(result.stderr.contains("\(port)"), "\(result)")
+            let sandboxResult = try await cli.rotor.run(["sandbox", "--port", "\(port)"], timeout: 60)
+            #expect(sandboxResult.status == 1, "\(sandboxResult)")
+            Self.expectClean(sandboxResult, "busy sandbox port")
+            #expect(sandboxResult.stderr.contains("pick another --port"), "\(sandboxResult)")
+        }
+    }
+
+    /// ArgumentParser adds `(default: …)` to an option with a default value;
+    /// a help text that says it again is read twice.
+    @Test func helpGivesEachDefaultOnce() async throws {
+        let cli = CLIHarness()
+        for command in [
+            ["run"], ["rotate"], ["alert", "add"], ["audit"], ["app", "add"], ["app", "set"], ["target", "add"],
+            ["identity", "add"], ["sandbox"], ["status"], ["history"], ["key", "rotate"],
+        ] {
+            let help = try await cli.rotor.run(command + ["--help"])
+            #expect(help.status == 0, "\(command)")
+            // Joined, since the parser wraps a long help text over lines.
+            let text = help.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(
+                separator: " ")
+            #expect(
+                text.range(of: #"\(default [^)]*\)\.? \((values: [^;]*; )?default:"#, options: .regularExpression)
+                    == nil,
+                "\(command): \(text)")
         }
     }
 }
