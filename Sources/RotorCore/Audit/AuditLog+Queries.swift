@@ -17,10 +17,11 @@ extension AuditLog {
     /// The events `query` selects. A query for an app that is not
     /// registered and never had an event (most likely a typo) is refused
     /// rather than answered with nothing; a removed app keeps its history.
+    /// A poll for newer events (`afterID`) follows a first query that checked.
     public func events(_ query: AuditQuery) async throws -> [AuditEvent] {
         try await ledger.read { reader in
             let events = try reader.auditEvents(matching: query)
-            if events.isEmpty, let app = query.app, try reader.app(named: app) == nil,
+            if events.isEmpty, query.afterID == nil, let app = query.app, try reader.app(named: app) == nil,
                 try reader.auditEvents(matching: AuditQuery(app: app, limit: 1)).isEmpty
             {
                 throw RotorError(

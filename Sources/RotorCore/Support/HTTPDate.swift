@@ -8,7 +8,7 @@ public enum HTTPDate {
     /// `Sun Nov  6 08:49:37 1994`. Anything else is nil.
     public static func parse(_ text: String) -> Date? {
         var reader = ASCIIReader(text.utf8)
-        guard reader.isASCII, let weekday = reader.letters(), weekday.count >= 3 else { return nil }
+        guard reader.isASCII, reader.skipLetters() >= 3 else { return nil }
         let fields: CivilTime?
         if reader.skip(",") {
             guard reader.skip(" "), let day = reader.digits(count: 2) else { return nil }
@@ -103,9 +103,6 @@ struct ASCIIReader {
     var isASCII: Bool { bytes.allSatisfy { $0 < 0x80 } }
     var isAtEnd: Bool { index == bytes.count }
 
-    /// The next byte, without moving.
-    var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
-
     /// Moves past `literal` if it comes next.
     mutating func skip(_ literal: StaticString) -> Bool {
         let count = literal.utf8CodeUnitCount
@@ -129,11 +126,11 @@ struct ASCIIReader {
         return value
     }
 
-    /// One or more ASCII letters.
-    mutating func letters() -> [UInt8]? {
+    /// Moves past ASCII letters: how many.
+    mutating func skipLetters() -> Int {
         let start = index
-        while let byte = peek, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte & 0xdf) { index += 1 }
-        return index > start ? Array(bytes[start..<index]) : nil
+        while index < bytes.count, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(bytes[index] & 0xdf) { index += 1 }
+        return index - start
     }
 
     /// `Jan` … `Dec` as 1 … 12.
