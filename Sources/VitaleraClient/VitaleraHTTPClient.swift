@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Metrics
 import NIOCore
 import NIOHTTP1
 import RotorCore
@@ -137,16 +138,29 @@ public struct VitaleraHTTPClient: VendorAPI {
         do {
             answer = try await Self.exchange(request, on: http, within: requestTimeout)
         } catch let error as VendorError {
+            Self.count(path, status: error.status.map(String.init) ?? "error")
             throw error
         } catch {
+            Self.count(path, status: "error")
             throw VendorError(.networkError, message: Self.describe(error))
         }
+        Self.count(path, status: String(answer.status))
         guard (200..<300).contains(answer.status) else {
             throw VendorError.classify(
                 status: answer.status, body: answer.bytes, retryAfter: answer.retryAfter, grant: grant,
                 masking: secrets)
         }
         return try VendorAnswer.object(answer.bytes, status: answer.status)
+    }
+
+    /// `rotor_vendor_requests_total{endpoint,status}`: the endpoint is the
+    /// path's last part (`tokens`, `refresh`, `validate`,
+    /// `rotate_credentials`), the status an HTTP code or `error` when no
+    /// answer came.
+    static func count(_ path: String, status: String) {
+        let endpoint = path.split(separator: "/").last.map(String.init) ?? path
+        Counter(label: "rotor_vendor_requests_total", dimensions: [("endpoint", endpoint), ("status", status)])
+            .increment()
     }
 
     /// An answer as it arrived.

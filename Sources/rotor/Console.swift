@@ -59,6 +59,10 @@ enum Console {
         writeError("rotor: \(UserText.escaped(message))\n")
     }
 
+    static func warning(_ message: String) {
+        writeError("rotor: warning: \(UserText.escaped(message))\n")
+    }
+
     static func note(_ message: String) {
         writeError("rotor: note: \(UserText.escaped(message))\n")
     }

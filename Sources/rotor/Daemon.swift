@@ -37,26 +37,3 @@ enum SecondSignal {
         }
     }
 }
-
-/// One JSON object per log line on stderr (`--log-format json`).
-struct JSONLogHandler: LogHandler {
-    let label: String
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var fields: [String: JSONValue] = [
-            "time": .string(RFC3339.format(Date())), "level": .string(event.level.rawValue),
-            "message": .string("\(event.message)"), "logger": .string(label),
-        ]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
-            fields[key] = .string("\(value)")
-        }
-        Console.writeError(JSONValue.object(JSONObject(fields)).canonical + "\n")
-    }
-}

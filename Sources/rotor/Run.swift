@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Logging
 import Metrics
-import Prometheus
 import RotorCore
 import ServiceLifecycle
 import VitaleraClient
@@ -20,16 +19,21 @@ extension Rotor {
                 SIGTERM or SIGINT, then stop at a safe point and exit 0 (a second signal exits at once).
                 """)
 
-        enum LogFormat: String, ExpressibleByArgument, CaseIterable {
-            case text, json
-        }
-
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Do all work that is due now, then exit.") var once = false
         @Option(help: "Rotations at once.") var concurrency = 4
-        @Option(help: ArgumentHelp("Serve GET /healthz and GET /metrics here.", valueName: "host:port"))
+        @Option(
+            help: ArgumentHelp(
+                "Serve the status page (GET /), GET /api/status, GET /metrics and GET /healthz here.",
+                valueName: "host:port"))
         var listen: String?
-        @Option(name: .customLong("log-format"), help: "Log line format.") var logFormat: LogFormat = .text
+        @Option(
+            name: .customLong("listen-token-file"),
+            help: ArgumentHelp(
+                "A file holding a token that every --listen path but /healthz requires as Authorization: Bearer.",
+                valueName: "path"))
+        var listenTokenFile: String?
+        @OptionGroup var logs: LogOptions
         @Option(
             name: .customLong("verify-timeout"),
             help: ArgumentHelp("How long verification of a new pair keeps trying.", valueName: "duration")
@@ -43,29 +47,26 @@ extension Rotor {
         func run() async throws {
             try await reporting {
                 let timeout = try DurationText.parse(verifyTimeout, option: "--verify-timeout")
+                var token: ListenToken?
                 if let listen, !once {
                     let (host, port) = try OpsServer.address(listen)
+                    token = try listenTokenFile.map { path throws(RotorError) in try ListenToken(file: path) }
                     try await OpsServer.checkBindable(host: host, port: port)
-                }
-                let format = logFormat
-                // With --once the outcomes are the output: one line each, no log lines beside them.
-                let level: Logger.Level = once ? .critical : .info
-                LoggingSystem.bootstrap { label in
-                    var handler: any LogHandler
-                    switch format {
-                    case .json: handler = JSONLogHandler(label: label)
-                    case .text: handler = StreamLogHandler.standardError(label: label)
+                    if token == nil, !Validate.isLoopback(host) {
+                        Console.warning(
+                            "--listen \(UserText.shown(listen)) is reachable from other hosts and the status page has no token; add --listen-token-file PATH"
+                        )
                     }
-                    handler.logLevel = level
-                    return handler
                 }
+                // With --once the outcomes are the output, one line each: only warnings beside them.
+                try logs.bootstrap(defaultLevel: once ? .warning : .info)
                 let logger = Logger(label: "rotor")
                 // The daemon's events carry the actor `scheduler`; `--once` run by a person carries theirs.
                 let actor = once ? ProcessHardening.actor() : "scheduler"
                 try await withEngine(global, verifyTimeout: TimeInterval(timeout), actor: actor) { engine, delivery in
                     let scheduler = Scheduler(
                         engine: engine, delivery: delivery,
-                        concurrency: concurrency, logger: logger)
+                        concurrency: concurrency, logger: logger, logsOutcomes: !once)
                     if once {
                         let outcomes = try await scheduler.runOnce()
                         if outcomes.isEmpty {
@@ -82,13 +83,13 @@ extension Rotor {
                     ]
                     if let listen {
                         let (host, port) = try OpsServer.address(listen)
-                        let registry = PrometheusCollectorRegistry()
-                        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+                        let metrics = OpsMetrics()
+                        MetricsSystem.bootstrap(metrics)
                         services.append(
                             .init(
                                 service: OpsServer.application(
-                                    ledger: engine.ledger, scheduler: scheduler, registry: registry, host: host,
-                                    port: port)))
+                                    ledger: engine.ledger, scheduler: scheduler, metrics: metrics, token: token,
+                                    host: host, port: port)))
                     }
                     let group = ServiceGroup(
                         configuration: ServiceGroupConfiguration(

@@ -204,7 +204,8 @@ public struct DeliveryService: Deliverer {
                     app: app.name, rotationID: rotationID, detail: auditDetail))
             return record
         }
-        Counter(label: "rotor_deliveries_total", dimensions: [("outcome", saved.state.rawValue)]).increment()
+        Counter(label: "rotor_deliveries_total", dimensions: [("app", app.name), ("outcome", saved.state.rawValue)])
+            .increment()
         alertNow = saved.state == .failed && saved.attempts >= budget && !saved.alerted
         if alertNow {
             await alerts.send(

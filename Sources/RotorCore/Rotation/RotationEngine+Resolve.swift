@@ -92,6 +92,7 @@ extension RotationEngine {
             let pair = try await api.rotateCredentials(
                 apiURL: app.apiURL, token: token, applicationID: app.applicationID)
             try await store(pair, in: &rotation, source: .recovered)
+            Self.count(app.name, outcome: "recovered")
         } catch let error as VendorError {
             try await transition(
                 &rotation, to: .requesting, error: "recovery with \(via) did not complete: \(error)")

@@ -333,6 +333,13 @@ public struct RotationEngine: Sendable {
         return result
     }
 
+    /// `rotor_rotations_total{app,outcome}`: a rotation that ended
+    /// (`completed`, `aborted`, `failed`, `lost`) or whose lost answer was
+    /// recovered (`recovered`).
+    static func count(_ app: String, outcome: String) {
+        Counter(label: "rotor_rotations_total", dimensions: [("app", app), ("outcome", outcome)]).increment()
+    }
+
     /// Carries a rotation from `rotated` or later to its end, as far as it goes now.
     /// Alert hooks run when the rotation moved from `initial` into `failed` or `lost`.
     /// `app` gives the fields a rotation does not change (id, name, URL, IDs).
@@ -346,7 +353,9 @@ public struct RotationEngine: Sendable {
         let (record, app) = (rotation.record, rotation.app)
         let result = outcome(record, app: app)
         if record.state != initial {
-            Counter(label: "rotor_rotations_total", dimensions: [("outcome", record.state.rawValue)]).increment()
+            if [.completed, .aborted, .failed, .lost].contains(record.state) {
+                Self.count(app.name, outcome: record.state.rawValue)
+            }
             if let finished = record.finishedAt {
                 Metrics.Timer(label: "rotor_rotation_duration_seconds", preferredDisplayUnit: .seconds)
                     .recordNanoseconds(Int64(finished.timeIntervalSince(record.startedAt) * 1e9))

@@ -53,14 +53,18 @@ public final class Scheduler: Sendable {
     public let concurrency: Int
     public let pollInterval: TimeInterval
     public let logger: Logger
+    /// False when the caller prints each outcome itself (`run --once`), so
+    /// that a failure is not told twice.
+    public let logsOutcomes: Bool
     private let state = State()
 
     var ledger: Ledger { engine.ledger }
 
     public init(
         engine: RotationEngine, delivery: DeliveryService, concurrency: Int = 4, pollInterval: TimeInterval = 5,
-        logger: Logger = Logger(label: "rotor.scheduler")
+        logger: Logger = Logger(label: "rotor.scheduler"), logsOutcomes: Bool = true
     ) {
+        self.logsOutcomes = logsOutcomes
         self.engine = engine
         self.delivery = delivery
         self.concurrency = max(1, concurrency)
@@ -105,7 +109,7 @@ public final class Scheduler: Sendable {
     /// Runs passes until `stop` is set or the task is cancelled (a service
     /// beside it failed), sleeping in between.
     public func run(until stop: StopSignal) async throws {
-        logger.info("scheduler started", metadata: ["concurrency": "\(concurrency)"])
+        logger.info("scheduler started", metadata: ["concurrency": .stringConvertible(concurrency)])
         state.lock.withLock { state.loopRunning = true }
         defer { state.lock.withLock { state.loopRunning = false } }
         while !stop.isStopped && !Task.isCancelled {
@@ -276,7 +280,7 @@ public final class Scheduler: Sendable {
                 "rotated on schedule",
                 metadata: [
                     "app": "\(item.app.name)", "due": "\(RFC3339.format(occurrence.due))",
-                    "covers": "\(occurrence.covers)",
+                    "covers": .stringConvertible(occurrence.covers),
                 ])
             log(outcome)
             return outcome
@@ -299,13 +303,12 @@ public final class Scheduler: Sendable {
     }
 
     func log(_ outcome: RotationOutcome) {
+        guard logsOutcomes else { return }
         let level: Logger.Level = outcome.exitStatus == .success ? .info : .warning
-        logger.log(
-            level: level, "\(outcome.message)",
-            metadata: [
-                "app": "\(outcome.app)", "rotation": "\(outcome.rotationID.map(String.init) ?? "-")",
-                "state": "\(outcome.state?.rawValue ?? "-")",
-            ])
+        var metadata: Logger.Metadata = ["app": "\(outcome.app)"]
+        if let rotation = outcome.rotationID { metadata["rotation"] = .stringConvertible(rotation) }
+        if let state = outcome.state { metadata["state"] = "\(state.rawValue)" }
+        logger.log(level: level, "\(outcome.message)", metadata: metadata)
     }
 
     /// A failed rotation is logged and becomes an outcome, never a crash.

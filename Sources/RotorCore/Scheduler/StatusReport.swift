@@ -8,6 +8,8 @@ public struct AppStatus: Sendable {
     public var reason: String?
     public var lastRotation: RotationSummary?
     public var secretAge: Int64
+    /// When the current pair was stored (a rotation, `app add` or `app set`).
+    public var secretCreatedAt: Date
     /// When the next scheduled rotation may start (``Planner/next(app:secretCreatedAt:active:now:)``).
     public var nextDue: Date?
     /// Enabled targets that lack the current version.
@@ -60,7 +62,8 @@ public enum StatusReport {
                     app: app, secretCreatedAt: secretCreatedAt, active: active[app.id] ?? [], now: now)
                 var status = AppStatus(
                     app: app, health: .ok, reason: nil, lastRotation: latest[app.id],
-                    secretAge: Int64(now.timeIntervalSince(secretCreatedAt)), nextDue: next?.eligibleAt,
+                    secretAge: Int64(now.timeIntervalSince(secretCreatedAt)), secretCreatedAt: secretCreatedAt,
+                    nextDue: next?.eligibleAt,
                     pendingDeliveries: targets.filter { $0.1?.state != .succeeded }.count)
                 (status.health, status.reason) = health(
                     app, open: open[app.id], last: latest[app.id], targets: targets, next: next, now: now)

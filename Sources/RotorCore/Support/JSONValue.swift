@@ -139,6 +139,12 @@ extension JSONValue {
     public static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
     /// `.int` or `.null`.
     public static func optional<I: BinaryInteger>(_ value: I?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
+
+    /// An object's member; nil for a missing key or a value that is not an object.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let object) = self else { return nil }
+        return object[key]
+    }
 }
 
 /// The members of a JSON object, kept in the canonical order (keys by code

@@ -42,28 +42,55 @@ enum OpsServer {
     }
 
     static func application(
-        ledger: Ledger, scheduler: Scheduler, registry: PrometheusCollectorRegistry, host: String, port: Int
+        ledger: Ledger, scheduler: Scheduler, metrics: OpsMetrics, token: ListenToken?, host: String, port: Int
     ) -> some ApplicationProtocol {
         let router = Router()
         router.get("/healthz") { _, _ -> Response in
             let (healthy, body) = await health(ledger, scheduler: scheduler)
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json"
-            return Response(
-                status: healthy ? .ok : .serviceUnavailable, headers: headers,
-                body: ResponseBody(byteBuffer: ByteBuffer(string: body.canonical + "\n")))
+            return respond(healthy ? .ok : .serviceUnavailable, "application/json", body.canonical + "\n")
         }
-        router.get("/metrics") { _, _ -> Response in
-            await updateGauges(ledger, registry: registry)
+        router.get("/metrics") { request, _ -> Response in
+            if let refused = token?.refusal(request) { return refused }
+            await metrics.refresh(ledger)
             var buffer: [UInt8] = []
-            registry.emit(into: &buffer)
+            metrics.registry.emit(into: &buffer)
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
         }
+        router.get("/api/status") { request, _ -> Response in
+            if let refused = token?.refusal(request) { return refused }
+            do {
+                let statuses = try await StatusReport.build(ledger: ledger)
+                return respond(.ok, "application/json", JSONValue.array(statuses.map(\.json)).canonical + "\n")
+            } catch {
+                return unavailable(error)
+            }
+        }
+        router.get("/") { request, _ -> Response in
+            if let refused = token?.refusal(request) { return refused }
+            do {
+                return respond(.ok, "text/html; charset=utf-8", try await StatusPage.render(ledger: ledger))
+            } catch {
+                return unavailable(error)
+            }
+        }
         return Application(
             router: router,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "rotor"))
+    }
+
+    static func respond(_ status: HTTPResponse.Status, _ type: String, _ text: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// 503 with one line: the database did not answer.
+    static func unavailable(_ error: any Error) -> Response {
+        let message = (error as? RotorError)?.message ?? "the database does not answer"
+        return respond(.serviceUnavailable, "text/plain; charset=utf-8", UserText.escaped(message) + "\n")
     }
 
     /// Healthy while the scheduler loop is alive and the database answers.
@@ -80,55 +107,5 @@ enum OpsServer {
             return (false, ["status": "unhealthy", "reason": .string("the database does not answer: \(error)")])
         }
         return (true, ["status": "ok"])
-    }
-
-    /// Per-app gauges, read from the database at scrape time.
-    static func updateGauges(_ ledger: Ledger, registry: PrometheusCollectorRegistry) async {
-        guard let statuses = try? await StatusReport.build(ledger: ledger) else { return }
-        var failed = 0
-        var lost = 0
-        for status in statuses {
-            let labels = [("app", status.app.name)]
-            registry.makeGauge(descriptor: secretAge, labels: labels).set(Double(status.secretAge))
-            registry.makeGauge(descriptor: nextDue, labels: labels).set(status.nextDue?.timeIntervalSince1970 ?? 0)
-            registry.makeGauge(descriptor: pendingDeliveries, labels: labels).set(Double(status.pendingDeliveries))
-            registry.makeGauge(descriptor: needsAction, labels: labels).set(
-                Double(status.health == .needsAction ? 1 : 0))
-            if status.health == .failed { failed += 1 }
-            if status.lastRotation?.state == .lost { lost += 1 }
-        }
-        registry.makeGauge(descriptor: failedApps).set(Double(failed))
-        registry.makeGauge(descriptor: lostApps).set(Double(lost))
-    }
-
-    static var secretAge: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "rotor", metricName: "secret_age", unitName: "seconds",
-            helpText: "Age of each app's current pair.")
-    }
-    static var nextDue: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "rotor", metricName: "next_due", unitName: "timestamp_seconds",
-            helpText: "When each app is next due (0: no schedule).")
-    }
-    static var pendingDeliveries: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "rotor", metricName: "pending", unitName: "deliveries",
-            helpText: "Enabled targets that lack the current version.")
-    }
-    static var failedApps: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "rotor", metricName: "failed", unitName: "apps",
-            helpText: "Apps whose latest rotation is failed (verification keeps failing).")
-    }
-    static var needsAction: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "rotor", metricName: "app_needs_action", unitName: "",
-            helpText: "1 while the app needs a person (lost pair, changed outside Rotor, a clear refusal).")
-    }
-    static var lostApps: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "rotor", metricName: "lost", unitName: "apps",
-            helpText: "Apps whose latest rotation is lost (operator action needed).")
     }
 }

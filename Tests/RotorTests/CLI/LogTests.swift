@@ -1,0 +1,80 @@
+import Foundation
+import RotorCore
+import RotorTesting
+import Testing
+import VitaleraSandbox
+
+/// The logs of `rotor run` (cli.md, "Logs"), through the built binary.
+struct LogTests {
+    /// An app that is due one second after it was added.
+    func withDueApp(_ body: (CLIHarness, SandboxFixture) async throws -> Void) async throws {
+        try await withSandbox { sandbox in
+            let cli = CLIHarness()
+            try await cli.initialize()
+            try await cli.expectSuccess(
+                [
+                    "app", "add", "billing", "--application-id", sandbox.application.id, "--client-id",
+                    sandbox.application.clientID, "--client-secret-stdin", "--api-url", sandbox.url, "--every", "1s",
+                ],
+                stdin: sandbox.application.clientSecret + "\n")
+            try await Task.sleep(for: .milliseconds(1500))
+            try await body(cli, sandbox)
+        }
+    }
+
+    @Test func logfmtByDefaultWithTheMessageFirst() async throws {
+        try await withDueApp { cli, sandbox in
+            let result = try await cli.run(["run", "--once", "--log-level", "info"])
+            #expect(result.status == 0, "\(result)")
+            let line = try #require(result.errorLines.first { $0.contains("msg=\"rotated on schedule\"") }, "\(result)")
+            #expect(line.hasPrefix("time="))
+            #expect(line.contains(" level=info msg=\"rotated on schedule\" app=billing "), "\(line)")
+            // Times to the millisecond, in UTC.
+            let time = try #require(line.split(separator: " ").first?.dropFirst("time=".count))
+            #expect(RFC3339.parse(String(time)) != nil && time.hasSuffix("Z") && time.count == 24, "\(time)")
+            let secret = await sandbox.currentPair().clientSecret
+            #expect(!result.stderr.contains(secret) && !result.stdout.contains(secret))
+        }
+    }
+
+    @Test func jsonLinesFromTheOptionOrTheEnvironment() async throws {
+        try await withDueApp { cli, _ in
+            var environment = cli
+            environment.rotor.environment["ROTOR_LOG_FORMAT"] = "json"
+            environment.rotor.environment["ROTOR_LOG_LEVEL"] = "debug"
+            let result = try await environment.run(["run", "--once"])
+            #expect(result.status == 0, "\(result)")
+            #expect(!result.errorLines.isEmpty)
+            for line in result.errorLines {
+                #expect(line.hasPrefix("{\"time\":\""), "\(line)")
+                let object = try #require(JSONValue.parse(line), "\(line)")
+                #expect(object["level"] != nil && object["msg"] != nil)
+            }
+            let rotated = try #require(result.errorLines.first { $0.contains("\"rotated on schedule\"") })
+            // Numbers as numbers.
+            #expect(JSONValue.parse(rotated)?["covers"].map { if case .int = $0 { true } else { false } } == true)
+        }
+    }
+
+    @Test func onceLogsWarningsOnlyUnlessTold() async throws {
+        try await withDueApp { cli, _ in
+            let result = try await cli.run(["run", "--once"])
+            #expect(result.status == 0, "\(result)")
+            #expect(!result.stderr.contains("level=info"), "\(result)")
+            #expect(result.stdout.contains("billing"))
+        }
+    }
+
+    @Test func aBadLogSettingIsOneLineAndExit64() async throws {
+        let cli = CLIHarness()
+        try await cli.initialize()
+        var environment = cli
+        environment.rotor.environment["ROTOR_LOG_LEVEL"] = "loud"
+        let fromEnvironment = try await environment.run(["run", "--once"])
+        #expect(fromEnvironment.status == 64, "\(fromEnvironment)")
+        #expect(fromEnvironment.errorLines.count == 1 && fromEnvironment.stderr.contains("ROTOR_LOG_LEVEL"))
+        let fromOption = try await cli.run(["run", "--once", "--log-format", "xml"])
+        #expect(fromOption.status == 64, "\(fromOption)")
+        #expect(fromOption.stderr.contains("--log-format"))
+    }
+}
