@@ -13,14 +13,22 @@ extension Rotor {
                 """)
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
         @Argument(help: "Where to write the copy; it must not exist.") var path: String
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let ledger = try await global.openLedger()
                 try await ledger.store.backup(to: path)
-                Console.out(
-                    "Wrote a consistent copy of \(global.databasePath) to \(path) (key \(ledger.keyring.master.id)).")
+                try output.emit(
+                    CommandReport(
+                        [
+                            "database": .string(global.databasePath), "backup": .string(path),
+                            "key_id": .string(ledger.keyring.master.id),
+                        ],
+                        lines: [
+                            "Wrote a consistent copy of \(global.databasePath) to \(path) (key \(ledger.keyring.master.id))."
+                        ]))
             }
         }
     }

@@ -71,21 +71,6 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
-/// `--json` / `--format table|json` for commands that print data.
-struct OutputOptions: ParsableArguments {
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case table, json
-    }
-
-    @Flag(help: "Machine-readable JSON on stdout (same as --format json).")
-    var json = false
-
-    @Option(help: "Output format.")
-    var format: Format?
-
-    var isJSON: Bool { json || format == .json }
-}
-
 /// Reads a secret from stdin or a file, never from the command line.
 struct SecretSource {
     var fromStdin: Bool
@@ -107,20 +92,6 @@ struct SecretSource {
             return try Validate.secret(bytes, source: file)
         }
         return nil
-    }
-}
-
-/// Runs a command body and turns a ``RotorError`` into one line on stderr
-/// and the contract's exit status.
-func reporting(_ body: () async throws -> Void) async throws {
-    do {
-        try await body()
-    } catch let error as RotorError {
-        Console.error(error.message)
-        throw ExitCode(error.exitStatus.rawValue)
-    } catch let error as FileError {
-        Console.error(error.description)
-        throw ExitCode(ExitStatus.failed.rawValue)
     }
 }
 

@@ -16,7 +16,7 @@ extension Rotor {
         }
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let entries = try await RotationHistory(ledger: try global.openLedger()).list(app: name, limit: limit)
                 if output.isJSON {
                     Console.jsonArray(entries, \.json)

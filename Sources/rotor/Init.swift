@@ -10,26 +10,36 @@ extension Rotor {
             discussion: "Running it again changes nothing and says so. It never overwrites a key file.")
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let source = try global.keySource
                 let store = try OpenStores.register(
                     SQLiteStore.open(path: global.databasePath, create: true, busyTimeout: try global.busyTimeout))
                 let result = try await Ledger.initialize(
                     store: store, key: source, clock: SystemClock(), actor: ProcessHardening.actor())
                 let keyID = result.ledger.keyring.master.id
-                guard result.createdDatabase else {
-                    Console.out("\(global.databasePath) is already initialised (key \(keyID)); nothing changed.")
-                    return
-                }
-                Console.out("Initialised \(global.databasePath).")
-                if result.createdKeyFile, let keyFile = source.writableFile {
-                    Console.out("Created master key file \(keyFile) (key \(keyID), mode 0600).")
-                    Console.out("Back it up apart from the database: without it no stored secret can be read.")
+                let createdKeyFile = result.createdKeyFile ? source.writableFile : nil
+                var report = CommandReport([
+                    "database": .string(global.databasePath), "created_database": .bool(result.createdDatabase),
+                    "key_id": .string(keyID), "created_key_file": .optional(createdKeyFile),
+                ])
+                if !result.createdDatabase {
+                    report.lines = ["\(global.databasePath) is already initialised (key \(keyID)); nothing changed."]
+                } else if let keyFile = createdKeyFile {
+                    report.lines = [
+                        "Initialised \(global.databasePath).",
+                        "Created master key file \(keyFile) (key \(keyID), mode 0600).",
+                        "Back it up apart from the database: without it no stored secret can be read.",
+                    ]
                 } else {
-                    Console.out("Sealed with the existing master key from \(source) (key \(keyID)).")
+                    report.lines = [
+                        "Initialised \(global.databasePath).",
+                        "Sealed with the existing master key from \(source) (key \(keyID)).",
+                    ]
                 }
+                try output.emit(report)
             }
         }
     }

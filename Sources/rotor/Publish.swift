@@ -10,25 +10,34 @@ extension Rotor {
             discussion: "Exit 0 when every target has it, 3 when a delivery failed (it is retried by `rotor run`).")
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
         @Argument(help: "The app.") var name: String
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let ledger = try await global.openLedger()
                 let outcomes = try await TargetRegistry(ledger: ledger).publish(
                     app: name, using: DeliveryService(ledger: ledger))
+                var report = CommandReport([
+                    "app": .string(name),
+                    "targets": .array(
+                        outcomes.map { outcome in
+                            [
+                                "id": .int(outcome.target.id), "target": .string(outcome.target.summary),
+                                "state": .string(outcome.state.rawValue), "detail": .string(outcome.detail),
+                            ]
+                        }),
+                ])
                 if outcomes.isEmpty {
-                    Console.out("\(name) has no targets; add one with `rotor target add \(name) --file PATH`.")
-                    return
+                    report.lines = ["\(name) has no targets; add one with `rotor target add \(name) --file PATH`."]
                 }
                 for outcome in outcomes {
                     let line =
                         "target \(outcome.target.id) (\(outcome.target.summary)): \(outcome.state.rawValue), \(outcome.detail)"
-                    if outcome.state == .succeeded { Console.out(line) } else { Console.error(line) }
+                    if outcome.state == .succeeded { report.lines.append(line) } else { report.errors.append(line) }
                 }
-                if outcomes.contains(where: { $0.state == .failed || $0.state == .pending }) {
-                    throw ExitCode(ExitStatus.pending.rawValue)
-                }
+                if outcomes.contains(where: { $0.state == .failed || $0.state == .pending }) { report.exit = .pending }
+                try output.emit(report)
             }
         }
     }

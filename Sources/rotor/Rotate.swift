@@ -20,12 +20,23 @@ func withEngine<T>(
     }
 }
 
-/// Prints an outcome: a success on stdout, anything else as one line on stderr.
-func report(_ outcome: RotationOutcome) {
-    if outcome.exitStatus == .success {
-        Console.out(outcome.message)
-    } else {
-        Console.error(outcome.message)
+extension RotationOutcome {
+    /// The JSON fields of one outcome (`rotate --json`, `run --once --json`).
+    var fields: [String: JSONValue] {
+        [
+            "app": .string(app), "rotation_id": .optional(rotationID), "state": .optional(state?.rawValue),
+            "exit": .int(Int64(exitStatus.rawValue)), "message": .string(message),
+            "next_attempt": .optional(nextAttemptAt.map(RFC3339.format)),
+        ]
+    }
+}
+
+extension CommandReport {
+    /// One rotation's outcome: its message on stdout when it succeeded, on stderr otherwise.
+    init(_ outcome: RotationOutcome) {
+        self.init(outcome.fields)
+        exit = outcome.exitStatus
+        if exit == .success { lines = [outcome.message] } else { errors = [outcome.message] }
     }
 }
 
@@ -52,25 +63,28 @@ extension Rotor {
             help: ArgumentHelp(
                 "How long verification of the new pair keeps trying.", valueName: "duration"))
         var verifyTimeout = "60s"
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let timeout = try DurationText.parse(verifyTimeout, option: "--verify-timeout")
                 if dryRun {
-                    try await withEngine(global) { engine, _ in
-                        let report = try await engine.dryRun(name)
-                        for check in report.checks {
-                            Console.out("\(check.passed ? "ok  " : "FAIL") \(check.description)")
-                        }
-                        if !report.passed { throw ExitCode(ExitStatus.failed.rawValue) }
-                    }
+                    let checks = try await withEngine(global) { engine, _ in try await engine.dryRun(name) }
+                    var report = CommandReport(
+                        [
+                            "app": .string(name), "dry_run": true,
+                            "checks": .array(
+                                checks.checks.map { ["check": .string($0.description), "passed": .bool($0.passed)] }),
+                        ],
+                        lines: checks.checks.map { "\($0.passed ? "ok  " : "FAIL") \($0.description)" })
+                    report.exit = checks.passed ? .success : .failed
+                    try output.emit(report)
                     return
                 }
                 let outcome = try await withEngine(global, verifyTimeout: TimeInterval(timeout)) { engine, _ in
                     try await engine.rotateByHand(name)
                 }
-                report(outcome)
-                if outcome.exitStatus != .success { throw ExitCode(outcome.exitStatus.rawValue) }
+                try output.emit(CommandReport(outcome))
             }
         }
     }

@@ -46,7 +46,14 @@ struct Rotor: AsyncParsableCommand {
             if code == .success { exit(withError: error) }
             let message = fullMessage(for: error)
             if !message.isEmpty {
-                let safe = UserText.parserMessage(message, arguments: Array(CommandLine.arguments.dropFirst()))
+                let arguments = Array(CommandLine.arguments.dropFirst())
+                let safe = UserText.parserMessage(message, arguments: arguments)
+                // A usage error is one JSON document too when the command line asks for JSON.
+                if OutputOptions.requested(in: arguments) {
+                    let exit = ExitStatus(rawValue: code.rawValue) ?? .usage
+                    let line = safe.split(separator: "\n").first.map(String.init) ?? safe
+                    Console.json(CommandReport.failure(code: "usage", message: line, exit: exit))
+                }
                 Console.writeError(safe + "\n")
             }
             Foundation.exit(code.rawValue)

@@ -34,6 +34,7 @@ extension Rotor {
                 valueName: "path"))
         var listenTokenFile: String?
         @OptionGroup var logs: LogOptions
+        @OptionGroup var output: OutputOptions
         @Option(
             name: .customLong("verify-timeout"),
             help: ArgumentHelp("How long verification of a new pair keeps trying.", valueName: "duration")
@@ -45,7 +46,7 @@ extension Rotor {
         }
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let timeout = try DurationText.parse(verifyTimeout, option: "--verify-timeout")
                 var token: ListenToken?
                 if let listen, !once {
@@ -69,13 +70,16 @@ extension Rotor {
                         concurrency: concurrency, logger: logger, logsOutcomes: !once)
                     if once {
                         let outcomes = try await scheduler.runOnce()
-                        if outcomes.isEmpty {
-                            Console.out("nothing to do")
-                            return
+                        var report = CommandReport(["outcomes": .array(outcomes.map { .object(JSONObject($0.fields)) })]
+                        )
+                        if outcomes.isEmpty { report.lines = ["nothing to do"] }
+                        for outcome in outcomes {
+                            let one = CommandReport(outcome)
+                            report.lines += one.lines
+                            report.errors += one.errors
                         }
-                        for outcome in outcomes { report(outcome) }
-                        let worst = outcomes.map(\.exitStatus).max { $0.severity < $1.severity } ?? .success
-                        if worst != .success { throw ExitCode(worst.rawValue) }
+                        report.exit = outcomes.map(\.exitStatus).max { $0.severity < $1.severity } ?? .success
+                        try output.emit(report)
                         return
                     }
                     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [

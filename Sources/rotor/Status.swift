@@ -32,21 +32,26 @@ extension Rotor {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let ledger = try await global.openLedger()
                 let statuses = try await StatusReport.build(ledger: ledger)
                 let now = ledger.clock.now
                 if output.isJSON {
                     Console.jsonArray(statuses, \.json)
                 } else {
+                    var time = LocalTime()
                     Console.table(
-                        ["APP", "HEALTH", "REASON", "LAST", "SECRET AGE", "NEXT DUE"],
+                        ["APP", "HEALTH", "REASON", "LAST", "OUTCOME", "SECRET AGE", "NEXT DUE"],
                         statuses.map { status in
-                            [
+                            let zone = status.app.timezone
+                            let last = status.lastRotation.map { $0.finishedAt ?? $0.startedAt }
+                            return [
                                 status.app.name, status.health.rawValue, status.reason ?? "-",
-                                AppText.lastRotation(status.lastRotation), DurationText.age(status.secretAge),
+                                last.map { "\(time.format($0, zone: zone)) (\(StatusReport.ago($0, from: now)))" }
+                                    ?? "never",
+                                status.lastRotation?.state.rawValue ?? "-", DurationText.age(status.secretAge),
                                 status.nextDue.map {
-                                    "\(RFC3339.format($0)) (\(StatusReport.relative($0, from: now)))"
+                                    "\(time.format($0, zone: zone)) (\(StatusReport.relative($0, from: now)))"
                                 } ?? AppText.noNextDue(status.app),
                             ]
                         })

@@ -22,13 +22,8 @@ public struct TargetRegistry: Sendable {
     }
 
     /// An app's targets with each one's latest delivery.
-    public func list(app name: String) async throws -> [(target: TargetRecord, latest: DeliveryRecord?)] {
-        try await ledger.read { reader in
-            let app = try AppRegistry.find(name, in: reader)
-            let deliveries = try reader.deliveries(appID: app.id)
-            return try reader.targets(appID: app.id).map { target in
-                (target, deliveries.first { $0.targetID == target.id })
-            }
+    public func list(app name: String) async throws -> [TargetListing] {
+        try await ledger.read { reader in try TargetListing.all(of: try AppRegistry.find(name, in: reader), in: reader)
         }
     }
 

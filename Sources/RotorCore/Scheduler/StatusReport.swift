@@ -89,7 +89,7 @@ public enum StatusReport {
         }
         if let open {
             let error = open.error.map { ": \($0)" } ?? ""
-            let when = open.nextAttemptAt.map { ", next \(relative($0, from: now))" } ?? ""
+            let when = open.nextAttemptAt.map { ", \(nextAttempt($0, from: now))" } ?? ""
             switch open.state {
             case .failed:
                 return (
@@ -106,7 +106,7 @@ public enum StatusReport {
         if let (target, delivery) = failing.max(by: { ($0.1?.attempts ?? 0) < ($1.1?.attempts ?? 0) }),
             let delivery
         {
-            let when = delivery.nextAttemptAt.map { ", next \(relative($0, from: now))" } ?? ""
+            let when = delivery.nextAttemptAt.map { ", \(nextAttempt($0, from: now))" } ?? ""
             let reason =
                 "target \(target): \(delivery.lastError ?? "failed") (attempt \(delivery.attempts)\(when)); see `rotor target list \(app.name)`"
             return (delivery.attempts >= deliveryBudget ? .failed : .retrying, reason)
@@ -122,7 +122,7 @@ public enum StatusReport {
             )
         }
         if let next, next.attempts > 0, next.state == .pending {
-            let when = next.retryAt.map { ", next \(relative($0, from: now))" } ?? ""
+            let when = next.retryAt.map { ", \(nextAttempt($0, from: now))" } ?? ""
             return (
                 .retrying,
                 "scheduled rotation refused for a while: \(next.lastError ?? "refused") (attempt \(next.attempts)\(when))"
@@ -139,5 +139,16 @@ public enum StatusReport {
         let seconds = Int64(time.timeIntervalSince(now).rounded())
         if seconds == 0 { return "now" }
         return seconds > 0 ? "in \(DurationText.age(seconds))" : "overdue \(DurationText.age(-seconds))"
+    }
+
+    /// `next in 8m`, or `next with the next pass` once that time has come.
+    static func nextAttempt(_ time: Date, from now: Date) -> String {
+        time > now ? "next \(relative(time, from: now))" : "next with the next pass of `rotor run`"
+    }
+
+    /// `3m ago`, `just now`: a past time relative to `now`, for people.
+    public static func ago(_ time: Date, from now: Date) -> String {
+        let seconds = Int64(now.timeIntervalSince(time).rounded())
+        return seconds <= 0 ? "just now" : "\(DurationText.age(seconds)) ago"
     }
 }

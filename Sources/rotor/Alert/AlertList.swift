@@ -10,7 +10,7 @@ extension Rotor.Alert {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let alerts = try await TargetRegistry(ledger: try global.openLedger()).alerts()
                 if output.isJSON {
                     Console.json(

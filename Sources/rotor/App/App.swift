@@ -64,6 +64,15 @@ struct ScheduleOptions: ParsableArguments {
 
 /// Formats shared by the app listings.
 enum AppText {
+    /// The JSON members of `app add` and `app set`: what the app is now.
+    static func changed(_ app: AppRecord) -> [String: JSONValue] {
+        [
+            "app": .string(app.name), "application_id": .string(app.applicationID),
+            "schedule": .string(app.schedule.description), "version": .int(Int64(app.currentVersion)),
+            "enabled": .bool(app.enabled),
+        ]
+    }
+
     static func lastRotation(_ rotation: RotationSummary?) -> String {
         guard let rotation else { return "never" }
         return "\(RFC3339.format(rotation.finishedAt ?? rotation.startedAt)) \(rotation.state.rawValue)"
@@ -81,6 +90,7 @@ enum AppText {
     /// NEXT DUE of an app that has no next due time.
     static func noNextDue(_ app: AppRecord) -> String {
         if case .damaged = app.schedule { return "never (damaged schedule)" }
+        if app.attention != nil, app.schedule != .none { return "stopped (needs action)" }
         return app.enabled ? "manual" : "-"
     }
 }

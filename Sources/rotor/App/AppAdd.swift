@@ -30,6 +30,7 @@ extension Rotor.App {
         @Option(help: "Rotate with this identity's token instead of the app's own.") var identity: String?
         @Flag(name: .customLong("no-verify"), help: "Store the pair without checking it with the vendor.")
         var noVerify = false
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard secretFromStdin != (secretFile != nil) else {
@@ -38,7 +39,7 @@ extension Rotor.App {
         }
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let spec = AppSpec(
                     name: try Validate.name(name),
                     applicationID: try Validate.identifier(applicationID, option: "--application-id"),
@@ -58,9 +59,12 @@ extension Rotor.App {
                     try await AppRegistry(ledger: ledger, checker: VendorPairChecker(api: api)).add(
                         spec, verify: !noVerify)
                 }
-                Console.out(
-                    "Added \(app.name) (application \(app.applicationID), \(app.schedule))\(noVerify ? "; the pair was not checked" : ", pair checked with the vendor")."
-                )
+                try output.emit(
+                    CommandReport(
+                        AppText.changed(app).merging(["verified": .bool(!noVerify)]) { $1 },
+                        lines: [
+                            "Added \(app.name) (application \(app.applicationID), \(app.schedule))\(noVerify ? "; the pair was not checked" : ", pair checked with the vendor")."
+                        ]))
             }
         }
     }

@@ -10,7 +10,7 @@ extension Rotor.App {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let ledger = try await global.openLedger()
                 let apps = try await AppRegistry(ledger: ledger, checker: nil).list()
                 let now = ledger.clock.now

@@ -14,6 +14,7 @@ extension Rotor.App {
                 """)
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
         @Argument(help: "The app.") var name: String
         @OptionGroup var schedule: ScheduleOptions
         @Flag(name: .customLong("no-schedule"), help: "Rotate only by hand.") var noSchedule = false
@@ -48,7 +49,7 @@ extension Rotor.App {
         }
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 var changes = AppChanges()
                 changes.schedule = noSchedule ? Schedule.none : try schedule.schedule()
                 changes.jitter = try schedule.jitterSeconds()
@@ -69,7 +70,10 @@ extension Rotor.App {
                     try await AppRegistry(ledger: ledger, checker: VendorPairChecker(api: api)).set(
                         try Validate.name(name), changes, verify: !noVerify)
                 }
-                Console.out("Updated \(app.name) (\(app.schedule), version \(app.currentVersion)).")
+                try output.emit(
+                    CommandReport(
+                        AppText.changed(app),
+                        lines: ["Updated \(app.name) (\(app.schedule), version \(app.currentVersion))."]))
             }
         }
     }

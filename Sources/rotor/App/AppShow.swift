@@ -13,7 +13,7 @@ extension Rotor.App {
         @Argument(help: "The app.") var name: String
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let ledger = try await global.openLedger()
                 let detail = try await AppRegistry(ledger: ledger, checker: nil).show(name)
                 let now = ledger.clock.now

@@ -41,7 +41,7 @@ extension Rotor.Audit {
         }
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: json || format == .json || format == .jsonl) {
                 let ledger = try await global.openLedger()
                 let now = ledger.clock.now
                 var query = AuditQuery(

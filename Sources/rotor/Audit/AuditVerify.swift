@@ -14,11 +14,12 @@ extension Rotor.Audit {
                 """)
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
         @Option(help: ArgumentHelp("Verify this jsonl export instead of the database.", valueName: "path"))
         var file: String?
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let result: AuditLog.Verification
                 if let file {
                     guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
@@ -28,12 +29,19 @@ extension Rotor.Audit {
                 } else {
                     result = try await AuditLog(ledger: try global.openLedger()).verify()
                 }
+                var report = CommandReport([
+                    "intact": .bool(result.firstBreak == nil), "checked": .int(Int64(result.checked)),
+                    "first_break": .optional(result.firstBreak.map { "\($0)" }),
+                ])
                 if let failure = result.firstBreak {
-                    Console.error(
-                        "the audit chain is broken at \(failure); \(result.checked) events before it verify")
-                    throw ExitCode(ExitStatus.failed.rawValue)
+                    report.errors = [
+                        "the audit chain is broken at \(failure); \(result.checked) events before it verify"
+                    ]
+                    report.exit = .failed
+                } else {
+                    report.lines = ["the audit chain of \(result.checked) events is intact"]
                 }
-                Console.out("the audit chain of \(result.checked) events is intact")
+                try output.emit(report)
             }
         }
     }

@@ -9,7 +9,7 @@ extension Rotor.Identity {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let ledger = try await global.openLedger()
                 let identities = try await IdentityRegistry(ledger: ledger, api: nil).list()
                 let apps = try await AppRegistry(ledger: ledger, checker: nil).list()

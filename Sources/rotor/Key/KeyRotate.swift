@@ -14,6 +14,7 @@ extension Rotor.Key {
                 """)
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
 
         @Option(
             name: .customLong("new-key-file"),
@@ -23,7 +24,7 @@ extension Rotor.Key {
         var newKeyFile: String?
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let ledger = try await global.openLedger()
                 // A spill file is sealed with the current key; import it before the key changes.
                 if let spill = SpillFile.paths(database: global.databasePath).first {
@@ -47,16 +48,22 @@ extension Rotor.Key {
                         "the master key comes from \(source), which Rotor cannot replace; pass --new-key-file PATH and move the new key into your secret store afterwards"
                     )
                 }
-                Console.out(
-                    "Rotated the master key \(result.oldKeyID) → \(result.newKeyID); re-sealed \(result.resealed) secrets."
-                )
+                var report = CommandReport(
+                    [
+                        "old_key_id": .string(result.oldKeyID), "new_key_id": .string(result.newKeyID),
+                        "resealed": .int(Int64(result.resealed)), "key_file": .string(written),
+                    ],
+                    lines: [
+                        "Rotated the master key \(result.oldKeyID) → \(result.newKeyID); re-sealed \(result.resealed) secrets."
+                    ])
                 if written == source.writableFile {
-                    Console.out("Back up \(written) now: backups of the old key no longer open this database.")
+                    report.lines.append("Back up \(written) now: backups of the old key no longer open this database.")
                 } else {
-                    Console.out(
+                    report.lines.append(
                         "The new key is in \(written). Put it where \(source) reads from, back it up, then remove \(written); until then pass --key-file \(written)."
                     )
                 }
+                try output.emit(report)
             }
         }
     }

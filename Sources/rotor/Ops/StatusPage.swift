@@ -16,7 +16,7 @@ enum StatusPage {
 
     struct AppTargets: Sendable {
         var status: AppStatus
-        var targets: [(target: TargetRecord, latest: DeliveryRecord?)]
+        var targets: [TargetListing]
     }
 
     static func render(ledger: Ledger) async throws -> String {
@@ -24,11 +24,7 @@ enum StatusPage {
         let statuses = try await StatusReport.build(ledger: ledger)
         let apps = try await ledger.read { reader in
             try statuses.map { status in
-                let deliveries = try reader.deliveries(appID: status.app.id)
-                let targets = try reader.targets(appID: status.app.id).map { target in
-                    (target, deliveries.first { $0.targetID == target.id })
-                }
-                return AppTargets(status: status, targets: targets)
+                AppTargets(status: status, targets: try TargetListing.all(of: status.app, in: reader))
             }
         }
         let events = try await AuditLog(ledger: ledger).events(AuditQuery(limit: eventCount))
@@ -85,9 +81,16 @@ enum StatusPage {
     static func appCard(_ item: AppTargets, now: Date) -> String {
         let status = item.status
         let name = escape(status.app.name)
+        var time = LocalTime()
+        let zone = status.app.timezone
         let next =
-            status.nextDue.map { "\(RFC3339.format($0)) (\(StatusReport.relative($0, from: now)))" }
+            status.nextDue.map { "\(time.format($0, zone: zone)) (\(StatusReport.relative($0, from: now)))" }
             ?? AppText.noNextDue(status.app)
+        let last =
+            status.lastRotation.map { rotation in
+                let at = rotation.finishedAt ?? rotation.startedAt
+                return "\(rotation.state.rawValue), \(time.format(at, zone: zone)) (\(StatusReport.ago(at, from: now)))"
+            } ?? "never"
         var html = """
             <article class="app" id="app-\(name)" data-health="\(status.health.rawValue)">
             <h3>\(name) <span class="health \(status.health.rawValue)">\(status.health.rawValue)</span></h3>
@@ -98,7 +101,7 @@ enum StatusPage {
         }
         html += """
             <dl>
-            <dt>Last rotation</dt><dd>\(escape(AppText.lastRotation(status.lastRotation)))</dd>
+            <dt>Last rotation</dt><dd>\(escape(last))</dd>
             <dt>Next due</dt><dd>\(escape(next))</dd>
             <dt>Secret age</dt><dd>\(escape(DurationText.age(status.secretAge)))</dd>
             <dt>Schedule</dt><dd>\(escape(status.app.schedule.description))</dd>
@@ -110,13 +113,14 @@ enum StatusPage {
         } else {
             html += "<table class=\"targets\"><thead><tr><th>Target</th><th>Version</th><th>State</th>"
             html += "<th>Error</th></tr></thead><tbody>\n"
-            for (target, latest) in item.targets {
-                let state = target.enabled ? latest?.state.rawValue ?? "never delivered" : "disabled"
+            for listing in item.targets {
+                let (target, latest, state) = (listing.target, listing.latest, listing.state)
                 html += "<tr id=\"target-\(target.id)\" data-state=\"\(escape(state))\">"
                 html += "<td data-label=\"Target\">\(target.id): \(escape(target.summary))</td>"
-                html += "<td data-label=\"Version\">\(latest.map { String($0.version) } ?? "-")</td>"
+                html += "<td data-label=\"Version\">\(listing.deliveredVersion.map { String($0) } ?? "-")</td>"
                 html += "<td data-label=\"State\">\(escape(state))</td>"
-                html += "<td data-label=\"Error\">\(escape(latest?.lastError ?? ""))</td></tr>\n"
+                html +=
+                    "<td data-label=\"Error\">\(escape(state == "delivered" ? "" : latest?.lastError ?? ""))</td></tr>\n"
             }
             html += "</tbody></table>\n"
         }

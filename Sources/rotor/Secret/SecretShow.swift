@@ -10,11 +10,32 @@ extension Rotor.SecretGroup {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The app.") var name: String
+        @Option(
+            help: ArgumentHelp(
+                "Print this value alone and a newline, for $(…): application_id, client_id or client_secret.",
+                valueName: "field"))
+        var field: Field?
+
+        enum Field: String, ExpressibleByArgument, CaseIterable {
+            case applicationID = "application_id"
+            case clientID = "client_id"
+            case clientSecret = "client_secret"
+        }
+
+        func validate() throws {
+            if field != nil, output.isJSON { throw ValidationError("--field prints one value; leave out --json") }
+        }
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let pair = try await AppRegistry(ledger: try global.openLedger(), checker: nil).reveal(name)
-                if output.isJSON {
+                if let field {
+                    switch field {
+                    case .applicationID: Console.out(pair.applicationID)
+                    case .clientID: Console.out(pair.clientID)
+                    case .clientSecret: Console.out(pair.clientSecret.reveal())
+                    }
+                } else if output.isJSON {
                     Console.json([
                         "app": .string(pair.app), "application_id": .string(pair.applicationID),
                         "client_id": .string(pair.clientID), "client_secret": .string(pair.clientSecret.reveal()),

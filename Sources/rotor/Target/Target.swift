@@ -12,6 +12,45 @@ extension Rotor {
 }
 
 enum TargetText {
+    /// A target's settings as JSON fields (cli.md, `target list --json`); never a secret.
+    static func json(_ target: TargetRecord) -> JSONValue {
+        var fields: [String: JSONValue] = [
+            "id": .int(target.id), "enabled": .bool(target.enabled), "target": .string(target.summary),
+            "path": nil, "format": nil, "template": nil, "mode": nil, "in_place": nil, "command": nil, "timeout": nil,
+            "env": nil, "check": nil,
+        ]
+        switch target.kind {
+        case .file(let file):
+            fields["kind"] = "file"
+            fields["path"] = .string(file.path)
+            fields["format"] = .string(file.format.rawValue)
+            fields["mode"] = .string(String(file.mode, radix: 8))
+            fields["in_place"] = .bool(file.inPlace)
+        case .exec(let exec):
+            fields["kind"] = "exec"
+            fields["command"] = .string(exec.command)
+            fields["timeout"] = .int(Int64(exec.timeout))
+            fields["env"] = .bool(exec.passEnvironment)
+        }
+        return .object(JSONObject(fields))
+    }
+
+    /// A listed target: its settings and its delivery state.
+    static func json(_ item: TargetListing) -> JSONValue {
+        guard case .object(var fields) = json(item.target) else { return json(item.target) }
+        let latest = item.latest
+        fields["state"] = .string(item.state)
+        fields["delivered_version"] = .optional(item.deliveredVersion)
+        fields["version"] = .optional(latest?.version)
+        fields["attempts"] = .optional(latest?.attempts)
+        fields["error"] = .optional(latest?.lastError)
+        fields["last_error"] = .optional(latest?.lastError)
+        fields["last_output"] = .optional(latest?.output)
+        fields["last_attempt"] = .optional(latest?.lastAttemptAt.map(RFC3339.format))
+        fields["next_attempt"] = .optional(latest?.nextAttemptAt.map(RFC3339.format))
+        return .object(fields)
+    }
+
     /// The last non-empty line of a hook's kept output (masked when it was
     /// kept), cut for a table cell; `rotor target list --json` has it whole.
     static func lastLine(_ output: String?) -> String {

@@ -16,6 +16,8 @@ extension Rotor.Target {
                 """)
 
         @OptionGroup var global: GlobalOptions
+        // `--format` is the file's format here, so JSON output is `--json` alone.
+        @Flag(help: "Machine-readable JSON on stdout: one document, even on failure.") var json = false
         @Argument(help: "The app.") var name: String
         @Option(help: ArgumentHelp("Write the pair to this file.", valueName: "path")) var file: String?
         @Option(help: "env, json or raw (default env).") var format: String?
@@ -43,7 +45,7 @@ extension Rotor.Target {
         }
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: json) {
                 let kind: TargetKind
                 if let file {
                     guard !file.isEmpty, !file.contains("\0") else {
@@ -86,10 +88,13 @@ extension Rotor.Target {
                         ))
                 }
                 let target = try await TargetRegistry(ledger: try global.openLedger()).add(app: name, kind)
-                Console.out("Added target \(target.id) to \(name): \(target.summary).")
+                var report = CommandReport(
+                    ["app": .string(name), "target": TargetText.json(target)],
+                    lines: ["Added target \(target.id) to \(name): \(target.summary)."])
                 if case .file(let file) = kind, file.mode & 0o007 != 0 {
-                    Console.note("mode \(String(file.mode, radix: 8)) lets every user read \(file.path)")
+                    report.notes.append("mode \(String(file.mode, radix: 8)) lets every user read \(file.path)")
                 }
+                try report.emit(json: json)
             }
         }
     }

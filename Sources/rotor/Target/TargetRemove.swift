@@ -7,13 +7,17 @@ extension Rotor.Target {
         static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a target from an app.")
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
         @Argument(help: "The app.") var name: String
         @Argument(help: "The target id (see `rotor target list`).") var targetID: Int64
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 try await TargetRegistry(ledger: try global.openLedger()).remove(app: name, targetID: targetID)
-                Console.out("Removed target \(targetID) from \(name).")
+                try output.emit(
+                    CommandReport(
+                        ["app": .string(name), "target_id": .int(targetID), "removed": true],
+                        lines: ["Removed target \(targetID) from \(name)."]))
             }
         }
     }

@@ -53,7 +53,7 @@ struct DeliveryCommandTests {
             #expect(hookEnv.contains("ROTOR_ROTATION_ID=1"))
             #expect(!hookEnv.contains(vendor.clientSecret))
             let list = try await cli.expectSuccess(["target", "list", "billing", "--json"]).stdout
-            #expect(list.components(separatedBy: "\"state\":\"succeeded\"").count == 5)
+            #expect(list.components(separatedBy: "\"state\":\"delivered\"").count == 5)
         }
     }
 
