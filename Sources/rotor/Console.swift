@@ -67,19 +67,51 @@ enum Console {
         writeError("rotor: note: \(UserText.escaped(message))\n")
     }
 
+    /// Colour for people (cli.md, "Terminal manners"): only when stdout is a
+    /// terminal and `NO_COLOR` is unset or empty (no-color.org).
+    static let colour: Bool = {
+        isatty(STDOUT_FILENO) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+    }()
+
+    /// Columns whose words are painted: health, states and outcomes.
+    static let paintedColumns: Set<String> = ["HEALTH", "STATE", "OUTCOME"]
+
+    /// The SGR colour of a health, state or outcome word; nil for any other text.
+    static func paint(_ word: String) -> String? {
+        switch word {
+        case "ok", "due", "rotating", "completed", "delivered", "succeeded", "verified", "success", "confirmed":
+            "32"  // green
+        case "retrying", "pending-delivery", "pending", "requesting", "rotated", "recovering":
+            "33"  // yellow
+        case "failed", "needs-action", "lost", "aborted", "failure", "FAIL":
+            "1;31"  // bold red
+        case "disabled", "superseded":
+            "2"  // dim
+        default: nil
+        }
+    }
+
+    /// `word` in its colour on a terminal, as it is otherwise.
+    static func painted(_ word: String) -> String {
+        guard colour, let code = paint(word) else { return word }
+        return "\u{1B}[\(code)m\(word)\u{1B}[0m"
+    }
+
     /// Columns padded to their widest cell; the last column is not padded.
+    /// On a terminal, health, state and outcome words are coloured.
     static func table(_ header: [String], _ rows: [[String]], indent: String = "") {
         let all = [header] + rows
         var widths = [Int](repeating: 0, count: header.count)
         for row in all {
             for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
         }
+        let painted = colour ? Set(header.indices.filter { paintedColumns.contains(header[$0]) }) : []
         // One write for the whole table: a listing of 100,000 apps is one system call, not 100,000.
         var text = ""
-        for row in all {
+        for (number, row) in all.enumerated() {
             text += indent
             for (index, cell) in row.enumerated() {
-                text += cell
+                text += number > 0 && painted.contains(index) ? Self.painted(cell) : cell
                 if index < row.count - 1 {
                     text += String(repeating: " ", count: widths[index] - cell.count + 2)
                 }

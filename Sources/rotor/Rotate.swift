@@ -76,7 +76,9 @@ extension Rotor {
                             "checks": .array(
                                 checks.checks.map { ["check": .string($0.description), "passed": .bool($0.passed)] }),
                         ],
-                        lines: checks.checks.map { "\($0.passed ? "ok  " : "FAIL") \($0.description)" })
+                        lines: checks.checks.map {
+                            "\(Console.painted($0.passed ? "ok" : "FAIL"))\($0.passed ? "  " : "") \($0.description)"
+                        })
                     report.exit = checks.passed ? .success : .failed
                     try output.emit(report)
                     return

@@ -65,11 +65,14 @@ extension Rotor {
                 // The daemon's events carry the actor `scheduler`; `--once` run by a person carries theirs.
                 let actor = once ? ProcessHardening.actor() : "scheduler"
                 try await withEngine(global, verifyTimeout: TimeInterval(timeout), actor: actor) { engine, delivery in
+                    let progress = Progress("rotating due apps", enabled: once && isatty(STDERR_FILENO) == 1)
+                    defer { progress.finish() }
                     let scheduler = Scheduler(
-                        engine: engine, delivery: delivery,
-                        concurrency: concurrency, logger: logger, logsOutcomes: !once)
+                        engine: engine, delivery: delivery, concurrency: concurrency, logger: logger,
+                        logsOutcomes: !once, progress: progress.report)
                     if once {
                         let outcomes = try await scheduler.runOnce()
+                        progress.finish()
                         var report = CommandReport(["outcomes": .array(outcomes.map { .object(JSONObject($0.fields)) })]
                         )
                         if outcomes.isEmpty { report.lines = ["nothing to do"] }

@@ -14,10 +14,11 @@ public struct AuditLog: Sendable {
     }
 
     /// Walks the chain from its base to its head in batches, checking ids,
-    /// links, hashes and the keyed head checkpoint.
-    public func verify(batch: Int64 = 10_000) async throws -> Verification {
+    /// links, hashes and the keyed head checkpoint; `progress` hears of each batch.
+    public func verify(batch: Int64 = 10_000, progress: ProgressReport? = nil) async throws -> Verification {
         try await ledger.read { reader in
             let head = try reader.auditHead()
+            let total = Int((head?.lastID ?? 0) - (head?.baseID ?? 0))
             var verifier = AuditVerifier(
                 baseID: head?.baseID ?? 0, baseHash: head?.baseHash ?? AuditChain.genesis)
             var next = (head?.baseID ?? 0) + 1
@@ -36,6 +37,7 @@ public struct AuditLog: Sendable {
                     }
                 }
                 next = verifier.expectedID
+                progress?(verifier.checked, total)
             }
             return Verification(
                 checked: verifier.checked, firstBreak: verifier.finish(head: head, keyring: ledger.keyring))

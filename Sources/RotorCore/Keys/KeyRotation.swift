@@ -19,7 +19,7 @@ public enum KeyRotation {
         public var resealed: Int
     }
 
-    public static func rotate(ledger: Ledger, keyFile: String) async throws -> Result {
+    public static func rotate(ledger: Ledger, keyFile: String, progress: ProgressReport? = nil) async throws -> Result {
         let old = ledger.keyring.master
         let new = MasterKey.generate()
         let oldFile = keyFile + ".old"
@@ -38,7 +38,7 @@ public enum KeyRotation {
         Failpoint.hit("key-rotate.after-swap")
         let count: Int
         do {
-            count = try await reseal(ledger: ledger, from: old, to: new)
+            count = try await reseal(ledger: ledger, from: old, to: new, progress: progress)
         } catch {
             // Nothing committed: put the old key back where it was.
             do {
@@ -62,14 +62,16 @@ public enum KeyRotation {
     /// secret. A crash before the commit leaves the database on the old key,
     /// which the source still gives; after it, on the new key in `newKeyFile`,
     /// which the operator then moves into the secret store.
-    public static func rotate(ledger: Ledger, newKeyFile: String) async throws -> Result {
+    public static func rotate(ledger: Ledger, newKeyFile: String, progress: ProgressReport? = nil) async throws
+        -> Result
+    {
         let old = ledger.keyring.master
         let new = MasterKey.generate()
         try KeyFile.create(new, at: newKeyFile)
         Failpoint.hit("key-rotate.after-swap")
         let count: Int
         do {
-            count = try await reseal(ledger: ledger, from: old, to: new)
+            count = try await reseal(ledger: ledger, from: old, to: new, progress: progress)
         } catch {
             try? Files.remove(newKeyFile)
             throw error
@@ -80,10 +82,13 @@ public enum KeyRotation {
 
     /// One transaction: every sealed value opened with `old` and sealed with
     /// `new`, the key facts replaced and `key.rotated` recorded.
-    static func reseal(ledger: Ledger, from old: MasterKey, to new: MasterKey) async throws -> Int {
+    static func reseal(ledger: Ledger, from old: MasterKey, to new: MasterKey, progress: ProgressReport? = nil)
+        async throws -> Int
+    {
         try await ledger.commit { tx in
             let values = try tx.store.sealedValues()
-            for value in values {
+            for (index, value) in values.enumerated() {
+                if index % 256 == 0 { progress?(index, values.count) }
                 let secret = try Keyring.open(value.box, for: value.slot, key: old, databaseID: tx.keyring.databaseID)
                 let box = Keyring.seal(secret, for: value.slot, key: new, databaseID: tx.keyring.databaseID)
                 try tx.store.replaceSealedValue(value.slot, with: box)

@@ -56,15 +56,19 @@ public final class Scheduler: Sendable {
     /// False when the caller prints each outcome itself (`run --once`), so
     /// that a failure is not told twice.
     public let logsOutcomes: Bool
+    /// Hears how many of a pass's due rotations have ended (`run --once` on a terminal).
+    public let progress: ProgressReport?
     private let state = State()
 
     var ledger: Ledger { engine.ledger }
 
     public init(
         engine: RotationEngine, delivery: DeliveryService, concurrency: Int = 4, pollInterval: TimeInterval = 5,
-        logger: Logger = Logger(label: "rotor.scheduler"), logsOutcomes: Bool = true
+        logger: Logger = Logger(label: "rotor.scheduler"), logsOutcomes: Bool = true,
+        progress: ProgressReport? = nil
     ) {
         self.logsOutcomes = logsOutcomes
+        self.progress = progress
         self.engine = engine
         self.delivery = delivery
         self.concurrency = max(1, concurrency)
@@ -255,16 +259,21 @@ public final class Scheduler: Sendable {
         await withTaskGroup(of: RotationOutcome?.self) { group in
             var outcomes: [RotationOutcome] = []
             var running = 0
+            var ended = 0
             for item in due {
                 if stop.isStopped { break }
                 if running >= concurrency, let finished = await group.next() {
                     running -= 1
+                    ended += 1
+                    progress?(ended, due.count)
                     if let finished { outcomes.append(finished) }
                 }
                 running += 1
                 group.addTask { await self.rotateOccurrence(item) }
             }
             for await finished in group {
+                ended += 1
+                progress?(ended, due.count)
                 if let finished { outcomes.append(finished) }
             }
             return outcomes

@@ -7,12 +7,14 @@ extension Rotor.Alert {
         static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove an alert hook.")
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
         @Argument(help: "The alert id.") var id: Int64
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 try await TargetRegistry(ledger: try global.openLedger()).removeAlert(id: id)
-                Console.out("Removed alert \(id).")
+                try output.emit(
+                    CommandReport(["alert_id": .int(id), "removed": true], lines: ["Removed alert \(id)."]))
             }
         }
     }

@@ -21,11 +21,17 @@ extension Rotor.Audit {
                 }
                 var last: Int64 = 0
                 var printer = AuditPrinter(format: .jsonl)
+                let progress = Progress("exporting the audit log")
+                defer { progress.finish() }
+                let head = try await ledger.read { try $0.auditHead() }
+                var written = 0
                 while true {
                     let batch = try await log.events(after: last, since: start)
                     if batch.isEmpty { break }
                     printer.print(batch)
                     last = batch.last!.id
+                    written += batch.count
+                    progress.update(written, of: Int((head?.lastID ?? 0) - (head?.baseID ?? 0)))
                 }
             }
         }

@@ -27,7 +27,10 @@ extension Rotor.Audit {
                     }
                     result = AuditLog.verifyExport(lines: text.split(separator: "\n"))
                 } else {
-                    result = try await AuditLog(ledger: try global.openLedger()).verify()
+                    let progress = Progress("verifying the audit chain")
+                    defer { progress.finish() }
+                    result = try await AuditLog(ledger: try global.openLedger()).verify(progress: progress.report)
+                    progress.finish()
                 }
                 var report = CommandReport([
                     "intact": .bool(result.firstBreak == nil), "checked": .int(Int64(result.checked)),

@@ -8,6 +8,7 @@ extension Rotor.Identity {
             abstract: "Add an identity; the password is checked with a password grant first.")
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
         @Argument(help: "A local label: [a-z0-9][a-z0-9._-]*.") var name: String
         @Option(help: "The vitalera username.") var username: String
         @Flag(name: .customLong("password-stdin"), help: "Read the password from stdin.") var passwordFromStdin =
@@ -26,7 +27,7 @@ extension Rotor.Identity {
         }
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 let name = try Validate.name(name, kind: "identity")
                 let username = try Validate.identifier(username, option: "--username")
                 let password = try SecretSource(
@@ -38,8 +39,12 @@ extension Rotor.Identity {
                     try await IdentityRegistry(ledger: ledger, api: api).add(
                         name: name, username: username, password: password, apiURL: url)
                 }
-                Console.out(
-                    "Added identity \(name) (\(username) at \(url)); its password was checked with the vendor.")
+                try output.emit(
+                    CommandReport(
+                        ["identity": .string(name), "username": .string(username), "api_url": .string(url)],
+                        lines: [
+                            "Added identity \(name) (\(username) at \(url)); its password was checked with the vendor."
+                        ]))
             }
         }
     }

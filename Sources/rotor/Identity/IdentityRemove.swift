@@ -7,12 +7,16 @@ extension Rotor.Identity {
             commandName: "remove", abstract: "Remove an identity that no app uses.")
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
         @Argument(help: "The identity.") var name: String
 
         func run() async throws {
-            try await reporting {
+            try await reporting(json: output.isJSON) {
                 try await IdentityRegistry(ledger: try global.openLedger(), api: nil).remove(name)
-                Console.out("Removed identity \(name) and its stored password and tokens.")
+                try output.emit(
+                    CommandReport(
+                        ["identity": .string(name), "removed": true],
+                        lines: ["Removed identity \(name) and its stored password and tokens."]))
             }
         }
     }

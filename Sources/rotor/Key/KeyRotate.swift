@@ -36,11 +36,14 @@ extension Rotor.Key {
                 let source = try global.keySource
                 let result: KeyRotation.Result
                 let written: String
+                let progress = Progress("re-sealing secrets")
+                defer { progress.finish() }
                 if let newKeyFile {
-                    result = try await KeyRotation.rotate(ledger: ledger, newKeyFile: newKeyFile)
+                    result = try await KeyRotation.rotate(
+                        ledger: ledger, newKeyFile: newKeyFile, progress: progress.report)
                     written = newKeyFile
                 } else if let keyFile = source.writableFile {
-                    result = try await KeyRotation.rotate(ledger: ledger, keyFile: keyFile)
+                    result = try await KeyRotation.rotate(ledger: ledger, keyFile: keyFile, progress: progress.report)
                     written = keyFile
                 } else {
                     throw RotorError(
@@ -48,6 +51,7 @@ extension Rotor.Key {
                         "the master key comes from \(source), which Rotor cannot replace; pass --new-key-file PATH and move the new key into your secret store afterwards"
                     )
                 }
+                progress.finish()
                 var report = CommandReport(
                     [
                         "old_key_id": .string(result.oldKeyID), "new_key_id": .string(result.newKeyID),
