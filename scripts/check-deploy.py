@@ -183,8 +183,15 @@ def check_install(work):
         ["groff", "-mandoc", "-Tutf8", "-ww", "-z", manual], capture_output=True, text=True)
     check(rendered.returncode == 0 and rendered.stderr == "", f"groff warns about rotor.1: {rendered.stderr}")
     page = open(manual).read()
-    for needle in ["key-command", "CREDENTIALS_DIRECTORY", "generate", "backup"]:
+    for needle in ["key-command", "CREDENTIALS_DIRECTORY", "generate", "backup", '.Sh "GLOBAL OPTIONS"',
+                   ".Sh ENVIRONMENT", ".Sh FILES", ".Sh EXAMPLES", "ROTOR_LOG_LEVEL", "NO_COLOR"]:
         check(needle in page, f"the man page does not mention {needle}")
+    # The real exit codes, and the global options once rather than under each of the commands.
+    status = page.split('.Sh "EXIT STATUS"')[-1].split(".Sh ")[0]
+    for code in ["0", "1", "3", "4", "64"]:
+        check(f".It {code}\n" in status, f"EXIT STATUS does not give {code}")
+    check(".Ex -std" not in page, "the man page keeps the generic EXIT STATUS")
+    check(page.count(".It Fl -db Ar path") == 1, "--db is described more than once in the man page")
 
     completion = os.path.join(prefix, "share/bash-completion/completions/rotor")
     script = f"""

@@ -25,8 +25,11 @@ rotor="$root/bin/rotor"
 
 # generate-manual builds the package and renders `rotor --experimental-dump-help`
 # as mdoc; it runs after the binary is installed because it relinks it.
+# scripts/manual.py states the global options once and adds ENVIRONMENT,
+# FILES, the real EXIT STATUS and EXAMPLES.
 swift package generate-manual --configuration "$configuration"
-install -m 0644 .build/plugins/GenerateManual/outputs/rotor/rotor.1 "$root/share/man/man1/rotor.1"
+python3 scripts/manual.py .build/plugins/GenerateManual/outputs/rotor/rotor.1 > .build/rotor.1
+install -m 0644 .build/rotor.1 "$root/share/man/man1/rotor.1"
 "$rotor" --generate-completion-script bash > "$root/share/bash-completion/completions/rotor"
 "$rotor" --generate-completion-script zsh > "$root/share/zsh/site-functions/_rotor"
 "$rotor" --generate-completion-script fish > "$root/share/fish/vendor_completions.d/rotor.fish"

@@ -35,11 +35,15 @@ public struct VitaleraHTTPClient: VendorAPI {
     }
 
     /// The configuration Rotor uses: connect and read timeouts, no redirects
-    /// (a redirect could carry a secret to another host).
+    /// (a redirect could carry a secret to another host), and a connection
+    /// that cannot be made fails at once: ``RetryPolicy`` decides whether to
+    /// try again, rather than the pool retrying quietly until its connect
+    /// timeout (an unreachable `--api-url` took 20 s to report).
     public static var configuration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
         configuration.redirectConfiguration = .disallow
+        configuration.connectionPool.retryConnectionEstablishment = false
         return configuration
     }
 
@@ -210,6 +214,7 @@ public struct VitaleraHTTPClient: VendorAPI {
             case .remoteConnectionClosed: "the connection was closed before the answer was complete"
             default: "HTTP client error: \(error.shortDescription)"
             }
+        case let error as IOError: "cannot connect: \(String(cString: strerror(error.errnoCode)))"
         case is CancellationError: "cancelled"
         default: String(String(describing: error).prefix(200))
         }

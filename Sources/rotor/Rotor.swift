@@ -16,6 +16,11 @@ struct Rotor: AsyncParsableCommand {
             pair and delivers it. Exit status: 0 done, 1 failed with the vendor unchanged, \
             3 rotated but verification or delivery pending, 4 operator action needed, \
             64 bad usage or input.
+
+            Global options, on every command: --db PATH (env ROTOR_DB; default rotor.db), \
+            --key-file PATH (env ROTOR_KEY_FILE; default the database path + .key), \
+            --key-command CMD (env ROTOR_KEY_COMMAND); --json on every command that reports \
+            a result. `rotor COMMAND --help` gives each command's own options; `man rotor` all of them.
             """,
         version: RotorVersion.string,
         subcommands: [
