@@ -14,7 +14,7 @@ public struct VendorPairChecker: PairChecker {
                 .pairRejected,
                 "the vendor rejected client ID \(clientID) with this secret (\(error.message)); nothing was stored. Check the pair, or pass --no-verify to store it unchecked"
             )
-        } catch where error.kind == .networkError {
+        } catch  where error.kind == .networkError {
             throw RotorError(
                 .vendorUnavailable,
                 "could not reach the vendor at \(apiURL) (\(error)); nothing was stored. Check --api-url (`rotor sandbox` prints its URL), try again, or pass --no-verify"
