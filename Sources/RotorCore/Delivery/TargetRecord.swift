@@ -6,6 +6,19 @@ public enum TargetKind: Sendable, Equatable {
     case exec(ExecTarget)
 }
 
+extension TargetKind {
+    /// True when `other` would do what this target does: write the same
+    /// file (whatever its format: two writers of one file fight), or run
+    /// the same command.
+    public func repeats(_ other: TargetKind) -> Bool {
+        switch (self, other) {
+        case (.file(let a), .file(let b)): a.path == b.path
+        case (.exec(let a), .exec(let b)): a.command == b.command
+        default: false
+        }
+    }
+}
+
 /// A file target (`rotor target add NAME --file PATH`).
 public struct FileTarget: Sendable, Equatable {
     public enum Format: String, Sendable, CaseIterable {

@@ -9,10 +9,18 @@ public struct TargetRegistry: Sendable {
         self.ledger = ledger
     }
 
+    /// Adds a target; one that repeats an existing target of the app (the
+    /// same file, or the same command) is refused.
     @discardableResult
     public func add(app name: String, _ kind: TargetKind) async throws -> TargetRecord {
         try await ledger.commit { tx in
             let app = try AppRegistry.find(name, in: tx.store)
+            if let twin = try tx.store.targets(appID: app.id).first(where: { $0.kind.repeats(kind) }) {
+                throw RotorError(
+                    .alreadyExists,
+                    "target \(twin.id) of \(name) already does this (\(twin.summary)); change or remove it with `rotor target remove \(name) \(twin.id)`"
+                )
+            }
             let id = try tx.store.insertTarget(appID: app.id, kind, at: tx.now)
             let target = try tx.store.target(id: id)!
             try tx.record(

@@ -90,9 +90,26 @@ extension Rotor.Target {
                 let target = try await TargetRegistry(ledger: try global.openLedger()).add(app: name, kind)
                 var report = CommandReport(
                     ["app": .string(name), "target": TargetText.json(target)],
-                    lines: ["Added target \(target.id) to \(name): \(target.summary)."])
-                if case .file(let file) = kind, file.mode & 0o007 != 0 {
-                    report.notes.append("mode \(String(file.mode, radix: 8)) lets every user read \(file.path)")
+                    lines: [
+                        "Added target \(target.id) to \(name): \(target.summary).",
+                        "The next pass of `rotor run` delivers the current pair to it; `rotor publish \(name)` does it now.",
+                    ])
+                if case .file(let file) = kind {
+                    if file.mode & 0o007 != 0 {
+                        report.notes.append("mode \(String(file.mode, radix: 8)) lets every user read \(file.path)")
+                    }
+                    let directory = (file.path as NSString).deletingLastPathComponent
+                    var isDirectory: ObjCBool = false
+                    if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory)
+                        || !isDirectory.boolValue
+                    {
+                        report.notes.append(
+                            "\(directory) does not exist: create it before the next delivery, or that delivery fails")
+                    } else if access(directory, W_OK) != 0 {
+                        report.notes.append(
+                            "\(directory) is not writable by this user; the user `rotor run` runs as needs to write there"
+                        )
+                    }
                 }
                 try report.emit(json: json)
             }

@@ -60,7 +60,7 @@ struct VendorCommandTests {
             stdin: "s\n")
         #expect(result.status == 1)
         #expect(result.errorLines.count == 1)
-        #expect(result.stderr.contains("could not check"))
+        #expect(result.stderr.contains("could not reach the vendor"))
         #expect(cli.snapshot() == before)
     }
 

@@ -41,7 +41,7 @@ struct ListingReadTests {
         let targets = TargetRegistry(ledger: db.ledger)
         let delivered = try await targets.add(app: "billing", .exec(ExecTarget(command: "true")))
         let failing = try await targets.add(app: "billing", .exec(ExecTarget(command: "false")))
-        let fresh = try await targets.add(app: "billing", .exec(ExecTarget(command: "true")))
+        let fresh = try await targets.add(app: "billing", .exec(ExecTarget(command: "true; true")))
         try await db.ledger.commit { tx in
             try tx.store.saveDelivery(
                 DeliveryRecord(targetID: delivered.id, version: app.currentVersion, rotationID: nil, state: .succeeded))
