@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import Metrics
 import NIOCore
 import NIOHTTP1
@@ -139,16 +140,17 @@ public struct VitaleraHTTPClient: VendorAPI {
             request.body = .bytes(ByteBuffer(string: text))
         }
         let answer: Answer
+        let start = ContinuousClock.now
         do {
             answer = try await Self.exchange(request, on: http, within: requestTimeout)
         } catch let error as VendorError {
-            Self.count(path, status: error.status.map(String.init) ?? "error")
+            Self.count(method, apiURL, path, status: error.status.map(String.init) ?? "error", since: start)
             throw error
         } catch {
-            Self.count(path, status: "error")
+            Self.count(method, apiURL, path, status: "error", since: start)
             throw VendorError(.networkError, message: Self.describe(error))
         }
-        Self.count(path, status: String(answer.status))
+        Self.count(method, apiURL, path, status: String(answer.status), since: start)
         guard (200..<300).contains(answer.status) else {
             throw VendorError.classify(
                 status: answer.status, body: answer.bytes, retryAfter: answer.retryAfter, grant: grant,
@@ -161,11 +163,25 @@ public struct VitaleraHTTPClient: VendorAPI {
     /// path's last part (`tokens`, `refresh`, `validate`,
     /// `rotate_credentials`), the status an HTTP code or `error` when no
     /// answer came.
-    static func count(_ path: String, status: String) {
+    /// Each request is also a `debug` log line (`--verbose`): method, URL,
+    /// status and time, never a header or a body.
+    static func count(
+        _ method: HTTPMethod, _ apiURL: String, _ path: String, status: String, since start: ContinuousClock.Instant
+    ) {
         let endpoint = path.split(separator: "/").last.map(String.init) ?? path
         Counter(label: "rotor_vendor_requests_total", dimensions: [("endpoint", endpoint), ("status", status)])
             .increment()
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        logger.debug(
+            "vendor request",
+            metadata: [
+                "method": "\(method.rawValue)", "url": "\(apiURL + path)", "status": "\(status)",
+                "ms": .stringConvertible(milliseconds),
+            ])
     }
+
+    static let logger = Logger(label: "rotor.vendor")
 
     /// An answer as it arrived.
     struct Answer: Sendable {

@@ -19,7 +19,20 @@ extension Rotor {
         func run() async throws {
             try await reporting(json: output.isJSON) {
                 let ledger = try await global.openLedger()
+                // SQLite writes the copy as it goes: its size against the database's is the progress.
+                let progress = Progress("backing up", bytes: true)
+                let total = [global.databasePath, global.databasePath + "-wal"].compactMap(Files.size).reduce(0, +)
+                let watcher = Task {
+                    while !Task.isCancelled, progress.enabled {
+                        progress.update(Files.size(path) ?? 0, of: total)
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+                defer { watcher.cancel() }
                 try await ledger.store.backup(to: path)
+                watcher.cancel()
+                _ = await watcher.result
+                progress.finish()
                 try output.emit(
                     CommandReport(
                         [

@@ -22,6 +22,9 @@ struct GlobalOptions: ParsableArguments {
             valueName: "command"))
     var keyCommand: String?
 
+    @Flag(help: "Log each step to stderr (at debug level; ROTOR_LOG_FORMAT applies).")
+    var verbose = false
+
     private static var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     private static func setting(_ name: String) -> String? {
@@ -61,6 +64,7 @@ struct GlobalOptions: ParsableArguments {
     /// Opens the database with its key, reporting on stderr anything that
     /// was repaired on the way.
     func openLedger(actor: String = ProcessHardening.actor()) async throws -> Ledger {
+        if verbose { try LogOptions.parse([]).bootstrap(defaultLevel: .debug) }
         let source = try keySource
         let store = try OpenStores.register(SQLiteStore.open(path: databasePath, busyTimeout: try busyTimeout))
         var notices: [String] = []

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RotorCore
+import Synchronization
 
 /// `--log-format` and `--log-level` (cli.md, "Logs"); each falls back to its
 /// environment variable, then to logfmt at `info`.
@@ -49,10 +50,18 @@ struct LogOptions: ParsableArguments {
     }
 
     /// Sends every logger of the process to stderr in the chosen shape.
+    /// The first call decides (`run` before the `--verbose` of the ledger it opens).
     func bootstrap(defaultLevel: Level) throws {
         let (format, level) = try resolved(defaultLevel: defaultLevel)
+        let first = Self.bootstrapped.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
         LoggingSystem.bootstrap { _ in LineLogHandler(format: format, logLevel: level) }
     }
+
+    private static let bootstrapped = Mutex(false)
 }
 
 /// One line per event on stderr, logfmt or JSON.

@@ -13,6 +13,8 @@ import Synchronization
 final class Progress: Sendable {
     let label: String
     let enabled: Bool
+    /// Counts bytes, shown in MiB.
+    let bytes: Bool
     private let start = ContinuousClock.now
     private let after: Duration = {
         let text = ProcessInfo.processInfo.environment["ROTOR_PROGRESS_AFTER"] ?? ""
@@ -20,8 +22,9 @@ final class Progress: Sendable {
     }()
     private let state = Mutex<(shown: Bool, last: ContinuousClock.Instant?)>((false, nil))
 
-    init(_ label: String, enabled: Bool = isatty(STDERR_FILENO) == 1) {
+    init(_ label: String, bytes: Bool = false, enabled: Bool = isatty(STDERR_FILENO) == 1) {
         self.label = label
+        self.bytes = bytes
         self.enabled = enabled
     }
 
@@ -41,9 +44,14 @@ final class Progress: Sendable {
         guard due else { return }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let rate = Double(done) / max(seconds, 0.001)
-        let left = rate > 0 ? Int64((Double(total - done) / rate).rounded(.up)) : nil
-        let percent = total > 0 ? done * 100 / total : 0
-        var line = "\r\u{1B}[K\(label): \(done)/\(total) (\(percent)%), \(Int(rate.rounded()))/s"
+        let left = rate > 0 ? Int64((Double(max(total - done, 0)) / rate).rounded(.up)) : nil
+        let percent = min(done * 100 / total, 100)
+        func amount(_ value: Double) -> String {
+            bytes ? String(format: "%.1f", value / 1_048_576) : String(Int(value.rounded()))
+        }
+        let unit = bytes ? " MiB" : ""
+        var line =
+            "\r\u{1B}[K\(label): \(amount(Double(done)))/\(amount(Double(total)))\(unit) (\(percent)%), \(amount(rate))\(unit)/s"
         if let left, done < total { line += ", \(DurationText.age(left)) left" }
         Console.writeError(line)
     }

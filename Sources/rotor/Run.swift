@@ -60,7 +60,7 @@ extension Rotor {
                     }
                 }
                 // With --once the outcomes are the output, one line each: only warnings beside them.
-                try logs.bootstrap(defaultLevel: once ? .warning : .info)
+                try logs.bootstrap(defaultLevel: global.verbose ? .debug : once ? .warning : .info)
                 let logger = Logger(label: "rotor")
                 // The daemon's events carry the actor `scheduler`; `--once` run by a person carries theirs.
                 let actor = once ? ProcessHardening.actor() : "scheduler"

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 extension RotationEngine {
     // MARK: authenticate
@@ -298,6 +299,12 @@ extension RotationEngine {
                 }
             }
             if let audit = transition.audit { try tx.record(audit) }
+            logger.debug(
+                "rotation moved",
+                metadata: [
+                    "app": "\(app.name)", "rotation": .stringConvertible(current.id),
+                    "from": "\(current.state.rawValue)", "to": "\(transition.record.state.rawValue)",
+                ])
             current = transition.record
         }
         try tx.store.updateRotation(current)

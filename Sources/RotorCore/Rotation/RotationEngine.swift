@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Metrics
 
 /// How one rotation ended for the command that ran it.
@@ -58,6 +59,8 @@ public struct RotationEngine: Sendable {
     public var deliverer: (any Deliverer)?
     /// Runs when a rotation moves to `failed` or `lost`.
     public var alerts: AlertDispatcher?
+    /// Each step at `debug` (`--verbose`); never a secret.
+    public var logger = Logger(label: "rotor.engine")
 
     public init(
         ledger: Ledger, api: any VendorAPI, databasePath: String, owner: String = LeaseOwner.make(),

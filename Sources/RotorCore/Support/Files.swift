@@ -18,6 +18,11 @@ public enum Files {
         return stat(path, &info) == 0 ? info : nil
     }
 
+    /// The size of the file at `path` in bytes; nil when there is none.
+    public static func size(_ path: String) -> Int? {
+        status(path).map { Int($0.st_size) }
+    }
+
     public static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0

@@ -65,6 +65,25 @@ struct LogTests {
         }
     }
 
+    @Test func verboseLogsEachStepAndEachVendorRequest() async throws {
+        try await withDueApp { cli, sandbox in
+            let quiet = try await cli.expectSuccess(["rotate", "billing"])
+            #expect(quiet.stderr.isEmpty, "\(quiet)")
+            let result = try await cli.expectSuccess(["rotate", "billing", "--verbose"])
+            let requests = result.errorLines.filter { $0.contains("msg=\"vendor request\"") }
+            #expect(
+                requests.contains {
+                    $0.hasSuffix("url=\(sandbox.url)/api/applications/rotate_credentials/") && $0.contains("status=200")
+                }, "\(result)")
+            #expect(requests.contains { $0.hasSuffix("/api/auth/tokens/") })
+            #expect(result.errorLines.contains { $0.contains("msg=\"rotation moved\"") && $0.contains("to=completed") })
+            #expect(result.errorLines.allSatisfy { $0.hasPrefix("time=") && $0.contains(" level=debug ") })
+            let secret = await sandbox.currentPair().clientSecret
+            #expect(!result.stderr.contains(secret) && !result.stderr.contains(sandbox.application.clientSecret))
+            #expect(!result.stderr.contains("Bearer"))
+        }
+    }
+
     @Test func aBadLogSettingIsOneLineAndExit64() async throws {
         let cli = CLIHarness()
         try await cli.initialize()

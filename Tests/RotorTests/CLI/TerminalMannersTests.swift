@@ -59,6 +59,9 @@ struct TerminalMannersTests {
         let rekey = try await onTerminal(cli, ["key", "rotate"], environment: settings)
         #expect(rekey.status == 0, "\(rekey)")
         #expect(rekey.stdout.contains("re-sealing secrets: 0/"), "\(rekey)")
+        let backup = try await onTerminal(cli, ["backup", cli.directory.file("copy.db")], environment: settings)
+        #expect(backup.status == 0, "\(backup)")
+        #expect(backup.stdout.contains("\r\u{1B}[Kbacking up: ") && backup.stdout.contains(" MiB"), "\(backup)")
         var piped = cli
         piped.rotor.environment["ROTOR_PROGRESS_AFTER"] = "0"
         let quiet = try await piped.expectSuccess(["audit", "verify"])
