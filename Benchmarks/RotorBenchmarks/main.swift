@@ -34,7 +34,7 @@ while let flag = arguments.popFirst() {
     case "--idle-seconds": idleSeconds = Int(arguments.popFirst() ?? "") ?? idleSeconds
     case "--rotations": dueRotations = Int(arguments.popFirst() ?? "") ?? dueRotations
     case "--scale-apps": scaleApps = Int(arguments.popFirst() ?? "") ?? scaleApps
-    // One of: apps, grants, audit, idle, rotations, scale, engine (only when named).
+    // One of: apps, grants, audit, idle, rotations, scale; engine and surfaces only when named.
     case "--only": only = arguments.popFirst()
     // Writes a seeded database (and its key) to PATH and exits, for profiling.
     case "--seed-only": seedOnly = arguments.popFirst()
@@ -42,7 +42,7 @@ while let flag = arguments.popFirst() {
     case "--bare-loop": bareLoopFile = arguments.popFirst()
     default:
         print(
-            "usage: RotorBenchmarks [--apps N] [--runs N] [--grants N] [--audit-events N] [--only apps|grants|audit|idle|rotations|scale|engine] [--idle-seconds N] [--rotations N] [--scale-apps N] [--seed-only PATH]"
+            "usage: RotorBenchmarks [--apps N] [--runs N] [--grants N] [--audit-events N] [--only apps|grants|audit|idle|rotations|scale|engine|surfaces] [--idle-seconds N] [--rotations N] [--scale-apps N] [--seed-only PATH]"
         )
         exit(64)
     }
@@ -503,6 +503,76 @@ if only == nil || only == "scale" {
             format:
                 "idle daemon, %d apps, %d s: %.3f CPU s = %.2f%% of one core (target: under 1%%); peak RSS %.1f MiB (target: under 96 MiB)",
             scaleApps, idleSeconds, usage.cpu, usage.cpu / Double(idleSeconds) * 100, Double(usage.peakKiB) / 1024))
+}
+
+// 5c. Operator surfaces: a daemon with `--listen` over `apps` apps, each with
+//     a delivered file target. Alternating rounds time `GET /api/status`
+//     against `rotor status --json` as a process (the same document), and
+//     `GET /metrics` and the status page `GET /` against `GET /api/status`
+//     (what each adds to the status read); then the daemon's CPU per request.
+if only == "surfaces" {
+    let db = try await TestDatabase(clock: InstantClock(Date()))
+    try await Seeder.addApps(
+        apps, to: db.ledger, schedule: .every(seconds: 30 * 86400), targetDirectory: db.directory.path)
+    let port = Int.random(in: 20000...40000)
+    let daemon = Process()
+    daemon.executableURL = URL(fileURLWithPath: rotor)
+    daemon.arguments = ["run", "--db", db.path, "--listen", "127.0.0.1:\(port)"]
+    daemon.environment = ["PATH": "/usr/bin:/bin"]
+    daemon.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    try daemon.run()
+    defer {
+        daemon.terminate()
+        daemon.waitUntilExit()
+    }
+    let http = HTTPClient.shared
+    func get(_ path: String) async throws -> (seconds: Double, bytes: Int) {
+        let start = ContinuousClock.now
+        let response = try await http.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(120))
+        let body = try await response.body.collect(upTo: 1 << 28)
+        guard response.status == .ok else { throw RotorError(.io, "\(path) answered \(response.status)") }
+        return (seconds(ContinuousClock.now - start), body.readableBytes)
+    }
+    while (try? await get("/healthz")) == nil { try await Task.sleep(for: .milliseconds(100)) }
+    // Its first pass done and idle: what it costs at rest, before any request.
+    try await Task.sleep(for: .seconds(3))
+    let restStart = processUsage(daemon.processIdentifier).cpu
+    try await Task.sleep(for: .seconds(3))
+    let rest = processUsage(daemon.processIdentifier).cpu - restStart
+    var api: [Double] = []
+    var cli: [Double] = []
+    var metrics: [Double] = []
+    var page: [Double] = []
+    var sizes: [String: Int] = [:]
+    let cpuBefore = processUsage(daemon.processIdentifier).cpu
+    let loopStart = ContinuousClock.now
+    for _ in 0..<runs {
+        let served = try await get("/api/status")
+        api.append(served.seconds)
+        sizes["api"] = served.bytes
+        cli.append(try timeProcess([rotor, "status", "--json", "--db", db.path]))
+        let scraped = try await get("/metrics")
+        metrics.append(scraped.seconds)
+        sizes["metrics"] = scraped.bytes
+        let rendered = try await get("/")
+        page.append(rendered.seconds)
+        sizes["page"] = rendered.bytes
+    }
+    let cpu = processUsage(daemon.processIdentifier).cpu - cpuBefore
+    print(
+        String(
+            format: "  first requests: /api/status %.0f ms, /metrics %.0f ms, / %.0f ms (loop %.1f s wall)",
+            api[0] * 1000, metrics[0] * 1000, page[0] * 1000, seconds(ContinuousClock.now - loopStart)))
+    report("GET /api/status, \(apps) apps", rotor: api, baseline: cli, baselineName: "rotor status --json process")
+    report("GET /metrics, \(apps) apps", rotor: metrics, baseline: api, baselineName: "GET /api/status")
+    report("GET / (status page), \(apps) apps", rotor: page, baseline: api, baselineName: "GET /api/status")
+    print(
+        String(
+            format:
+                "  daemon CPU: %.1f ms per request (%d requests; %.2f CPU s over 3 s at rest before them); sizes: api %d KiB, metrics %d KiB, page %d KiB",
+            cpu * 1000 / Double(3 * runs), 3 * runs, rest, (sizes["api"] ?? 0) / 1024, (sizes["metrics"] ?? 0) / 1024,
+            (sizes["page"] ?? 0) / 1024))
 }
 
 // 6. `dueRotations` due rotations through `rotor run --once --concurrency 16`

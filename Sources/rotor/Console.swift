@@ -101,24 +101,30 @@ enum Console {
     /// On a terminal, health, state and outcome words are coloured.
     static func table(_ header: [String], _ rows: [[String]], indent: String = "") {
         let all = [header] + rows
+        // Each cell's width once: characters, counted from the bytes when the cell is ASCII (nearly always).
+        let counts = all.map { row in
+            row.map { cell in cell.utf8.allSatisfy { $0 < 0x80 } ? cell.utf8.count : cell.count }
+        }
         var widths = [Int](repeating: 0, count: header.count)
-        for row in all {
-            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+        for row in counts {
+            for (index, count) in row.enumerated() { widths[index] = max(widths[index], count) }
         }
         let painted = colour ? Set(header.indices.filter { paintedColumns.contains(header[$0]) }) : []
         // One write for the whole table: a listing of 100,000 apps is one system call, not 100,000.
-        var text = ""
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(all.count * (widths.reduce(indent.utf8.count, +) + 2 * widths.count))
         for (number, row) in all.enumerated() {
-            text += indent
+            bytes.append(contentsOf: indent.utf8)
             for (index, cell) in row.enumerated() {
-                text += number > 0 && painted.contains(index) ? Self.painted(cell) : cell
+                bytes.append(contentsOf: (number > 0 && painted.contains(index) ? Self.painted(cell) : cell).utf8)
                 if index < row.count - 1 {
-                    text += String(repeating: " ", count: widths[index] - cell.count + 2)
+                    bytes.append(
+                        contentsOf: repeatElement(UInt8(ascii: " "), count: widths[index] - counts[number][index] + 2))
                 }
             }
-            text += "\n"
+            bytes.append(UInt8(ascii: "\n"))
         }
-        write(Array(text.utf8))
+        write(bytes)
     }
 
     /// `key  value` lines.

@@ -9,19 +9,18 @@ import Synchronization
 /// their app goes.
 ///
 /// It is the process's metrics backend: the engine and the vendor client
-/// count through swift-metrics, and this factory gives each family its help
-/// text and remembers which series belong to which app. The per-app gauges
-/// are read from the database at scrape time.
+/// count through swift-metrics. Families without an `app` label live in
+/// swift-prometheus's registry. Families with one are kept here and written
+/// by hand: the registry copies a family's whole table to add one series,
+/// so registering 10,000 apps' gauges took the first scrape 12.7 s, and it
+/// would grow with the square of the apps. The per-app gauges are read from
+/// the database at each scrape and written straight out; the per-app
+/// counters are kept in one table here, and an app's series go when the
+/// app does.
 final class OpsMetrics: MetricsFactory, Sendable {
     let registry = PrometheusCollectorRegistry()
-    /// Series that carry an `app` label, by app: dropped when the app is gone.
-    private let series = Mutex<[String: [ObjectIdentifier: Series]]>([:])
-
-    enum Series: Sendable {
-        case counter(Prometheus.Counter)
-        case gauge(Prometheus.Gauge)
-        case histogram(Prometheus.DurationHistogram)
-    }
+    /// Counters with an `app` label: family → rendered labels → (app, value).
+    private let appCounters = Mutex<[String: [String: (app: String, value: Int64)]]>([:])
 
     /// Help texts, by family.
     static let help: [String: String] = [
@@ -29,8 +28,7 @@ final class OpsMetrics: MetricsFactory, Sendable {
             "Rotations that ended, by app and outcome (completed, aborted, failed, lost), and lost answers recovered (recovered).",
         "rotor_deliveries_total": "Delivery attempts, by app and outcome (succeeded, failed).",
         "rotor_rotation_duration_seconds": "Time from a rotation's start to its end.",
-        "rotor_vendor_requests_total":
-            "Requests to the vendor, by endpoint and HTTP status (error: no answer).",
+        "rotor_vendor_requests_total": "Requests to the vendor, by endpoint and HTTP status (error: no answer).",
         "rotor_build_info": "Always 1; the version of the running rotor.",
         "rotor_app_info": "Always 1; the app's vitalera application ID.",
         "rotor_app_healthy":
@@ -58,38 +56,28 @@ final class OpsMetrics: MetricsFactory, Sendable {
 
     /// A family's name and help text.
     func descriptor(_ name: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(
-            metricName: name, unitName: "", helpText: Self.help[name] ?? name.replacingOccurrences(of: "_", with: " "))
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: Self.helpText(name))
     }
 
-    private func remember(_ item: Series, dimensions: [(String, String)]) {
-        guard let app = dimensions.first(where: { $0.0 == "app" })?.1 else { return }
-        let id: ObjectIdentifier
-        switch item {
-        case .counter(let counter): id = ObjectIdentifier(counter)
-        case .gauge(let gauge): id = ObjectIdentifier(gauge)
-        case .histogram(let histogram): id = ObjectIdentifier(histogram)
-        }
-        series.withLock { $0[app, default: [:]][id] = item }
+    static func helpText(_ name: String) -> String {
+        help[name] ?? name.replacingOccurrences(of: "_", with: " ")
     }
+
+    // MARK: swift-metrics backend
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        let counter = registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
-        remember(.counter(counter), dimensions: dimensions)
-        return counter
+        guard let app = dimensions.first(where: { $0.0 == "app" })?.1 else {
+            return registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
+        }
+        return AppCounter(metrics: self, family: label, labels: Self.labels(dimensions), app: app)
     }
 
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        let gauge = registry.makeGauge(descriptor: descriptor(label), labels: dimensions)
-        remember(.gauge(gauge), dimensions: dimensions)
-        return gauge
+        registry.makeGauge(descriptor: descriptor(label), labels: dimensions)
     }
 
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        let histogram = registry.makeDurationHistogram(
-            descriptor: descriptor(label), labels: dimensions, buckets: Self.durationBuckets)
-        remember(.histogram(histogram), dimensions: dimensions)
-        return histogram
+        registry.makeDurationHistogram(descriptor: descriptor(label), labels: dimensions, buckets: Self.durationBuckets)
     }
 
     func destroyCounter(_ handler: any CounterHandler) {
@@ -104,55 +92,110 @@ final class OpsMetrics: MetricsFactory, Sendable {
         if let histogram = handler as? Prometheus.DurationHistogram { registry.unregisterDurationHistogram(histogram) }
     }
 
-    /// The per-app gauges, read from the database now; the series of apps
-    /// that are gone are dropped. Nothing changes when the database does not answer.
-    func refresh(_ ledger: Ledger) async {
-        guard let statuses = try? await StatusReport.build(ledger: ledger) else { return }
-        var failed = 0
-        var lost = 0
+    /// A counter with an `app` label.
+    final class AppCounter: CounterHandler, Sendable {
+        let metrics: OpsMetrics
+        let family: String
+        let labels: String
+        let app: String
+
+        init(metrics: OpsMetrics, family: String, labels: String, app: String) {
+            self.metrics = metrics
+            self.family = family
+            self.labels = labels
+            self.app = app
+        }
+
+        func increment(by amount: Int64) {
+            metrics.appCounters.withLock { families in
+                families[family, default: [:]][labels, default: (app, 0)].value += amount
+            }
+        }
+
+        func reset() {
+            metrics.appCounters.withLock { families in families[family]?[labels] = nil }
+        }
+    }
+
+    // MARK: exposition
+
+    /// The whole text of `/metrics`: the registry's families, the per-app
+    /// counters of apps that still exist, and the per-app gauges read now.
+    /// When the database does not answer, the per-app gauges are left out.
+    func exposition(_ ledger: Ledger) async -> [UInt8] {
+        let statuses = try? await StatusReport.build(ledger: ledger)
+        if let statuses {
+            registry.makeGauge(descriptor: descriptor("rotor_failed_apps")).set(
+                Double(statuses.filter { $0.health == .failed }.count))
+            registry.makeGauge(descriptor: descriptor("rotor_lost_apps")).set(
+                Double(statuses.filter { $0.lastRotation?.state == .lost }.count))
+        }
+        var out: [UInt8] = []
+        registry.emit(into: &out)
+        var text = ""
+        let names = statuses.map { Set($0.map(\.app.name)) }
+        let counters = appCounters.withLock { families in
+            // An app that is gone takes its series with it.
+            if let names {
+                for family in families.keys {
+                    families[family] = families[family]?.filter { names.contains($0.value.app) }
+                }
+            }
+            return families
+        }
+        for (family, series) in counters.sorted(by: { $0.key < $1.key }) where !series.isEmpty {
+            Self.header(&text, family, type: "counter")
+            for (labels, entry) in series.sorted(by: { $0.key < $1.key }) {
+                text += "\(family)\(labels) \(entry.value)\n"
+            }
+        }
+        if let statuses { Self.appGauges(&text, statuses) }
+        out.append(contentsOf: text.utf8)
+        return out
+    }
+
+    static func appGauges(_ text: inout String, _ statuses: [AppStatus]) {
+        func family(_ name: String, _ value: (AppStatus) -> String?) {
+            header(&text, name, type: "gauge")
+            for status in statuses {
+                guard let value = value(status) else { continue }
+                text += "\(name){app=\"\(escape(status.app.name))\"} \(value)\n"
+            }
+        }
+        header(&text, "rotor_app_info", type: "gauge")
         for status in statuses {
-            let app = status.app.name
-            gauge("rotor_app_info", app: app, extra: [("application_id", status.app.applicationID)], 1)
-            gauge("rotor_app_healthy", app: app, status.health.exitStatus == .success ? 1 : 0)
-            gauge("rotor_app_needs_action", app: app, status.health == .needsAction ? 1 : 0)
-            gauge("rotor_app_secret_age_seconds", app: app, Double(status.secretAge))
-            gauge("rotor_app_last_success_timestamp_seconds", app: app, status.secretCreatedAt.timeIntervalSince1970)
-            gauge("rotor_app_pending_deliveries", app: app, Double(status.pendingDeliveries))
-            let next = registry.makeGauge(
-                descriptor: descriptor("rotor_app_next_rotation_timestamp_seconds"), labels: [("app", app)])
-            if let due = status.nextDue {
-                next.set(due.timeIntervalSince1970)
-                remember(.gauge(next), dimensions: [("app", app)])
-            } else {
-                registry.unregisterGauge(next)
-            }
-            if status.health == .failed { failed += 1 }
-            if status.lastRotation?.state == .lost { lost += 1 }
+            text +=
+                "rotor_app_info{app=\"\(escape(status.app.name))\",application_id=\"\(escape(status.app.applicationID))\"} 1\n"
         }
-        registry.makeGauge(descriptor: descriptor("rotor_failed_apps")).set(Double(failed))
-        registry.makeGauge(descriptor: descriptor("rotor_lost_apps")).set(Double(lost))
-        drop(keeping: Set(statuses.map(\.app.name)))
+        family("rotor_app_healthy") { $0.health.exitStatus == .success ? "1" : "0" }
+        family("rotor_app_needs_action") { $0.health == .needsAction ? "1" : "0" }
+        family("rotor_app_secret_age_seconds") { String($0.secretAge) }
+        family("rotor_app_last_success_timestamp_seconds") { seconds($0.secretCreatedAt) }
+        family("rotor_app_pending_deliveries") { String($0.pendingDeliveries) }
+        family("rotor_app_next_rotation_timestamp_seconds") { $0.nextDue.map(seconds) }
     }
 
-    private func gauge(_ name: String, app: String, extra: [(String, String)] = [], _ value: Double) {
-        let gauge = registry.makeGauge(descriptor: descriptor(name), labels: [("app", app)] + extra)
-        gauge.set(value)
-        remember(.gauge(gauge), dimensions: [("app", app)])
+    static func header(_ text: inout String, _ name: String, type: String) {
+        text += "# HELP \(name) \(helpText(name))\n# TYPE \(name) \(type)\n"
     }
 
-    /// Unregisters every series of an app not in `apps`.
-    func drop(keeping apps: Set<String>) {
-        let gone = series.withLock { all in
-            let gone = all.filter { !apps.contains($0.key) }
-            for app in gone.keys { all[app] = nil }
-            return gone.values.flatMap(\.values)
-        }
-        for item in gone {
-            switch item {
-            case .counter(let counter): registry.unregisterCounter(counter)
-            case .gauge(let gauge): registry.unregisterGauge(gauge)
-            case .histogram(let histogram): registry.unregisterDurationHistogram(histogram)
-            }
-        }
+    /// Seconds since the epoch, to the millisecond.
+    static func seconds(_ date: Date) -> String {
+        let millis = date.unixMilliseconds
+        let whole = millis / 1000
+        let fraction = abs(millis % 1000)
+        return fraction == 0 ? String(whole) : "\(whole).\(String(fraction + 1000).dropFirst())"
+    }
+
+    /// `{a="x",b="y"}` in the order given.
+    static func labels(_ dimensions: [(String, String)]) -> String {
+        "{" + dimensions.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
+    }
+
+    /// A label value: backslash, double quote and newline escaped.
+    static func escape(_ value: String) -> String {
+        guard value.contains(where: { $0 == "\\" || $0 == "\"" || $0 == "\n" }) else { return value }
+        return value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
     }
 }

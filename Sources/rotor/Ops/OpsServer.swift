@@ -51,9 +51,7 @@ enum OpsServer {
         }
         router.get("/metrics") { request, _ -> Response in
             if let refused = token?.refusal(request) { return refused }
-            await metrics.refresh(ledger)
-            var buffer: [UInt8] = []
-            metrics.registry.emit(into: &buffer)
+            let buffer = await metrics.exposition(ledger)
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
