@@ -209,7 +209,11 @@ public struct DeliveryService: Deliverer {
         alertNow = saved.state == .failed && saved.attempts >= budget && !saved.alerted
         if alertNow {
             await alerts.send(
-                .init(event: "delivery.failed", app: app.name, rotationID: rotationID, state: "failed", error: failure))
+                .init(
+                    event: .deliveryFailed, app: app.name, rotationID: rotationID, state: "failed", error: failure,
+                    message:
+                        "target \(target.id) of \(app.name) has failed \(saved.attempts) times (\(failure ?? "failed")); Rotor keeps retrying, see `rotor target list \(app.name)`",
+                    target: target.summary))
             try await ledger.commit { tx in
                 var alerted = saved
                 alerted.alerted = true

@@ -124,16 +124,19 @@ public struct DeliveryRecord: Sendable, Equatable {
     }
 }
 
-/// An alert hook: run when a rotation ends `failed` or `lost`, or a
-/// delivery fails past its retry budget.
+/// An alert hook: run on the events it was added for (`--on`; by default
+/// a rotation that ends `failed` or `lost`, an app that needs action, a
+/// delivery or a check that failed).
 public struct AlertRecord: Sendable, Equatable {
     public var id: Int64
     public var command: String
     public var timeout: TimeInterval
+    public var events: Set<AlertEvent>
 
-    public init(id: Int64, command: String, timeout: TimeInterval) {
+    public init(id: Int64, command: String, timeout: TimeInterval, events: Set<AlertEvent> = AlertEvent.defaults) {
         self.id = id
         self.command = command
         self.timeout = timeout
+        self.events = events
     }
 }

@@ -50,11 +50,18 @@ public struct TargetRegistry: Sendable {
     }
 
     @discardableResult
-    public func addAlert(command: String, timeout: TimeInterval) async throws -> AlertRecord {
+    public func addAlert(command: String, timeout: TimeInterval, events: Set<AlertEvent> = AlertEvent.defaults)
+        async throws -> AlertRecord
+    {
         try await ledger.commit { tx in
-            let id = try tx.store.insertAlert(command: command, timeout: timeout, at: tx.now)
-            try tx.record(AuditDraft(.alertAdded, detail: ["alert_id": .int(id), "command": .string(command)]))
-            return AlertRecord(id: id, command: command, timeout: timeout)
+            let id = try tx.store.insertAlert(command: command, timeout: timeout, events: events, at: tx.now)
+            try tx.record(
+                AuditDraft(
+                    .alertAdded,
+                    detail: [
+                        "alert_id": .int(id), "command": .string(command), "on": .string(AlertEvent.text(events)),
+                    ]))
+            return AlertRecord(id: id, command: command, timeout: timeout, events: events)
         }
     }
 

@@ -168,7 +168,9 @@ public struct RotationEngine: Sendable {
             }
             if newlyNeedsAction, let attention = error.attention {
                 await alerts?.send(
-                    .init(event: "needs_action", app: name, rotationID: nil, state: "needs-action", error: attention))
+                    .init(
+                        event: .needsAction, app: name, rotationID: nil, state: "needs-action", error: attention,
+                        message: error.message))
             }
             return RotationOutcome(
                 app: name, rotationID: nil, state: nil, message: error.message, exitStatus: error.exitStatus)
@@ -364,17 +366,20 @@ public struct RotationEngine: Sendable {
                     .recordNanoseconds(Int64(finished.timeIntervalSince(record.startedAt) * 1e9))
             }
         }
-        if let alerts, record.state != initial, record.state == .failed || record.state == .lost {
+        let event: AlertEvent? =
+            switch record.state {
+            case .failed where record.state != initial: .failed
+            case .lost where record.state != initial: .lost
+            case .completed where record.state != initial: .completed
+            case .aborted where record.refusal == .clear && app.attention == nil: .needsAction
+            default: nil
+            }
+        if let alerts, let event {
             await alerts.send(
                 .init(
-                    event: "rotation.\(record.state.rawValue)", app: result.app, rotationID: record.id,
-                    state: record.state.rawValue, error: record.error))
-        }
-        if let alerts, record.state == .aborted, record.refusal == .clear, app.attention == nil {
-            await alerts.send(
-                .init(
-                    event: "needs_action", app: result.app, rotationID: record.id, state: "needs-action",
-                    error: record.error))
+                    event: event, app: result.app, rotationID: record.id,
+                    state: event == .needsAction ? "needs-action" : record.state.rawValue, error: record.error,
+                    message: result.message))
         }
         return result
     }

@@ -169,7 +169,7 @@ public protocol StoreWriter: StoreReader {
     func insertTarget(appID: Int64, _ kind: TargetKind, at time: Date) throws -> Int64
     func deleteTarget(id: Int64) throws
     func saveDelivery(_ delivery: DeliveryRecord) throws
-    func insertAlert(command: String, timeout: TimeInterval, at time: Date) throws -> Int64
+    func insertAlert(command: String, timeout: TimeInterval, events: Set<AlertEvent>, at time: Date) throws -> Int64
     /// Records `occurrence` as `started`: inserted if new, or moved from
     /// `pending` (or from a `started` claim that recorded no rotation, whose
     /// process is gone since the caller holds the app's lease). False when

@@ -19,13 +19,16 @@ extension Rotor.Alert {
                                 [
                                     "id": .int($0.id), "command": .string($0.command),
                                     "timeout_seconds": .int(Int64($0.timeout)),
+                                    "on": .array($0.events.sorted().map { .string($0.rawValue) }),
                                 ]
                             }))
                     return
                 }
                 Console.table(
-                    ["ID", "COMMAND", "TIMEOUT"],
-                    alerts.map { [String($0.id), $0.command, DurationText.format(Int64($0.timeout))] })
+                    ["ID", "COMMAND", "TIMEOUT", "ON"],
+                    alerts.map {
+                        [String($0.id), $0.command, DurationText.format(Int64($0.timeout)), AlertEvent.text($0.events)]
+                    })
             }
         }
     }

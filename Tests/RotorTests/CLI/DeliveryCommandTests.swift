@@ -242,6 +242,33 @@ struct DeliveryCommandTests {
             let alert = String(decoding: try cli.directory.read("alert.json"), as: UTF8.self)
             #expect(alert.contains("\"event\":\"rotation.lost\""))
             #expect(alert.contains("\"rotation_id\":1"))
+            #expect(alert.contains("\"severity\":\"critical\""))
+            #expect(alert.contains("\"host\":\"\(ProcessInfo.processInfo.hostName)\""))
+            #expect(alert.contains("\"message\":\"") && alert.contains("rotor app set billing"), "\(alert)")
+        }
+    }
+
+    @Test func alertsRunOnTheEventsTheyWereAddedFor() async throws {
+        try await withApp { cli, sandbox in
+            let dir = cli.directory
+            try await cli.expectSuccess([
+                "alert", "add", "--on", "completed", "--exec", "cat >> \(dir.file("completed.jsonl"))",
+            ])
+            try await cli.expectSuccess(["alert", "add", "--exec", "cat >> \(dir.file("default.jsonl"))"])
+            let bad = try await cli.run(["alert", "add", "--on", "completed,sometimes", "--exec", "true"])
+            #expect(bad.status == 64 && bad.stderr.contains("sometimes"), "\(bad)")
+            #expect(try await cli.run(["rotate", "billing"]).status == 0)
+            let completed = String(decoding: try dir.read("completed.jsonl"), as: UTF8.self)
+            #expect(completed.split(separator: "\n").count == 1, "\(completed)")
+            let document = try #require(JSONValue.parse(completed))
+            #expect(document["event"] == "rotation.completed" && document["severity"] == "info")
+            #expect(document["state"] == "completed" && document["app"] == "billing")
+            #expect(document["message"].map { "\($0)".contains("rotated billing") } == true, "\(completed)")
+            #expect(!completed.contains(await sandbox.currentPair().clientSecret))
+            // The default hook is not run for a success.
+            #expect(!FileManager.default.fileExists(atPath: dir.file("default.jsonl")))
+            let listed = try await cli.expectSuccess(["alert", "list"]).stdout
+            #expect(listed.contains("completed") && listed.contains("failed,lost,needs_action"), "\(listed)")
         }
     }
 
