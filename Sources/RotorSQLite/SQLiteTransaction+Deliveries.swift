@@ -5,7 +5,8 @@ import RotorCore
 /// The SQLite store's reads and writes of targets, deliveries and alert hooks.
 extension SQLiteTransaction {
     static let targetColumns = """
-        id, app_id, kind, path, format, mode, in_place, owner, grp, command, timeout_ms, pass_env, enabled, created_at
+        id, app_id, kind, path, format, mode, in_place, owner, grp, command, timeout_ms, pass_env, enabled, created_at,
+        template
         """
 
     static func target(_ row: Row) throws -> TargetRecord {
@@ -19,7 +20,9 @@ extension SQLiteTransaction {
             (0...0o777).contains(mode)
         {
             target = .file(
-                FileTarget(path: path, format: format, mode: mode, inPlace: row[6], owner: row[7], group: row[8]))
+                FileTarget(
+                    path: path, format: format, mode: mode, inPlace: row[6], owner: row[7], group: row[8],
+                    template: row[14]))
         } else if kind == "exec", let command: String = row[9], (1...DurationText.maximum * 1000).contains(timeout) {
             target = .exec(
                 ExecTarget(command: command, timeout: TimeInterval(timeout) / 1000, passEnvironment: row[11]))
@@ -57,12 +60,12 @@ extension SQLiteTransaction {
         case .file(let file):
             try execute(
                 sql: """
-                    INSERT INTO targets (app_id, kind, path, format, mode, in_place, owner, grp, created_at)
-                    VALUES (?, 'file', ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO targets (app_id, kind, path, format, mode, in_place, owner, grp, template, created_at)
+                    VALUES (?, 'file', ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     appID, file.path, file.format.rawValue, file.mode, file.inPlace, file.owner, file.group,
-                    time.millis,
+                    file.template, time.millis,
                 ])
         case .exec(let exec):
             try execute(

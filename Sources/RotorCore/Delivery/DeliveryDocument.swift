@@ -2,18 +2,27 @@ import Foundation
 
 /// What a target receives, in the formats of `cli.md`.
 public struct DeliveryDocument: Sendable {
+    /// The app's name in Rotor.
+    public var app: String
     public var applicationID: String
     public var clientID: String
     public var clientSecret: Secret
     public var version: Int
     public var rotatedAt: Date
+    /// The pair's keyed fingerprint (never the secret).
+    public var fingerprint: String
 
-    public init(applicationID: String, clientID: String, clientSecret: Secret, version: Int, rotatedAt: Date) {
+    public init(
+        app: String, applicationID: String, clientID: String, clientSecret: Secret, version: Int, rotatedAt: Date,
+        fingerprint: String
+    ) {
+        self.app = app
         self.applicationID = applicationID
         self.clientID = clientID
         self.clientSecret = clientSecret
         self.version = version
         self.rotatedAt = rotatedAt
+        self.fingerprint = fingerprint
     }
 
     /// `{"application_id":…,"client_id":…,"client_secret":…,"version":N,"rotated_at":"RFC 3339"}`
@@ -48,5 +57,10 @@ public struct DeliveryDocument: Sendable {
         case .json: json
         case .raw: raw
         }
+    }
+
+    /// What `file` holds: its template rendered, or its format.
+    public func bytes(for file: FileTarget) -> [UInt8] {
+        file.template.map { TargetTemplate.render($0, self) } ?? bytes(file.format)
     }
 }

@@ -84,9 +84,9 @@ public struct DeliveryService: Deliverer {
             return (
                 app, try reader.targets(appID: appID).filter(\.enabled),
                 DeliveryDocument(
-                    applicationID: app.applicationID, clientID: credential.clientID, clientSecret: secret,
-                    version: version,
-                    rotatedAt: credential.createdAt)
+                    app: app.name, applicationID: app.applicationID, clientID: credential.clientID,
+                    clientSecret: secret, version: version, rotatedAt: credential.createdAt,
+                    fingerprint: credential.fingerprint)
             )
         }
         var outcomes: [TargetOutcome] = []
@@ -140,7 +140,7 @@ public struct DeliveryService: Deliverer {
         switch target.kind {
         case .file(let file):
             do {
-                let outcome = try FileWriter.write(document.bytes(file.format), to: file)
+                let outcome = try FileWriter.write(document.bytes(for: file), to: file)
                 detail = outcome == .unchanged ? "already held this version" : "written"
             } catch {
                 failure = error.message

@@ -34,17 +34,20 @@ public struct FileTarget: Sendable, Equatable {
     /// Owner and group to give the file, when running as root.
     public var owner: String?
     public var group: String?
+    /// A Mustache template whose rendering is the content, in place of `format` (``TargetTemplate``).
+    public var template: String?
 
     public init(
         path: String, format: Format = .env, mode: Int = 0o600, inPlace: Bool = false, owner: String? = nil,
-        group: String? = nil
+        group: String? = nil, template: String? = nil
     ) {
         self.path = path
-        self.format = format
+        self.format = template == nil ? format : .raw
         self.mode = mode
         self.inPlace = inPlace
         self.owner = owner
         self.group = group
+        self.template = template
     }
 }
 
@@ -82,7 +85,7 @@ public struct TargetRecord: Sendable, Equatable {
     public var summary: String {
         switch kind {
         case .file(let file):
-            "file \(file.path) (\(file.format.rawValue), mode \(String(file.mode, radix: 8))\(file.inPlace ? ", in place" : ""))"
+            "file \(file.path) (\(file.template == nil ? file.format.rawValue : "template"), mode \(String(file.mode, radix: 8))\(file.inPlace ? ", in place" : ""))"
         case .exec(let exec):
             "exec \(exec.command) (timeout \(DurationText.format(Int64(exec.timeout)))\(exec.passEnvironment ? ", secrets in env" : ""))"
         }

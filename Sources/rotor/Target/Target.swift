@@ -23,7 +23,8 @@ enum TargetText {
         case .file(let file):
             fields["kind"] = "file"
             fields["path"] = .string(file.path)
-            fields["format"] = .string(file.format.rawValue)
+            fields["format"] = .string(file.template == nil ? file.format.rawValue : "template")
+            fields["template"] = .optional(file.template)
             fields["mode"] = .string(String(file.mode, radix: 8))
             fields["in_place"] = .bool(file.inPlace)
         case .exec(let exec):

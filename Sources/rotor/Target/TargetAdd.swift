@@ -10,7 +10,9 @@ extension Rotor.Target {
             discussion: """
                 Files are written atomically (temporary file in the same directory, fsync, rename), \
                 mode 600 unless --mode. Formats: env (VITALERA_APPLICATION_ID=…, VITALERA_CLIENT_ID=…, \
-                VITALERA_CLIENT_SECRET=…), json, raw (the secret alone). Hooks run with /bin/sh -c; \
+                VITALERA_CLIENT_SECRET=…), json, raw (the secret alone), or with --template a Mustache \
+                template read now and stored, with the variables app, application_id, client_id, \
+                client_secret, version, rotated_at and fingerprint. Hooks run with /bin/sh -c; \
                 stdin gets the json document; the environment has ROTOR_APP, ROTOR_APPLICATION_ID, \
                 ROTOR_VERSION, ROTOR_ROTATION_ID, and with --env ROTOR_CLIENT_ID and ROTOR_CLIENT_SECRET.
                 """)
@@ -21,6 +23,11 @@ extension Rotor.Target {
         @Argument(help: "The app.") var name: String
         @Option(help: ArgumentHelp("Write the pair to this file.", valueName: "path")) var file: String?
         @Option(help: "env, json or raw (default env).") var format: String?
+        @Option(
+            help: ArgumentHelp(
+                "A Mustache template file for the content, in place of --format (read now and stored).",
+                valueName: "path"))
+        var template: String?
         @Option(help: ArgumentHelp("The file's mode, octal (default 600).", valueName: "octal")) var mode: String?
         @Flag(name: .customLong("in-place"), help: "Rewrite the existing file and keep its inode (bind mounts).")
         var inPlace = false
@@ -36,8 +43,11 @@ extension Rotor.Target {
             guard (file != nil) != (exec != nil) else {
                 throw ValidationError("give exactly one of --file and --exec")
             }
-            if exec != nil, format != nil || mode != nil || inPlace || owner != nil || group != nil {
-                throw ValidationError("--format, --mode, --in-place, --owner and --group go with --file")
+            if exec != nil, format != nil || template != nil || mode != nil || inPlace || owner != nil || group != nil {
+                throw ValidationError("--format, --template, --mode, --in-place, --owner and --group go with --file")
+            }
+            if format != nil, template != nil {
+                throw ValidationError("give --format or --template, not both")
             }
             if file != nil, timeout != nil || passEnvironment {
                 throw ValidationError("--timeout and --env go with --exec")
@@ -67,10 +77,23 @@ extension Rotor.Target {
                         }
                         return value
                     }
+                    let text = try template.map { path throws(RotorError) -> String in
+                        let bytes: [UInt8]
+                        do {
+                            bytes = try Files.read(path, limit: TargetTemplate.maximumSize + 1)
+                        } catch {
+                            throw RotorError(.invalidInput, "--template: \(error)")
+                        }
+                        guard let text = String(validating: bytes, as: UTF8.self) else {
+                            throw RotorError(.invalidInput, "--template \(UserText.shown(path)) is not UTF-8 text")
+                        }
+                        try TargetTemplate.check(text)
+                        return text
+                    }
                     kind = .file(
                         FileTarget(
                             path: path, format: parsedFormat ?? .env, mode: parsedMode ?? 0o600, inPlace: inPlace,
-                            owner: owner, group: group))
+                            owner: owner, group: group, template: text))
                 } else {
                     let command = exec ?? ""
                     guard !command.trimmingCharacters(in: .whitespaces).isEmpty, !command.contains("\0") else {

@@ -5,8 +5,8 @@ import Testing
 
 struct FileTargetTests {
     let document = DeliveryDocument(
-        applicationID: "app-1", clientID: "cid-2", clientSecret: Secret("s3cr3t\"x"), version: 2,
-        rotatedAt: Date(timeIntervalSince1970: 1_800_000_000))
+        app: "billing", applicationID: "app-1", clientID: "cid-2", clientSecret: Secret("s3cr3t\"x"), version: 2,
+        rotatedAt: Date(timeIntervalSince1970: 1_800_000_000), fingerprint: "0a1b2c3d")
 
     @Test func formatsAreByteForByte() {
         #expect(

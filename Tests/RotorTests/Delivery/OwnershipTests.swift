@@ -8,7 +8,8 @@ struct OwnershipTests {
         let dir = TemporaryDirectory()
         let target = FileTarget(path: dir.file("creds"), owner: "nobody", group: "nogroup")
         let document = DeliveryDocument(
-            applicationID: "a", clientID: "c", clientSecret: Secret("s"), version: 1, rotatedAt: Date())
+            app: "a", applicationID: "a", clientID: "c", clientSecret: Secret("s"), version: 1, rotatedAt: Date(),
+            fingerprint: "f")
         guard geteuid() == 0 else {
             #expect(throws: RotorError.self) { try FileWriter.write(document.env, to: target) }
             return
