@@ -38,6 +38,7 @@ enum FuzzTargets {
         FuzzTarget(name: "time", run: time),
         FuzzTarget(name: "usertext", run: userText),
         FuzzTarget(name: "output", run: output),
+        FuzzTarget(name: "template", run: template),
     ]
 
     /// `--every`, `--jitter`, timeouts: bounded, and the shortest text of a
@@ -208,5 +209,23 @@ enum FuzzTargets {
         let kept = OutputMask.kept(captured, total: captured.count, limit: limit, secrets: [secret])
         let body = kept.components(separatedBy: "\n[… ").first ?? kept
         require(!body.contains(secret), "the secret survives in the kept output")
+    }
+
+    /// `target add --template`: any text is checked without a crash, and a
+    /// template that passes renders every value as it is.
+    static func template(_ bytes: [UInt8]) {
+        guard bytes.count <= 4096 else { return }
+        let source = text(bytes)
+        guard (try? TargetTemplate.check(source)) != nil else { return }
+        let document = DeliveryDocument(
+            app: "billing", applicationID: "app-1", clientID: "cid-1", clientSecret: Secret("S3CR&T<>"), version: 7,
+            rotatedAt: now, fingerprint: "0a1b2c3d")
+        let rendered = String(decoding: TargetTemplate.render(source, document), as: UTF8.self)
+        // A variable tag for the secret, outside any section and with the usual delimiters.
+        if TargetTemplate.names(in: source).contains("client_secret") && !source.contains("{{=")
+            && !source.contains("{{#") && !source.contains("{{^")
+        {
+            require(rendered.contains("S3CR&T<>"), "the secret is not written as it is")
+        }
     }
 }
