@@ -35,12 +35,14 @@ public struct CLIHarness: Sendable {
 
     /// Registers the sandbox's demo application as `name`, verified against the sandbox.
     @discardableResult
-    public func addApp(_ name: String, from sandbox: SandboxFixture) async throws -> RotorProcess.Result {
+    public func addApp(_ name: String, from sandbox: SandboxFixture, extra: [String] = []) async throws
+        -> RotorProcess.Result
+    {
         try await expectSuccess(
             [
                 "app", "add", name, "--application-id", sandbox.application.id, "--client-id",
                 sandbox.application.clientID, "--client-secret-stdin", "--api-url", sandbox.url,
-            ],
+            ] + extra,
             stdin: sandbox.application.clientSecret + "\n")
     }
 

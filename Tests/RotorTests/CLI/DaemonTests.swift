@@ -14,12 +14,7 @@ struct DaemonTests {
         try await withSandbox { sandbox in
             let cli = CLIHarness()
             try await cli.initialize()
-            try await cli.expectSuccess(
-                [
-                    "app", "add", "billing", "--application-id", sandbox.application.id, "--client-id",
-                    sandbox.application.clientID, "--client-secret-stdin", "--api-url", sandbox.url, "--every", every,
-                ],
-                stdin: sandbox.application.clientSecret + "\n")
+            try await cli.addApp("billing", from: sandbox, extra: ["--every", every])
             try await body(cli, sandbox)
         }
     }

@@ -11,12 +11,7 @@ struct LogTests {
         try await withSandbox { sandbox in
             let cli = CLIHarness()
             try await cli.initialize()
-            try await cli.expectSuccess(
-                [
-                    "app", "add", "billing", "--application-id", sandbox.application.id, "--client-id",
-                    sandbox.application.clientID, "--client-secret-stdin", "--api-url", sandbox.url, "--every", "1s",
-                ],
-                stdin: sandbox.application.clientSecret + "\n")
+            try await cli.addApp("billing", from: sandbox, extra: ["--every", "1s"])
             try await Task.sleep(for: .milliseconds(1500))
             try await body(cli, sandbox)
         }

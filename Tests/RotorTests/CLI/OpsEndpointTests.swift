@@ -83,12 +83,7 @@ struct OpsEndpointTests {
         try await withSandbox { sandbox in
             let cli = CLIHarness()
             try await cli.initialize()
-            try await cli.expectSuccess(
-                [
-                    "app", "add", "billing", "--application-id", sandbox.application.id, "--client-id",
-                    sandbox.application.clientID, "--client-secret-stdin", "--api-url", sandbox.url, "--every", "2s",
-                ],
-                stdin: sandbox.application.clientSecret + "\n")
+            try await cli.addApp("billing", from: sandbox, extra: ["--every", "2s"])
             try await cli.expectSuccess(["target", "add", "billing", "--file", cli.directory.file("billing.env")])
             try await cli.addApp("crm", secret: "crm-secret-never-shown")
             let (daemon, base) = try await Self.startDaemon(cli)
