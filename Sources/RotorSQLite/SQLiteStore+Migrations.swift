@@ -8,6 +8,9 @@ public struct Migration: Sendable {
     public var file: String
     public var sql: String
 
+    /// The first line of a migration that rebuilds a table (``SQLiteStore/migrate()``).
+    static let foreignKeysOff = "-- rotor:foreign-keys-off"
+
     /// Every migration this build carries, in order.
     public static let all: [Migration] = embeddedMigrations.map { entry in
         let version = Int(entry.file.prefix(while: \.isNumber)) ?? 0
@@ -24,10 +27,20 @@ extension SQLiteStore {
 
     /// Applies each pending migration in its own `BEGIN IMMEDIATE`
     /// transaction and records it in `schema_migrations`.
+    ///
+    /// A migration that rebuilds a table (SQLite cannot change a CHECK in
+    /// place) starts with the line `-- rotor:foreign-keys-off`: it runs with
+    /// foreign keys off, so that dropping the old table does not cascade to
+    /// the rows that refer to it, and commits only when `PRAGMA
+    /// foreign_key_check` finds nothing (SQLite's documented procedure for
+    /// other kinds of table schema change).
     public func migrate() async throws {
         for migration in Migration.all {
+            let rebuilds = migration.sql.hasPrefix(Migration.foreignKeysOff)
             do {
                 try await onConnection { db in
+                    if rebuilds { try db.execute(sql: "PRAGMA foreign_keys = OFF") }
+                    defer { if rebuilds { try? db.execute(sql: "PRAGMA foreign_keys = ON") } }
                     try db.inTransaction(.immediate) {
                         try SQLiteStore.createMigrationsTable(db)
                         let done =
@@ -36,6 +49,12 @@ extension SQLiteStore {
                                 arguments: [migration.version]) ?? false
                         if !done {
                             try db.execute(sql: migration.sql)
+                            if rebuilds, try Row.fetchOne(db, sql: "PRAGMA foreign_key_check") != nil {
+                                throw RotorError(
+                                    .databaseInvalid,
+                                    "migration \(migration.file) would leave rows that refer to nothing; nothing was changed"
+                                )
+                            }
                             try db.execute(
                                 sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                                 arguments: [migration.version, migration.file, RFC3339.format(Date())])

@@ -56,3 +56,59 @@ struct MigrationTests {
         }
     }
 }
+
+/// Migration 0005 rebuilds `targets` and `alerts` (their kind CHECKs change).
+struct TableRebuildMigrationTests {
+    @Test func targetsDeliveriesAlertsAndTheirIDsSurviveTheRebuild() async throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("rotor.db")
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(
+                sql:
+                    "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            for migration in Migration.all where migration.version <= 4 {
+                try db.execute(sql: migration.sql)
+                try db.execute(
+                    sql: "INSERT INTO schema_migrations VALUES (?, ?, 'x')",
+                    arguments: [migration.version, migration.file])
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO apps (id, name, application_id, api_url, current_version, created_at, updated_at)
+                        VALUES (1, 'billing', 'app-1', 'https://api.vitalera.io', 1, 0, 0);
+                    INSERT INTO targets (id, app_id, kind, path, format, mode, created_at) VALUES (1, 1, 'file', '/x', 'env', 384, 0);
+                    INSERT INTO targets (id, app_id, kind, command, timeout_ms, created_at) VALUES (2, 1, 'exec', 'true', 30000, 0);
+                    INSERT INTO targets (id, app_id, kind, command, timeout_ms, created_at) VALUES (9, 1, 'exec', 'gone', 30000, 0);
+                    DELETE FROM targets WHERE id = 9;
+                    INSERT INTO deliveries (target_id, version, state, attempts) VALUES (1, 1, 'succeeded', 1);
+                    INSERT INTO deliveries (target_id, version, state, attempts) VALUES (2, 1, 'failed', 3);
+                    INSERT INTO alerts (id, command, timeout_ms, created_at, events) VALUES (4, 'page', 30000, 0, 'lost');
+                    """)
+        }
+        try queue.close()
+        let store = try SQLiteStore.open(path: path)
+        try await store.migrate()
+        try store.withConnection { db in
+            #expect(try Int.fetchOne(db, sql: "SELECT MAX(version) FROM schema_migrations") == 5)
+            #expect(try Int.fetchAll(db, sql: "SELECT id FROM targets ORDER BY id") == [1, 2])
+            #expect(
+                try String.fetchAll(db, sql: "SELECT state FROM deliveries ORDER BY target_id") == [
+                    "succeeded", "failed",
+                ])
+            #expect(try String.fetchOne(db, sql: "SELECT events FROM alerts WHERE id = 4 AND kind = 'exec'") == "lost")
+            #expect(try Int.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'targets'") == 9)
+            #expect(try Int.fetchOne(db, sql: "PRAGMA foreign_keys") == 1)
+            #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
+            #expect(try Row.fetchOne(db, sql: "PRAGMA foreign_key_check") == nil)
+            // A removed target's id is not handed out again; a delivery still cascades with its target.
+            try db.execute(
+                sql: "INSERT INTO targets (app_id, kind, url, created_at) VALUES (1, 'webhook', 'https://x', 0)")
+            #expect(db.lastInsertedRowID == 10)
+            try db.execute(sql: "DELETE FROM targets WHERE id = 1")
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries") == 1)
+        }
+        try await store.close()
+    }
+}
