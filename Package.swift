@@ -109,6 +109,7 @@ let package = Package(
                 "RotorCore", "RotorSQLite", "VitaleraClient", "VitaleraSandbox",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -6,7 +6,7 @@ import RotorCore
 extension SQLiteTransaction {
     static let targetColumns = """
         id, app_id, kind, path, format, mode, in_place, owner, grp, command, timeout_ms, pass_env, enabled, created_at,
-        template
+        template, url, headers, secret_file
         """
 
     static func target(_ row: Row) throws -> TargetRecord {
@@ -26,6 +26,10 @@ extension SQLiteTransaction {
         } else if kind == "exec", let command: String = row[9], (1...DurationText.maximum * 1000).contains(timeout) {
             target = .exec(
                 ExecTarget(command: command, timeout: TimeInterval(timeout) / 1000, passEnvironment: row[11]))
+        } else if kind == "webhook", let url: String = row[15], (1...DurationText.maximum * 1000).contains(timeout) {
+            target = .webhook(
+                WebhookTarget(
+                    url: url, sealedHeaders: row[16], secretFile: row[17], timeout: TimeInterval(timeout) / 1000))
         } else {
             throw RotorError(.databaseInvalid, "target \(row[0] as Int64) is damaged; remove it and add it again")
         }
@@ -74,8 +78,19 @@ extension SQLiteTransaction {
                     VALUES (?, 'exec', ?, ?, ?, ?)
                     """,
                 arguments: [appID, exec.command, Int64(exec.timeout * 1000), exec.passEnvironment, time.millis])
+        case .webhook(let webhook):
+            try execute(
+                sql: """
+                    INSERT INTO targets (app_id, kind, url, secret_file, timeout_ms, created_at)
+                    VALUES (?, 'webhook', ?, ?, ?, ?)
+                    """,
+                arguments: [appID, webhook.url, webhook.secretFile, Int64(webhook.timeout * 1000), time.millis])
         }
         return db.lastInsertedRowID
+    }
+
+    func setTargetHeaders(id: Int64, _ box: Data) throws {
+        try execute(sql: "UPDATE targets SET headers = ? WHERE id = ?", arguments: [box, id])
     }
 
     func deleteTarget(id: Int64) throws {

@@ -24,6 +24,9 @@ extension SQLiteTransaction {
         out += try fetch("SELECT id, auth_token FROM rotations WHERE auth_token IS NOT NULL", []) { row in
             SealedValue(slot: .rotationAuth(rotationID: row[0]), box: row[1])
         }
+        out += try fetch("SELECT id, headers FROM targets WHERE headers IS NOT NULL", []) { row in
+            SealedValue(slot: .targetHeaders(targetID: row[0]), box: row[1])
+        }
         if let root = try meta(.derivationRoot), let box = Data(base64Encoded: root) {
             out.append(SealedValue(slot: .derivationRoot, box: box))
         }
@@ -43,6 +46,8 @@ extension SQLiteTransaction {
             try execute(sql: "UPDATE rotations SET auth_token = ? WHERE id = ?", arguments: [box, id])
         case .derivationRoot:
             try setMeta(.derivationRoot, box.base64EncodedString())
+        case .targetHeaders(let id):
+            try setTargetHeaders(id: id, box)
         case .spill:
             throw RotorError(.io, "a spill file's box is not stored in the database")
         }

@@ -15,7 +15,7 @@ public struct VitaleraHTTPClient: VendorAPI {
     /// API URLs already found acceptable: https, or http to a loopback host.
     static let acceptable = AcceptedURLs()
 
-    let http: HTTPClient
+    public let http: HTTPClient
     public var retry: RetryPolicy
     public var clock: any WallClock
     /// The whole-request timeout.

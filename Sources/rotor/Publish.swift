@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RotorCore
+import VitaleraClient
 
 extension Rotor {
     struct Publish: AsyncParsableCommand {
@@ -16,8 +17,10 @@ extension Rotor {
         func run() async throws {
             try await reporting(json: output.isJSON) {
                 let ledger = try await global.openLedger()
-                let outcomes = try await TargetRegistry(ledger: ledger).publish(
-                    app: name, using: DeliveryService(ledger: ledger))
+                let outcomes = try await withVendor { api in
+                    try await TargetRegistry(ledger: ledger).publish(
+                        app: name, using: DeliveryService(ledger: ledger, webhooks: HTTPWebhookPoster(http: api.http)))
+                }
                 var report = CommandReport([
                     "app": .string(name),
                     "targets": .array(

@@ -10,7 +10,7 @@ func withEngine<T>(
 ) async throws -> T {
     let ledger = try await global.openLedger(actor: actor)
     return try await withVendor { api in
-        let delivery = DeliveryService(ledger: ledger)
+        let delivery = DeliveryService(ledger: ledger, webhooks: HTTPWebhookPoster(http: api.http))
         var engine = RotationEngine(
             ledger: ledger, api: api, databasePath: global.databasePath, deliverer: delivery, alerts: delivery.alerts)
         engine.verification = RetryPolicy(base: 1, cap: 10, deadline: verifyTimeout, maxAttempts: 1000)

@@ -11,6 +11,8 @@ public enum SealSlot: Hashable, Sendable, CustomStringConvertible {
     case derivationRoot
     /// A new pair that could not be committed, sealed into a spill file.
     case spill(rotationID: Int64)
+    /// The extra request headers of a webhook target.
+    case targetHeaders(targetID: Int64)
 
     public enum IdentityField: String, Sendable, CaseIterable {
         case password
@@ -49,6 +51,10 @@ public enum SealSlot: Hashable, Sendable, CustomStringConvertible {
         case .spill(let id):
             bytes += "spill/".utf8
             bytes += String(id).utf8
+        case .targetHeaders(let id):
+            bytes += "targets/".utf8
+            bytes += String(id).utf8
+            bytes += "/headers".utf8
         }
     }
 }

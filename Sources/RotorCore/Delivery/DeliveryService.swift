@@ -8,6 +8,8 @@ import Metrics
 public struct DeliveryService: Deliverer {
     public let ledger: Ledger
     public let spawner: any ProcessSpawner
+    /// Sends webhook targets' requests; without one, a webhook target fails with a clear error.
+    public var webhooks: (any WebhookPoster)?
     /// About 30 s, doubling, full jitter, capped at 1 h (`rotation.md`, "Failing deliveries back off").
     public static let standardBackoff = RetryPolicy(base: 30, cap: 3600, deadline: .infinity, maxAttempts: .max)
     public var backoff: RetryPolicy
@@ -16,11 +18,12 @@ public struct DeliveryService: Deliverer {
     public var alerts: AlertDispatcher { AlertDispatcher(ledger: ledger, spawner: spawner) }
 
     public init(
-        ledger: Ledger, spawner: any ProcessSpawner = HookRunner(),
+        ledger: Ledger, spawner: any ProcessSpawner = HookRunner(), webhooks: (any WebhookPoster)? = nil,
         backoff: RetryPolicy = DeliveryService.standardBackoff, budget: Int = 5
     ) {
         self.ledger = ledger
         self.spawner = spawner
+        self.webhooks = webhooks
         self.backoff = backoff
         self.budget = budget
     }
@@ -166,6 +169,17 @@ public struct DeliveryService: Deliverer {
             } catch let error as RotorError {
                 failure = error.message
             }
+        case .webhook(let webhook):
+            do {
+                let status = try await post(document, to: webhook, target: target)
+                if (200..<300).contains(status) {
+                    detail = "the receiver answered \(status)"
+                } else {
+                    failure = "the receiver answered HTTP \(status)"
+                }
+            } catch let error as RotorError {
+                failure = error.message
+            }
         }
         var record =
             existing
@@ -221,5 +235,26 @@ public struct DeliveryService: Deliverer {
             }
         }
         return TargetOutcome(target: target, state: saved.state, detail: failure ?? detail)
+    }
+
+    /// POSTs the `json` document to a webhook target, signed when it has a
+    /// key file; the status it answered. Errors name the target, never a secret.
+    func post(_ document: DeliveryDocument, to webhook: WebhookTarget, target: TargetRecord) async throws -> Int {
+        guard let webhooks else {
+            throw RotorError(.io, "this rotor cannot send webhooks here; run `rotor publish` or `rotor run`")
+        }
+        var headers: [(String, String)] = [("Content-Type", "application/json")]
+        if let box = webhook.sealedHeaders {
+            let lines = try ledger.keyring.open(box, for: .targetHeaders(targetID: target.id)).reveal()
+            headers += try WebhookRequest.headers(lines.split(separator: "\n").map(String.init))
+        }
+        let body = document.json
+        if let file = webhook.secretFile {
+            headers.append(
+                ("X-Rotor-Signature", WebhookRequest.signature(body, key: try WebhookRequest.signingKey(file))))
+        }
+        headers.append(("X-Rotor-App", document.app))
+        headers.append(("X-Rotor-Version", String(document.version)))
+        return try await webhooks.post(url: webhook.url, headers: headers, body: body, timeout: webhook.timeout)
     }
 }

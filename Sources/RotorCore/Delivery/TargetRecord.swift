@@ -1,9 +1,42 @@
 import Foundation
 
-/// Where a new pair goes: a file or an exec hook.
+/// Where a new pair goes: a file, an exec hook or a webhook.
 public enum TargetKind: Sendable, Equatable {
     case file(FileTarget)
     case exec(ExecTarget)
+    case webhook(WebhookTarget)
+}
+
+/// A webhook (`rotor target add NAME --webhook URL`): the `json` document is
+/// POSTed to the URL; any 2xx answer is delivered.
+public struct WebhookTarget: Sendable, Equatable {
+    /// https, or http to a loopback host.
+    public var url: String
+    /// Extra request headers, sealed with the master key (they may carry a
+    /// receiver's token); nil without any. ``SealSlot/targetHeaders(targetID:)``.
+    public var sealedHeaders: Data?
+    /// The file holding the HMAC-SHA256 key of `X-Rotor-Signature`, read at
+    /// each delivery; the key itself is never stored.
+    public var secretFile: String?
+    /// Seconds the whole request may take.
+    public var timeout: TimeInterval
+
+    public init(url: String, sealedHeaders: Data? = nil, secretFile: String? = nil, timeout: TimeInterval = 30) {
+        self.url = url
+        self.sealedHeaders = sealedHeaders
+        self.secretFile = secretFile
+        self.timeout = timeout
+    }
+
+    /// The URL without its path, query or credentials (`https://hooks.example.com/…`), for
+    /// listings, audit events and the status page: a webhook URL often carries a token.
+    public var shownURL: String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host
+        else { return "(a URL that does not parse)" }
+        let port = components.port.map { ":\($0)" } ?? ""
+        let rest = (components.path.isEmpty || components.path == "/") && components.query == nil ? "" : "/…"
+        return "\(scheme)://\(host)\(port)\(rest)"
+    }
 }
 
 extension TargetKind {
@@ -14,6 +47,7 @@ extension TargetKind {
         switch (self, other) {
         case (.file(let a), .file(let b)): a.path == b.path
         case (.exec(let a), .exec(let b)): a.command == b.command
+        case (.webhook(let a), .webhook(let b)): a.url == b.url
         default: false
         }
     }
@@ -88,6 +122,8 @@ public struct TargetRecord: Sendable, Equatable {
             "file \(file.path) (\(file.template == nil ? file.format.rawValue : "template"), mode \(String(file.mode, radix: 8))\(file.inPlace ? ", in place" : ""))"
         case .exec(let exec):
             "exec \(exec.command) (timeout \(DurationText.format(Int64(exec.timeout)))\(exec.passEnvironment ? ", secrets in env" : ""))"
+        case .webhook(let webhook):
+            "webhook \(webhook.shownURL) (\(webhook.secretFile == nil ? "unsigned" : "signed")\(webhook.sealedHeaders == nil ? "" : ", headers"))"
         }
     }
 }

@@ -12,7 +12,7 @@ public struct TargetRegistry: Sendable {
     /// Adds a target; one that repeats an existing target of the app (the
     /// same file, or the same command) is refused.
     @discardableResult
-    public func add(app name: String, _ kind: TargetKind) async throws -> TargetRecord {
+    public func add(app name: String, _ kind: TargetKind, headers: [String] = []) async throws -> TargetRecord {
         try await ledger.commit { tx in
             let app = try AppRegistry.find(name, in: tx.store)
             if let twin = try tx.store.targets(appID: app.id).first(where: { $0.kind.repeats(kind) }) {
@@ -22,6 +22,11 @@ public struct TargetRegistry: Sendable {
                 )
             }
             let id = try tx.store.insertTarget(appID: app.id, kind, at: tx.now)
+            if !headers.isEmpty {
+                let box = try tx.keyring.seal(
+                    Secret(headers.joined(separator: "\n")), for: .targetHeaders(targetID: id))
+                try tx.store.setTargetHeaders(id: id, box)
+            }
             let target = try tx.store.target(id: id)!
             try tx.record(
                 AuditDraft(.targetAdded, app: name, detail: ["target_id": .int(id), "target": .string(target.summary)]))

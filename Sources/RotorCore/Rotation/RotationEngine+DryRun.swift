@@ -81,6 +81,14 @@ extension RotationEngine {
             return .init(
                 description: "target \(target.id): /bin/sh \(ok ? "can run" : "cannot run") `\(exec.command)`",
                 passed: ok)
+        case .webhook(let webhook):
+            if let file = webhook.secretFile, (try? WebhookRequest.signingKey(file)) == nil {
+                return .init(
+                    description: "target \(target.id): the signing key in \(file) cannot be read", passed: false)
+            }
+            return .init(
+                description: "target \(target.id): a POST to \(webhook.shownURL) is sent at delivery (not tried now)",
+                passed: true)
         }
     }
 }

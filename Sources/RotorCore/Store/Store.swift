@@ -167,6 +167,8 @@ public protocol StoreWriter: StoreReader {
     func renewLease(_ lease: Lease, expiresAt: Date, now: Date) throws -> Bool
 
     func insertTarget(appID: Int64, _ kind: TargetKind, at time: Date) throws -> Int64
+    /// Stores a webhook target's sealed headers, sealed for the id the target got.
+    func setTargetHeaders(id: Int64, _ box: Data) throws
     func deleteTarget(id: Int64) throws
     func saveDelivery(_ delivery: DeliveryRecord) throws
     func insertAlert(command: String, timeout: TimeInterval, events: Set<AlertEvent>, at time: Date) throws -> Int64

@@ -32,6 +32,14 @@ enum TargetText {
             fields["command"] = .string(exec.command)
             fields["timeout"] = .int(Int64(exec.timeout))
             fields["env"] = .bool(exec.passEnvironment)
+        case .webhook(let webhook):
+            fields["kind"] = "webhook"
+            // Scheme and host only: a webhook URL often carries a token.
+            fields["url"] = .string(webhook.shownURL)
+            fields["timeout"] = .int(Int64(webhook.timeout))
+            fields["signed"] = .bool(webhook.secretFile != nil)
+            fields["secret_file"] = .optional(webhook.secretFile)
+            fields["headers"] = .bool(webhook.sealedHeaders != nil)
         }
         return .object(JSONObject(fields))
     }

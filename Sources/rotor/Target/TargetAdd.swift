@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import RotorCore
+import VitaleraClient
 
 extension Rotor.Target {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add",
-            abstract: "Add a file target (--file) or an exec hook (--exec) to an app.",
+            abstract: "Add a file target (--file), an exec hook (--exec) or a webhook (--webhook) to an app.",
             discussion: """
                 Files are written atomically (temporary file in the same directory, fsync, rename), \
                 mode 600 unless --mode. Formats: env (VITALERA_APPLICATION_ID=…, VITALERA_CLIENT_ID=…, \
@@ -14,7 +15,10 @@ extension Rotor.Target {
                 template read now and stored, with the variables app, application_id, client_id, \
                 client_secret, version, rotated_at and fingerprint. Hooks run with /bin/sh -c; \
                 stdin gets the json document; the environment has ROTOR_APP, ROTOR_APPLICATION_ID, \
-                ROTOR_VERSION, ROTOR_ROTATION_ID, and with --env ROTOR_CLIENT_ID and ROTOR_CLIENT_SECRET.
+                ROTOR_VERSION, ROTOR_ROTATION_ID, and with --env ROTOR_CLIENT_ID and ROTOR_CLIENT_SECRET. \
+                A webhook gets the json document as a POST (https, or http to a loopback host; 2xx is \
+                delivered), with --header lines (stored encrypted) and with --secret-file signed: \
+                X-Rotor-Signature: sha256=<hex HMAC-SHA256 of the body>.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -38,10 +42,30 @@ extension Rotor.Target {
         var timeout: String?
         @Flag(name: .customLong("env"), help: "Also pass ROTOR_CLIENT_ID and ROTOR_CLIENT_SECRET to the hook.")
         var passEnvironment = false
+        @Option(help: ArgumentHelp("POST the pair's json document to this URL.", valueName: "url")) var webhook: String?
+        @Option(
+            help: ArgumentHelp(
+                "A request header for the webhook, 'Name: value' (repeatable; stored encrypted).", valueName: "header"))
+        var header: [String] = []
+        @Option(
+            name: .customLong("secret-file"),
+            help: ArgumentHelp(
+                "Sign the webhook's body with the key in this file (read at each delivery).", valueName: "path"))
+        var secretFile: String?
 
         func validate() throws {
-            guard (file != nil) != (exec != nil) else {
-                throw ValidationError("give exactly one of --file and --exec")
+            guard [file != nil, exec != nil, webhook != nil].filter({ $0 }).count == 1 else {
+                throw ValidationError("give exactly one of --file, --exec and --webhook")
+            }
+            if webhook == nil, !header.isEmpty || secretFile != nil {
+                throw ValidationError("--header and --secret-file go with --webhook")
+            }
+            if webhook != nil,
+                format != nil || template != nil || mode != nil || inPlace || owner != nil || group != nil
+                    || passEnvironment
+            {
+                throw ValidationError(
+                    "--format, --template, --mode, --in-place, --owner, --group and --env do not go with --webhook")
             }
             if exec != nil, format != nil || template != nil || mode != nil || inPlace || owner != nil || group != nil {
                 throw ValidationError("--format, --template, --mode, --in-place, --owner and --group go with --file")
@@ -94,6 +118,24 @@ extension Rotor.Target {
                         FileTarget(
                             path: path, format: parsedFormat ?? .env, mode: parsedMode ?? 0o600, inPlace: inPlace,
                             owner: owner, group: group, template: text))
+                } else if let webhook {
+                    if let reason = HTTPWebhookPoster.refusal(of: webhook) {
+                        throw RotorError(
+                            .invalidInput, "refusing --webhook \(WebhookTarget(url: webhook).shownURL): \(reason)")
+                    }
+                    _ = try WebhookRequest.headers(header)
+                    if let secretFile { _ = try WebhookRequest.signingKey(secretFile) }
+                    let seconds = try timeout.map { text throws(RotorError) in
+                        try DurationText.parse(text, option: "--timeout")
+                    }
+                    if let seconds, seconds <= 0 {
+                        throw RotorError(.invalidInput, "--timeout must be longer than 0s")
+                    }
+                    kind = .webhook(
+                        WebhookTarget(
+                            url: webhook,
+                            secretFile: secretFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+                            timeout: TimeInterval(seconds ?? 30)))
                 } else {
                     let command = exec ?? ""
                     guard !command.trimmingCharacters(in: .whitespaces).isEmpty, !command.contains("\0") else {
@@ -110,7 +152,8 @@ extension Rotor.Target {
                             command: command, timeout: TimeInterval(seconds ?? 30), passEnvironment: passEnvironment
                         ))
                 }
-                let target = try await TargetRegistry(ledger: try global.openLedger()).add(app: name, kind)
+                let target = try await TargetRegistry(ledger: try global.openLedger()).add(
+                    app: name, kind, headers: header)
                 var report = CommandReport(
                     ["app": .string(name), "target": TargetText.json(target)],
                     lines: [
