@@ -152,19 +152,31 @@ extension SQLiteTransaction {
     }
 
     func alerts() throws -> [AlertRecord] {
-        try fetch("SELECT id, command, timeout_ms, events FROM alerts ORDER BY id") { row in
+        try fetch("SELECT id, command, timeout_ms, events, kind, url, secret_file FROM alerts ORDER BY id") { row in
             // Held to what `alert add` takes, so that a hand edit cannot trap.
             let timeout: Int64 = min(max(row[2], 1), DurationText.maximum * 1000)
+            let url: String? = row[4] == "webhook" ? row[5] : nil
             return AlertRecord(
-                id: row[0], command: row[1], timeout: TimeInterval(timeout) / 1000,
-                events: AlertEvent.stored(row[3]))
+                id: row[0], command: row[1] ?? "", timeout: TimeInterval(timeout) / 1000,
+                events: AlertEvent.stored(row[3]),
+                webhook: url.map {
+                    WebhookTarget(url: $0, secretFile: row[6], timeout: TimeInterval(timeout) / 1000)
+                })
         }
     }
 
-    func insertAlert(command: String, timeout: TimeInterval, events: Set<AlertEvent>, at time: Date) throws -> Int64 {
+    func insertAlert(
+        command: String, timeout: TimeInterval, events: Set<AlertEvent>, webhook: WebhookTarget?, at time: Date
+    ) throws -> Int64 {
         try execute(
-            sql: "INSERT INTO alerts (command, timeout_ms, events, created_at) VALUES (?, ?, ?, ?)",
-            arguments: [command, Int64(timeout * 1000), AlertEvent.text(events), time.millis])
+            sql: """
+                INSERT INTO alerts (kind, command, url, secret_file, timeout_ms, events, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                webhook == nil ? "exec" : "webhook", webhook == nil ? command : nil, webhook?.url,
+                webhook?.secretFile, Int64(timeout * 1000), AlertEvent.text(events), time.millis,
+            ])
         return db.lastInsertedRowID
     }
 

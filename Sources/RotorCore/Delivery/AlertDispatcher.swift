@@ -10,10 +10,33 @@ import Foundation
 public struct AlertDispatcher: Sendable {
     public let ledger: Ledger
     public let spawner: any ProcessSpawner
+    /// Sends webhook alerts; without one they count as failed.
+    public let webhooks: (any WebhookPoster)?
 
-    public init(ledger: Ledger, spawner: any ProcessSpawner) {
+    public init(ledger: Ledger, spawner: any ProcessSpawner, webhooks: (any WebhookPoster)? = nil) {
         self.ledger = ledger
         self.spawner = spawner
+        self.webhooks = webhooks
+    }
+
+    /// Tries a webhook alert three times, a second and then two apart: an
+    /// alert is not stored for later, so a receiver that blinks still gets it.
+    func post(_ body: [UInt8], to webhook: WebhookTarget) async -> Bool {
+        guard let webhooks else { return false }
+        var headers: [(String, String)] = [("Content-Type", "application/json")]
+        if let file = webhook.secretFile {
+            guard let key = try? WebhookRequest.signingKey(file) else { return false }
+            headers.append(("X-Rotor-Signature", WebhookRequest.signature(body, key: key)))
+        }
+        for attempt in 0..<3 {
+            if attempt > 0 {
+                try? await ledger.clock.sleep(until: ledger.clock.now.addingTimeInterval(Double(attempt)))
+            }
+            let status = try? await webhooks.post(
+                url: webhook.url, headers: headers, body: body, timeout: webhook.timeout)
+            if let status, (200..<300).contains(status) { return true }
+        }
+        return false
     }
 
     public struct Alert: Sendable {
@@ -58,7 +81,12 @@ public struct AlertDispatcher: Sendable {
             "severity": .string(alert.event.severity),
         ]
         var failures = 0
+        let body = Array((document.canonical + "\n").utf8)
         for hook in chosen {
+            if let webhook = hook.webhook {
+                if await !post(body, to: webhook) { failures += 1 }
+                continue
+            }
             var environment = HookRunner.baseEnvironment
             environment["ROTOR_EVENT"] = alert.event.documentName
             environment["ROTOR_APP"] = alert.app

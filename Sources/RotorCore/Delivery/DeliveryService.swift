@@ -15,7 +15,7 @@ public struct DeliveryService: Deliverer {
     public var backoff: RetryPolicy
     /// Failed attempts before the alert hooks run.
     public var budget: Int
-    public var alerts: AlertDispatcher { AlertDispatcher(ledger: ledger, spawner: spawner) }
+    public var alerts: AlertDispatcher { AlertDispatcher(ledger: ledger, spawner: spawner, webhooks: webhooks) }
 
     public init(
         ledger: Ledger, spawner: any ProcessSpawner = HookRunner(), webhooks: (any WebhookPoster)? = nil,

@@ -168,14 +168,21 @@ public struct DeliveryRecord: Sendable, Equatable {
 /// delivery or a check that failed).
 public struct AlertRecord: Sendable, Equatable {
     public var id: Int64
+    /// The command of an exec hook; for a webhook, its URL as listings show it.
     public var command: String
     public var timeout: TimeInterval
     public var events: Set<AlertEvent>
+    /// Set for a webhook alert (`alert add --webhook URL`): the document is POSTed there.
+    public var webhook: WebhookTarget?
 
-    public init(id: Int64, command: String, timeout: TimeInterval, events: Set<AlertEvent> = AlertEvent.defaults) {
+    public init(
+        id: Int64, command: String, timeout: TimeInterval, events: Set<AlertEvent> = AlertEvent.defaults,
+        webhook: WebhookTarget? = nil
+    ) {
         self.id = id
-        self.command = command
+        self.command = webhook?.shownURL ?? command
         self.timeout = timeout
         self.events = events
+        self.webhook = webhook
     }
 }

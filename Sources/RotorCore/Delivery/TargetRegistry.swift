@@ -55,18 +55,23 @@ public struct TargetRegistry: Sendable {
     }
 
     @discardableResult
-    public func addAlert(command: String, timeout: TimeInterval, events: Set<AlertEvent> = AlertEvent.defaults)
-        async throws -> AlertRecord
-    {
+    /// Adds an exec hook (`command`) or, with `webhook`, a webhook alert.
+    public func addAlert(
+        command: String, timeout: TimeInterval, events: Set<AlertEvent> = AlertEvent.defaults,
+        webhook: WebhookTarget? = nil
+    ) async throws -> AlertRecord {
         try await ledger.commit { tx in
-            let id = try tx.store.insertAlert(command: command, timeout: timeout, events: events, at: tx.now)
+            let id = try tx.store.insertAlert(
+                command: command, timeout: timeout, events: events, webhook: webhook, at: tx.now)
+            let alert = AlertRecord(id: id, command: command, timeout: timeout, events: events, webhook: webhook)
             try tx.record(
                 AuditDraft(
                     .alertAdded,
                     detail: [
-                        "alert_id": .int(id), "command": .string(command), "on": .string(AlertEvent.text(events)),
+                        "alert_id": .int(id), "command": .string(alert.command),
+                        "on": .string(AlertEvent.text(events)),
                     ]))
-            return AlertRecord(id: id, command: command, timeout: timeout, events: events)
+            return alert
         }
     }
 

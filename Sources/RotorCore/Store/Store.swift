@@ -171,7 +171,10 @@ public protocol StoreWriter: StoreReader {
     func setTargetHeaders(id: Int64, _ box: Data) throws
     func deleteTarget(id: Int64) throws
     func saveDelivery(_ delivery: DeliveryRecord) throws
-    func insertAlert(command: String, timeout: TimeInterval, events: Set<AlertEvent>, at time: Date) throws -> Int64
+    /// Inserts an exec hook (`command`) or, with `webhook`, a webhook alert.
+    func insertAlert(
+        command: String, timeout: TimeInterval, events: Set<AlertEvent>, webhook: WebhookTarget?, at time: Date
+    ) throws -> Int64
     /// Records `occurrence` as `started`: inserted if new, or moved from
     /// `pending` (or from a `started` claim that recorded no rotation, whose
     /// process is gone since the caller holds the app's lease). False when

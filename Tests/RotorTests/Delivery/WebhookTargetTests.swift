@@ -58,6 +58,32 @@ struct WebhookTargetTests {
         await receiver.stop()
     }
 
+    @Test func aWebhookAlertIsSignedAndTriedThreeTimes() async throws {
+        let receiver = try await WebhookReceiver.start(failures: 2)
+        try await withSandbox { sandbox in
+            let cli = CLIHarness()
+            try await cli.initialize()
+            try await cli.addApp("billing", from: sandbox)
+            try cli.directory.write("alert.key", Self.key)
+            try await cli.expectSuccess([
+                "alert", "add", "--webhook", receiver.url + "/alerts", "--on", "completed", "--secret-file",
+                cli.directory.file("alert.key"),
+            ])
+            let listed = try await cli.expectSuccess(["alert", "list"]).stdout
+            #expect(listed.contains(receiver.url) && listed.contains("completed"), "\(listed)")
+            #expect(try await cli.run(["rotate", "billing"]).status == 0)
+            let requests = receiver.received
+            #expect(requests.map(\.status) == [503, 503, 204])
+            let last = try #require(requests.last)
+            let mac = HMAC<SHA256>.authenticationCode(for: last.body, using: SymmetricKey(data: Array(Self.key.utf8)))
+            #expect(last.headers["x-rotor-signature"] == "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
+            let document = try #require(JSONValue.parse(String(decoding: last.body, as: UTF8.self)))
+            #expect(document["event"] == "rotation.completed" && document["severity"] == "info")
+            #expect(!String(decoding: last.body, as: UTF8.self).contains(await sandbox.currentPair().clientSecret))
+        }
+        await receiver.stop()
+    }
+
     @Test(arguments: [
         (["--webhook", "http://hooks.example.com/x"], "loopback"),
         (["--webhook", "https://user:pw@hooks.example.com/x"], "user name or password"),
