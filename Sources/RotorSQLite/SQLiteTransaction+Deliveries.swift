@@ -6,7 +6,7 @@ import RotorCore
 extension SQLiteTransaction {
     static let targetColumns = """
         id, app_id, kind, path, format, mode, in_place, owner, grp, command, timeout_ms, pass_env, enabled, created_at,
-        template, url, headers, secret_file
+        template, url, headers, secret_file, check_command, check_timeout_ms
         """
 
     static func target(_ row: Row) throws -> TargetRecord {
@@ -33,7 +33,11 @@ extension SQLiteTransaction {
         } else {
             throw RotorError(.databaseInvalid, "target \(row[0] as Int64) is damaged; remove it and add it again")
         }
-        return TargetRecord(id: row[0], appID: row[1], kind: target, enabled: row[12], createdAt: Date(millis: row[13]))
+        let checkCommand: String? = row[18]
+        let checkTimeout: Int64 = min(max(row[19] ?? 300_000, 1000), DurationText.maximum * 1000)
+        return TargetRecord(
+            id: row[0], appID: row[1], kind: target, enabled: row[12], createdAt: Date(millis: row[13]),
+            check: checkCommand.map { ConsumerCheck(command: $0, timeout: TimeInterval(checkTimeout) / 1000) })
     }
 
     func targets(appID: Int64) throws -> [TargetRecord] {
@@ -59,7 +63,17 @@ extension SQLiteTransaction {
         try one("SELECT \(Self.targetColumns) FROM targets WHERE id = ?", [id], Self.target)
     }
 
-    func insertTarget(appID: Int64, _ kind: TargetKind, at time: Date) throws -> Int64 {
+    func insertTarget(appID: Int64, _ kind: TargetKind, check: ConsumerCheck?, at time: Date) throws -> Int64 {
+        let id = try insertTarget(appID: appID, kind, at: time)
+        if let check {
+            try execute(
+                sql: "UPDATE targets SET check_command = ?, check_timeout_ms = ? WHERE id = ?",
+                arguments: [check.command, Int64(check.timeout * 1000), id])
+        }
+        return id
+    }
+
+    private func insertTarget(appID: Int64, _ kind: TargetKind, at time: Date) throws -> Int64 {
         switch kind {
         case .file(let file):
             try execute(
@@ -100,7 +114,7 @@ extension SQLiteTransaction {
     static let deliveryColumns = """
         deliveries.target_id, deliveries.version, deliveries.rotation_id, deliveries.state, deliveries.attempts,
         deliveries.next_attempt_at, deliveries.last_attempt_at, deliveries.last_error, deliveries.output,
-        deliveries.alerted
+        deliveries.alerted, deliveries.confirmed_at, deliveries.check_error
         """
 
     static func delivery(_ row: Row) throws -> DeliveryRecord {
@@ -112,7 +126,8 @@ extension SQLiteTransaction {
         return DeliveryRecord(
             targetID: row[0], version: row[1], rotationID: row[2], state: state, attempts: row[4],
             nextAttemptAt: next.map(Date.init(millis:)), lastAttemptAt: last.map(Date.init(millis:)), lastError: row[7],
-            output: row[8], alerted: row[9])
+            output: row[8], alerted: row[9], confirmedAt: (row[10] as Int64?).map(Date.init(millis:)),
+            checkError: row[11])
     }
 
     func delivery(targetID: Int64, version: Int) throws -> DeliveryRecord? {
@@ -137,17 +152,18 @@ extension SQLiteTransaction {
         try execute(
             sql: """
                 INSERT INTO deliveries (target_id, version, rotation_id, state, attempts, next_attempt_at,
-                    last_attempt_at, last_error, output, alerted)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    last_attempt_at, last_error, output, alerted, confirmed_at, check_error)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (target_id, version) DO UPDATE SET rotation_id = excluded.rotation_id,
                     state = excluded.state, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
                     last_attempt_at = excluded.last_attempt_at, last_error = excluded.last_error,
-                    output = excluded.output, alerted = excluded.alerted
+                    output = excluded.output, alerted = excluded.alerted, confirmed_at = excluded.confirmed_at,
+                    check_error = excluded.check_error
                 """,
             arguments: [
                 delivery.targetID, delivery.version, delivery.rotationID, delivery.state.rawValue, delivery.attempts,
                 delivery.nextAttemptAt?.millis, delivery.lastAttemptAt?.millis, delivery.lastError, delivery.output,
-                delivery.alerted,
+                delivery.alerted, delivery.confirmedAt?.millis, delivery.checkError,
             ])
     }
 

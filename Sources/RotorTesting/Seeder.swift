@@ -30,7 +30,7 @@ public enum Seeder {
                     AuditDraft(.appAdded, app: name, detail: ["fingerprint": .string(fingerprint), "version": 1]))
                 if let targetDirectory {
                     let target = try tx.store.insertTarget(
-                        appID: id, .file(FileTarget(path: "\(targetDirectory)/\(name).env")), at: tx.now)
+                        appID: id, .file(FileTarget(path: "\(targetDirectory)/\(name).env")), check: nil, at: tx.now)
                     try tx.store.saveDelivery(
                         DeliveryRecord(
                             targetID: target, version: 1, rotationID: nil, state: .succeeded, attempts: 1,

@@ -187,6 +187,10 @@ public struct DeliveryService: Deliverer {
         record.rotationID = rotationID ?? record.rotationID
         record.attempts += 1
         record.output = output
+        if failure == nil, let check = target.check {
+            (record.confirmedAt, record.checkError) = await confirm(check, document: document)
+            if record.checkError == nil { detail += "; the consumer check passed" }
+        }
         let alertNow: Bool
         let saved: DeliveryRecord = try await ledger.commit { [record, failure] tx in
             var record = record
@@ -234,7 +238,50 @@ public struct DeliveryService: Deliverer {
                 try tx.store.saveDelivery(alerted)
             }
         }
-        return TargetOutcome(target: target, state: saved.state, detail: failure ?? detail)
+        if let checkError = saved.checkError, saved.state == .succeeded {
+            await alerts.send(
+                .init(
+                    event: .checkFailed, app: app.name, rotationID: rotationID, state: "delivered", error: checkError,
+                    message:
+                        "target \(target.id) of \(app.name) received version \(document.version), but its consumer check \(checkError); see `rotor target list \(app.name)`",
+                    target: target.summary))
+        }
+        return TargetOutcome(
+            target: target, state: saved.state,
+            detail: failure ?? saved.checkError.map { "\(detail); the consumer check \($0)" } ?? detail)
+    }
+
+    /// Runs a consumer check until it exits 0 or its time is up, a second
+    /// apart at first and doubling up to 15 s: when it passed, or why not.
+    /// It gets `ROTOR_APP`, `ROTOR_VERSION`, `ROTOR_CLIENT_ID` (not a secret: listings show it) and
+    /// `ROTOR_FINGERPRINT`, never the client secret.
+    func confirm(_ check: ConsumerCheck, document: DeliveryDocument) async -> (Date?, String?) {
+        var environment = HookRunner.baseEnvironment
+        environment["ROTOR_APP"] = document.app
+        environment["ROTOR_VERSION"] = String(document.version)
+        environment["ROTOR_FINGERPRINT"] = document.fingerprint
+        environment["ROTOR_CLIENT_ID"] = document.clientID
+        let clock = ledger.clock
+        let deadline = clock.now.addingTimeInterval(check.timeout)
+        var wait: TimeInterval = 1
+        var last = "did not run"
+        while true {
+            let left = deadline.timeIntervalSince(clock.now)
+            do {
+                let result = try await spawner.run(
+                    command: check.command, stdin: [], environment: environment, timeout: max(1, min(30, left)),
+                    mask: [document.clientSecret.reveal()])
+                if result.succeeded { return (clock.now, nil) }
+                last = result.failure ?? "failed"
+            } catch {
+                last = "could not run (\(error))"
+            }
+            let next = clock.now.addingTimeInterval(wait)
+            guard next < deadline else { break }
+            try? await clock.sleep(until: next)
+            wait = min(wait * 2, 15)
+        }
+        return (nil, "did not pass within \(DurationText.format(Int64(check.timeout))) (it \(last))")
     }
 
     /// POSTs the `json` document to a webhook target, signed when it has a

@@ -1,8 +1,9 @@
 import Foundation
 
 /// One target as `rotor target list` and the status page show it: its
-/// latest delivery and the state of cli.md (`delivered`, `pending`,
-/// `retrying`, `failed`; `disabled` for a disabled target).
+/// latest delivery and the state of cli.md (`delivered`, `confirmed` once
+/// its consumer check passed, `pending`, `retrying`, `failed`; `disabled`
+/// for a disabled target).
 public struct TargetListing: Sendable {
     public var target: TargetRecord
     /// The delivery of the newest version tried.
@@ -28,7 +29,7 @@ public struct TargetListing: Sendable {
         guard target.enabled else { return "disabled" }
         guard let latest, latest.version >= currentVersion else { return "pending" }
         switch latest.state {
-        case .succeeded: return "delivered"
+        case .succeeded: return latest.confirmedAt == nil ? "delivered" : "confirmed"
         case .pending, .superseded: return "pending"
         case .failed: return latest.attempts >= StatusReport.deliveryBudget ? "failed" : "retrying"
         }

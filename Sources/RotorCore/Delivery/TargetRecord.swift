@@ -100,19 +100,36 @@ public struct ExecTarget: Sendable, Equatable {
     }
 }
 
+/// A consumer check (`--check COMMAND [--check-timeout DURATION]`): after a
+/// delivery, run until it exits 0 (the consumer proves it uses the new
+/// pair) or its time is up.
+public struct ConsumerCheck: Sendable, Equatable {
+    public var command: String
+    public var timeout: TimeInterval
+
+    public init(command: String, timeout: TimeInterval = 300) {
+        self.command = command
+        self.timeout = timeout
+    }
+}
+
 public struct TargetRecord: Sendable, Equatable {
     public var id: Int64
     public var appID: Int64
     public var kind: TargetKind
     public var enabled: Bool
     public var createdAt: Date
+    public var check: ConsumerCheck?
 
-    public init(id: Int64, appID: Int64, kind: TargetKind, enabled: Bool, createdAt: Date) {
+    public init(
+        id: Int64, appID: Int64, kind: TargetKind, enabled: Bool, createdAt: Date, check: ConsumerCheck? = nil
+    ) {
         self.id = id
         self.appID = appID
         self.kind = kind
         self.enabled = enabled
         self.createdAt = createdAt
+        self.check = check
     }
 
     /// A one-line description without any secret.
@@ -145,11 +162,18 @@ public struct DeliveryRecord: Sendable, Equatable {
     /// The hook's output, bounded, secrets masked.
     public var output: String?
     public var alerted: Bool
+    /// When the target's consumer check passed for this version.
+    public var confirmedAt: Date?
+    /// Why the consumer check did not pass in its time.
+    public var checkError: String?
 
     public init(
         targetID: Int64, version: Int, rotationID: Int64?, state: State, attempts: Int = 0, nextAttemptAt: Date? = nil,
-        lastAttemptAt: Date? = nil, lastError: String? = nil, output: String? = nil, alerted: Bool = false
+        lastAttemptAt: Date? = nil, lastError: String? = nil, output: String? = nil, alerted: Bool = false,
+        confirmedAt: Date? = nil, checkError: String? = nil
     ) {
+        self.confirmedAt = confirmedAt
+        self.checkError = checkError
         self.targetID = targetID
         self.version = version
         self.rotationID = rotationID

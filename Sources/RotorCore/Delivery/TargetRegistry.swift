@@ -12,7 +12,9 @@ public struct TargetRegistry: Sendable {
     /// Adds a target; one that repeats an existing target of the app (the
     /// same file, or the same command) is refused.
     @discardableResult
-    public func add(app name: String, _ kind: TargetKind, headers: [String] = []) async throws -> TargetRecord {
+    public func add(app name: String, _ kind: TargetKind, headers: [String] = [], check: ConsumerCheck? = nil)
+        async throws -> TargetRecord
+    {
         try await ledger.commit { tx in
             let app = try AppRegistry.find(name, in: tx.store)
             if let twin = try tx.store.targets(appID: app.id).first(where: { $0.kind.repeats(kind) }) {
@@ -21,7 +23,7 @@ public struct TargetRegistry: Sendable {
                     "target \(twin.id) of \(name) already does this (\(twin.summary)); change or remove it with `rotor target remove \(name) \(twin.id)`"
                 )
             }
-            let id = try tx.store.insertTarget(appID: app.id, kind, at: tx.now)
+            let id = try tx.store.insertTarget(appID: app.id, kind, check: check, at: tx.now)
             if !headers.isEmpty {
                 let box = try tx.keyring.seal(
                     Secret(headers.joined(separator: "\n")), for: .targetHeaders(targetID: id))

@@ -166,7 +166,7 @@ public protocol StoreWriter: StoreReader {
     /// takes a lease that was released or taken over.
     func renewLease(_ lease: Lease, expiresAt: Date, now: Date) throws -> Bool
 
-    func insertTarget(appID: Int64, _ kind: TargetKind, at time: Date) throws -> Int64
+    func insertTarget(appID: Int64, _ kind: TargetKind, check: ConsumerCheck?, at time: Date) throws -> Int64
     /// Stores a webhook target's sealed headers, sealed for the id the target got.
     func setTargetHeaders(id: Int64, _ box: Data) throws
     func deleteTarget(id: Int64) throws

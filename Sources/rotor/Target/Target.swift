@@ -17,7 +17,8 @@ enum TargetText {
         var fields: [String: JSONValue] = [
             "id": .int(target.id), "enabled": .bool(target.enabled), "target": .string(target.summary),
             "path": nil, "format": nil, "template": nil, "mode": nil, "in_place": nil, "command": nil, "timeout": nil,
-            "env": nil, "check": nil,
+            "env": nil, "check": .optional(target.check?.command),
+            "check_timeout": .optional(target.check.map { Int64($0.timeout) }),
         ]
         switch target.kind {
         case .file(let file):
@@ -57,6 +58,8 @@ enum TargetText {
         fields["last_output"] = .optional(latest?.output)
         fields["last_attempt"] = .optional(latest?.lastAttemptAt.map(RFC3339.format))
         fields["next_attempt"] = .optional(latest?.nextAttemptAt.map(RFC3339.format))
+        fields["confirmed_at"] = .optional(latest?.confirmedAt.map(RFC3339.format))
+        fields["check_error"] = .optional(latest?.checkError)
         return .object(fields)
     }
 

@@ -45,6 +45,15 @@ extension Rotor.Target {
         @Option(help: ArgumentHelp("POST the pair's json document to this URL.", valueName: "url")) var webhook: String?
         @Option(
             help: ArgumentHelp(
+                "After a delivery, run this until it exits 0: the consumer uses the new pair (env ROTOR_APP, ROTOR_VERSION, ROTOR_CLIENT_ID, ROTOR_FINGERPRINT).",
+                valueName: "command"))
+        var check: String?
+        @Option(
+            name: .customLong("check-timeout"),
+            help: ArgumentHelp("How long the check may keep failing (default 5m).", valueName: "duration"))
+        var checkTimeout: String?
+        @Option(
+            help: ArgumentHelp(
                 "A request header for the webhook, 'Name: value' (repeatable; stored encrypted).", valueName: "header"))
         var header: [String] = []
         @Option(
@@ -152,8 +161,21 @@ extension Rotor.Target {
                             command: command, timeout: TimeInterval(seconds ?? 30), passEnvironment: passEnvironment
                         ))
                 }
+                if let check, check.trimmingCharacters(in: .whitespaces).isEmpty || check.contains("\0") {
+                    throw RotorError(.invalidInput, "--check needs a command")
+                }
+                if checkTimeout != nil, check == nil {
+                    throw RotorError(.invalidInput, "--check-timeout goes with --check")
+                }
+                let checkSeconds = try checkTimeout.map { text throws(RotorError) in
+                    try DurationText.parse(text, option: "--check-timeout")
+                }
+                if let checkSeconds, checkSeconds <= 0 {
+                    throw RotorError(.invalidInput, "--check-timeout must be longer than 0s")
+                }
                 let target = try await TargetRegistry(ledger: try global.openLedger()).add(
-                    app: name, kind, headers: header)
+                    app: name, kind, headers: header,
+                    check: check.map { ConsumerCheck(command: $0, timeout: TimeInterval(checkSeconds ?? 300)) })
                 var report = CommandReport(
                     ["app": .string(name), "target": TargetText.json(target)],
                     lines: [

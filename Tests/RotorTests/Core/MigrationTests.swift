@@ -91,7 +91,7 @@ struct TableRebuildMigrationTests {
         let store = try SQLiteStore.open(path: path)
         try await store.migrate()
         try store.withConnection { db in
-            #expect(try Int.fetchOne(db, sql: "SELECT MAX(version) FROM schema_migrations") == 5)
+            #expect(try Int.fetchOne(db, sql: "SELECT MAX(version) FROM schema_migrations") == Migration.all.count)
             #expect(try Int.fetchAll(db, sql: "SELECT id FROM targets ORDER BY id") == [1, 2])
             #expect(
                 try String.fetchAll(db, sql: "SELECT state FROM deliveries ORDER BY target_id") == [
