@@ -64,6 +64,13 @@ public enum DurationText {
     public static let maximum: Int64 = 36_500 * 86400
 
     /// Seconds in `text`, or an error that says what is accepted.
+    /// A timeout: a duration longer than 0s.
+    public static func timeout(_ text: String, option: String) throws(RotorError) -> TimeInterval {
+        let seconds = try parse(text, option: option)
+        guard seconds > 0 else { throw RotorError(.invalidInput, "\(option) must be longer than 0s") }
+        return TimeInterval(seconds)
+    }
+
     public static func parse(_ text: String, option: String) throws(RotorError) -> Int64 {
         let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
         guard let unit = text.last, let scale = units[unit], text.dropLast().allSatisfy({ $0.isASCII && $0.isNumber }),

@@ -48,14 +48,13 @@ extension Rotor.Alert {
                 }
                 if let secretFile { _ = try WebhookRequest.signingKey(secretFile) }
                 let events = try on.map { text throws(RotorError) in try AlertEvent.parse(text) } ?? AlertEvent.defaults
-                let seconds = try DurationText.parse(timeout, option: "--timeout")
-                guard seconds > 0 else { throw RotorError(.invalidInput, "--timeout must be longer than 0s") }
+                let seconds = try DurationText.timeout(timeout, option: "--timeout")
                 let alert = try await TargetRegistry(ledger: try global.openLedger()).addAlert(
-                    command: exec ?? "", timeout: TimeInterval(seconds), events: events,
+                    command: exec ?? "", timeout: seconds, events: events,
                     webhook: webhook.map {
                         WebhookTarget(
                             url: $0, secretFile: secretFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
-                            timeout: TimeInterval(seconds))
+                            timeout: seconds)
                     })
                 try output.emit(
                     CommandReport(

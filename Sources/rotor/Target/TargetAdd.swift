@@ -134,32 +134,25 @@ extension Rotor.Target {
                     }
                     _ = try WebhookRequest.headers(header)
                     if let secretFile { _ = try WebhookRequest.signingKey(secretFile) }
-                    let seconds = try timeout.map { text throws(RotorError) in
-                        try DurationText.parse(text, option: "--timeout")
-                    }
-                    if let seconds, seconds <= 0 {
-                        throw RotorError(.invalidInput, "--timeout must be longer than 0s")
-                    }
                     kind = .webhook(
                         WebhookTarget(
                             url: webhook,
                             secretFile: secretFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
-                            timeout: TimeInterval(seconds ?? 30)))
+                            timeout: try timeout.map { text throws(RotorError) in
+                                try DurationText.timeout(text, option: "--timeout")
+                            } ?? 30))
                 } else {
                     let command = exec ?? ""
                     guard !command.trimmingCharacters(in: .whitespaces).isEmpty, !command.contains("\0") else {
                         throw RotorError(.invalidInput, "--exec needs a command")
                     }
-                    let seconds = try timeout.map { text throws(RotorError) in
-                        try DurationText.parse(text, option: "--timeout")
-                    }
-                    if let seconds, seconds <= 0 {
-                        throw RotorError(.invalidInput, "--timeout must be longer than 0s")
-                    }
                     kind = .exec(
                         ExecTarget(
-                            command: command, timeout: TimeInterval(seconds ?? 30), passEnvironment: passEnvironment
-                        ))
+                            command: command,
+                            timeout: try timeout.map { text throws(RotorError) in
+                                try DurationText.timeout(text, option: "--timeout")
+                            } ?? 30,
+                            passEnvironment: passEnvironment))
                 }
                 if let check, check.trimmingCharacters(in: .whitespaces).isEmpty || check.contains("\0") {
                     throw RotorError(.invalidInput, "--check needs a command")
@@ -168,14 +161,11 @@ extension Rotor.Target {
                     throw RotorError(.invalidInput, "--check-timeout goes with --check")
                 }
                 let checkSeconds = try checkTimeout.map { text throws(RotorError) in
-                    try DurationText.parse(text, option: "--check-timeout")
-                }
-                if let checkSeconds, checkSeconds <= 0 {
-                    throw RotorError(.invalidInput, "--check-timeout must be longer than 0s")
+                    try DurationText.timeout(text, option: "--check-timeout")
                 }
                 let target = try await TargetRegistry(ledger: try global.openLedger()).add(
                     app: name, kind, headers: header,
-                    check: check.map { ConsumerCheck(command: $0, timeout: TimeInterval(checkSeconds ?? 300)) })
+                    check: check.map { ConsumerCheck(command: $0, timeout: checkSeconds ?? 300) })
                 var report = CommandReport(
                     ["app": .string(name), "target": TargetText.json(target)],
                     lines: [
