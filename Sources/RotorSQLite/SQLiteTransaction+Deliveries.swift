@@ -49,7 +49,8 @@ extension SQLiteTransaction {
             """
             SELECT t.id, t.app_id, a.current_version FROM targets t JOIN apps a ON a.id = t.app_id
                 LEFT JOIN deliveries d ON d.target_id = t.id AND d.version = a.current_version
-            WHERE t.enabled = 1 AND (d.state IS NULL OR d.state != 'succeeded') ORDER BY t.id
+            WHERE t.enabled = 1 AND (d.state IS NULL OR d.state != 'succeeded' OR d.check_error IS NOT NULL)
+            ORDER BY t.id
             """
         ) { row -> (Int64, Int64, Int) in (row[0], row[1], row[2]) }
         var out: [Int64: [(targetID: Int64, delivery: DeliveryRecord?)]] = [:]

@@ -111,6 +111,14 @@ public enum StatusReport {
                 "target \(target): \(delivery.lastError ?? "failed") (attempt \(delivery.attempts)\(when)); see `rotor target list \(app.name)`"
             return (delivery.attempts >= deliveryBudget ? .failed : .retrying, reason)
         }
+        if let (target, delivery) = targets.first(where: { $0.1?.state == .succeeded && $0.1?.checkError != nil }),
+            let delivery, let checkError = delivery.checkError
+        {
+            return (
+                .failed,
+                "target \(target) received version \(delivery.version), but its consumer check \(checkError); fix the consumer, then `rotor publish \(app.name)` checks again"
+            )
+        }
         if let open {
             return (.rotating, "rotation \(open.id) is \(open.state.rawValue)")
         }

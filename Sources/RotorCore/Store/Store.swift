@@ -93,9 +93,10 @@ public protocol StoreReader {
 
     func targets(appID: Int64) throws -> [TargetRecord]
     /// The enabled targets that have not received their app's current
-    /// version (their IDs, with that version's delivery if there is one), by
-    /// app, each list ordered by target ID. Usually few, however many apps
-    /// there are; a damaged target row is listed like any other.
+    /// version, or received it and their consumer check did not pass (their
+    /// IDs, with that version's delivery if there is one), by app, each list
+    /// ordered by target ID. Usually few, however many apps there are; a
+    /// damaged target row is listed like any other.
     func unsettledTargets() throws -> [Int64: [(targetID: Int64, delivery: DeliveryRecord?)]]
     func target(id: Int64) throws -> TargetRecord?
     func delivery(targetID: Int64, version: Int) throws -> DeliveryRecord?

@@ -64,6 +64,11 @@ struct ConsumerCheckTests {
                 JSONValue.parse(String(decoding: try cli.directory.read("alert.json"), as: UTF8.self)))
             #expect(alert["event"] == "check.failed" && alert["severity"] == "warning", "\(alert)")
             #expect(alert["target"].map { "\($0)".contains("billing.env") } == true)
+            // `status` says so, with the fix, and exits 3.
+            let status = try await cli.run(["status", "--json"])
+            #expect(status.status == 3, "\(status)")
+            #expect(status.stdout.contains("\"health\":\"failed\""), "\(status)")
+            #expect(status.stdout.contains("its consumer check did not pass within 3s"), "\(status)")
         }
     }
 }
