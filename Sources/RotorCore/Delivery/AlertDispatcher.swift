@@ -22,12 +22,9 @@ public struct AlertDispatcher: Sendable {
     /// Tries a webhook alert three times, a second and then two apart: an
     /// alert is not stored for later, so a receiver that blinks still gets it.
     func post(_ body: [UInt8], to webhook: WebhookTarget) async -> Bool {
-        guard let webhooks else { return false }
-        var headers: [(String, String)] = [("Content-Type", "application/json")]
-        if let file = webhook.secretFile {
-            guard let key = try? WebhookRequest.signingKey(file) else { return false }
-            headers.append(("X-Rotor-Signature", WebhookRequest.signature(body, key: key)))
-        }
+        guard let webhooks,
+            let headers = try? WebhookRequest.standardHeaders(for: body, secretFile: webhook.secretFile)
+        else { return false }
         for attempt in 0..<3 {
             if attempt > 0 {
                 try? await ledger.clock.sleep(until: ledger.clock.now.addingTimeInterval(Double(attempt)))

@@ -290,15 +290,11 @@ public struct DeliveryService: Deliverer {
         guard let webhooks else {
             throw RotorError(.io, "this rotor cannot send webhooks here; run `rotor publish` or `rotor run`")
         }
-        var headers: [(String, String)] = [("Content-Type", "application/json")]
+        let body = document.json
+        var headers = try WebhookRequest.standardHeaders(for: body, secretFile: webhook.secretFile)
         if let box = webhook.sealedHeaders {
             let lines = try ledger.keyring.open(box, for: .targetHeaders(targetID: target.id)).reveal()
             headers += try WebhookRequest.headers(lines.split(separator: "\n").map(String.init))
-        }
-        let body = document.json
-        if let file = webhook.secretFile {
-            headers.append(
-                ("X-Rotor-Signature", WebhookRequest.signature(body, key: try WebhookRequest.signingKey(file))))
         }
         headers.append(("X-Rotor-App", document.app))
         headers.append(("X-Rotor-Version", String(document.version)))

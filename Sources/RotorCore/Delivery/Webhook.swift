@@ -47,6 +47,17 @@ public enum WebhookRequest {
         return bytes
     }
 
+    /// The headers every webhook request carries: `Content-Type`, and with a
+    /// key file `X-Rotor-Signature` of `body` (the key is read now).
+    public static func standardHeaders(for body: [UInt8], secretFile: String?) throws(RotorError) -> [(String, String)]
+    {
+        var headers = [("Content-Type", "application/json")]
+        if let secretFile {
+            headers.append(("X-Rotor-Signature", signature(body, key: try signingKey(secretFile))))
+        }
+        return headers
+    }
+
     /// `sha256=<hex>` of `body` under `key`.
     public static func signature(_ body: [UInt8], key: [UInt8]) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: key))
