@@ -141,6 +141,12 @@ rotor rotate billing
 rotor run --listen 127.0.0.1:9090
 .Ed
 .Pp
+Keep the configuration in a reviewed file: see the plan, then apply it:
+.Bd -literal -offset indent
+rotor apply -f /etc/rotor/rotor.yaml --dry-run
+rotor apply -f /etc/rotor/rotor.yaml
+.Ed
+.Pp
 Check every app from a monitoring system (exit 0, 3 or 4):
 .Bd -literal -offset indent
 rotor status

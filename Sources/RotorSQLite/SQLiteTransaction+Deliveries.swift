@@ -104,6 +104,43 @@ extension SQLiteTransaction {
         return db.lastInsertedRowID
     }
 
+    func updateTarget(_ target: TargetRecord) throws {
+        let check: [(any DatabaseValueConvertible)?] = [
+            target.check?.command, target.check.map { Int64($0.timeout * 1000) },
+        ]
+        switch target.kind {
+        case .file(let file):
+            try execute(
+                sql: """
+                    UPDATE targets SET path = ?, format = ?, mode = ?, in_place = ?, owner = ?, grp = ?, template = ?,
+                        check_command = ?, check_timeout_ms = ?
+                    WHERE id = ? AND kind = 'file'
+                    """,
+                arguments: StatementArguments(
+                    [file.path, file.format.rawValue, file.mode, file.inPlace, file.owner, file.group, file.template]
+                        + check + [target.id]))
+        case .exec(let exec):
+            try execute(
+                sql: """
+                    UPDATE targets SET command = ?, timeout_ms = ?, pass_env = ?, check_command = ?, check_timeout_ms = ?
+                    WHERE id = ? AND kind = 'exec'
+                    """,
+                arguments: StatementArguments(
+                    [exec.command, Int64(exec.timeout * 1000), exec.passEnvironment] + check + [target.id]))
+        case .webhook(let webhook):
+            try execute(
+                sql: """
+                    UPDATE targets SET url = ?, secret_file = ?, timeout_ms = ?, check_command = ?, check_timeout_ms = ?
+                    WHERE id = ? AND kind = 'webhook'
+                    """,
+                arguments: StatementArguments(
+                    [webhook.url, webhook.secretFile, Int64(webhook.timeout * 1000)] + check + [target.id]))
+        }
+        guard db.changesCount == 1 else {
+            throw RotorError(.databaseInvalid, "target \(target.id) is not a \(target.kind.name) target to update")
+        }
+    }
+
     func setTargetHeaders(id: Int64, _ box: Data) throws {
         try execute(sql: "UPDATE targets SET headers = ? WHERE id = ?", arguments: [box, id])
     }
@@ -195,6 +232,22 @@ extension SQLiteTransaction {
                 webhook?.secretFile, Int64(timeout * 1000), AlertEvent.text(events), time.millis,
             ])
         return db.lastInsertedRowID
+    }
+
+    func updateAlert(_ alert: AlertRecord) throws {
+        try execute(
+            sql: """
+                UPDATE alerts SET command = ?, url = ?, secret_file = ?, timeout_ms = ?, events = ?
+                WHERE id = ? AND kind = ?
+                """,
+            arguments: [
+                alert.webhook == nil ? alert.command : nil, alert.webhook?.url, alert.webhook?.secretFile,
+                Int64(alert.timeout * 1000), AlertEvent.text(alert.events), alert.id,
+                alert.webhook == nil ? "exec" : "webhook",
+            ])
+        guard db.changesCount == 1 else {
+            throw RotorError(.databaseInvalid, "alert \(alert.id) is not an alert of its kind to update")
+        }
     }
 
     func deleteAlert(id: Int64) throws {

@@ -91,40 +91,7 @@ public struct AppRegistry: Sendable {
         if verify {
             try await check(clientID: spec.clientID, secret: spec.clientSecret, apiURL: spec.apiURL)
         }
-        return try await ledger.commit { tx in
-            guard try tx.store.app(named: spec.name) == nil else {
-                throw RotorError(
-                    .alreadyExists, "an app named \(spec.name) already exists; pick another name or use `rotor app set`"
-                )
-            }
-            let identityID = try spec.identity.map { name in
-                guard let identity = try tx.store.identity(named: name) else {
-                    throw RotorError(
-                        .notFound, "no identity named \(UserText.shown(name)); `rotor identity list` shows them")
-                }
-                return identity.id
-            }
-            let id = try tx.store.insertApp(
-                NewApp(
-                    name: spec.name, applicationID: spec.applicationID, apiURL: spec.apiURL, schedule: spec.schedule,
-                    jitter: spec.jitter, window: spec.window, timezone: spec.timezone, identityID: identityID),
-                at: tx.now)
-            guard var app = try tx.store.app(id: id) else { throw RotorError(.io, "the new app vanished") }
-            let stored = try tx.storeNextVersion(
-                ClientPair(clientID: spec.clientID, secret: spec.clientSecret), of: &app, source: .added,
-                rotationID: nil)
-            try tx.record(
-                AuditDraft(
-                    .appAdded, app: spec.name,
-                    detail: [
-                        "application_id": .string(spec.applicationID), "client_id": .string(spec.clientID),
-                        "fingerprint": .string(stored.fingerprint), "version": .int(Int64(stored.version)),
-                        "api_url": .string(spec.apiURL),
-                        "schedule": .string(spec.schedule.description), "verified": .bool(verify),
-                        "identity": .optional(spec.identity),
-                    ]))
-            return app
-        }
+        return try await ledger.commit { tx in try AppRegistry.insert(spec, verified: verify, in: tx) }
     }
 
     /// Every app with its current pair's facts and latest rotation, by name.
@@ -166,94 +133,12 @@ public struct AppRegistry: Sendable {
         if let pair = changes.pair, verify {
             try await check(clientID: pair.clientID, secret: pair.secret, apiURL: changes.apiURL ?? before.apiURL)
         }
-        return try await ledger.commit { tx in
-            var app = try AppRegistry.find(name, in: tx.store)
-            var detail: [String: JSONValue] = [:]
-            func note(_ field: String, _ old: JSONValue, _ new: JSONValue) {
-                if old != new { detail[field] = ["from": old, "to": new] }
-            }
-            if let schedule = changes.schedule {
-                note("schedule", .string(app.schedule.description), .string(schedule.description))
-                app.schedule = schedule
-            }
-            if let jitter = changes.jitter {
-                note("jitter", .string(DurationText.format(app.jitter)), .string(DurationText.format(jitter)))
-                app.jitter = jitter
-            }
-            if let window = changes.window {
-                note("window", .optional(app.window?.description), .optional(window?.description))
-                app.window = window
-            }
-            if let timezone = changes.timezone {
-                note("timezone", .string(app.timezone), .string(timezone))
-                app.timezone = timezone
-            }
-            if let url = changes.apiURL {
-                note("api_url", .string(app.apiURL), .string(url))
-                app.apiURL = url
-            }
-            if let identity = changes.identity {
-                let oldName = try app.identityID.flatMap { try tx.store.identity(id: $0)?.name }
-                if let identity {
-                    guard let record = try tx.store.identity(named: identity) else {
-                        throw RotorError(
-                            .notFound, "no identity named \(UserText.shown(identity)); `rotor identity list` shows them"
-                        )
-                    }
-                    app.identityID = record.id
-                } else {
-                    app.identityID = nil
-                }
-                note("identity", .optional(oldName), .optional(identity))
-            }
-            if let enabled = changes.enabled {
-                note("enabled", .bool(app.enabled), .bool(enabled))
-                app.enabled = enabled
-            }
-            if let pair = changes.pair {
-                if let open = try tx.store.unresolvedRotation(appID: app.id) {
-                    throw RotorError(
-                        .invalidInput,
-                        "rotation \(open.id) of \(name) is still \(open.state.rawValue); let `rotor run --once` resolve it before replacing the pair"
-                    )
-                }
-                let old = try AppRegistry.currentCredential(of: app, in: tx.store)
-                // A new pair clears the app's attention: scheduled rotation resumes.
-                let stored = try tx.storeNextVersion(pair, of: &app, source: .set, rotationID: nil)
-                detail["client_id"] = ["from": .string(old.clientID), "to": .string(pair.clientID)]
-                detail["fingerprint"] = ["from": .string(old.fingerprint), "to": .string(stored.fingerprint)]
-                detail["version"] = ["from": .int(Int64(old.version)), "to": .int(Int64(stored.version))]
-                detail["verified"] = .bool(verify)
-            }
-            app.updatedAt = tx.now
-            try tx.store.updateApp(app)
-            // An edit replaces whatever was planned: the next due time is computed afresh.
-            try tx.store.dropPlannedOccurrences(appID: app.id)
-            try tx.record(AuditDraft(.appUpdated, app: name, detail: detail))
-            return app
-        }
+        return try await ledger.commit { tx in try AppRegistry.change(name, changes, verified: verify, in: tx) }
     }
 
     /// Deletes the app and its stored secrets; its audit events stay.
     public func remove(_ name: String) async throws {
-        try await ledger.commit { tx in
-            let app = try AppRegistry.find(name, in: tx.store)
-            if let open = try tx.store.unresolvedRotation(appID: app.id) {
-                throw RotorError(
-                    .invalidInput,
-                    "rotation \(open.id) of \(name) is still \(open.state.rawValue): removing the app now could lose the only copy of its new pair; let `rotor run --once` resolve it first"
-                )
-            }
-            let credential = try AppRegistry.currentCredential(of: app, in: tx.store)
-            try tx.store.deleteApp(id: app.id)
-            try tx.record(
-                AuditDraft(
-                    .appRemoved, app: name,
-                    detail: [
-                        "application_id": .string(app.applicationID), "client_id": .string(credential.clientID),
-                        "fingerprint": .string(credential.fingerprint), "version": .int(Int64(app.currentVersion)),
-                    ]))
-        }
+        try await ledger.commit { tx in try AppRegistry.delete(name, in: tx) }
     }
 
     /// The current pair in plain text, for manual recovery. Recorded as
@@ -279,7 +164,137 @@ public struct AppRegistry: Sendable {
         }
     }
 
-    private func check(clientID: String, secret: Secret, apiURL: String) async throws {
+    /// Inserts the app and its first pair with `app.added`, inside a write.
+    @discardableResult
+    static func insert(_ spec: AppSpec, verified: Bool, in tx: LedgerTransaction) throws -> AppRecord {
+        guard try tx.store.app(named: spec.name) == nil else {
+            throw RotorError(
+                .alreadyExists, "an app named \(spec.name) already exists; pick another name or use `rotor app set`"
+            )
+        }
+        let identityID = try spec.identity.map { name in
+            guard let identity = try tx.store.identity(named: name) else {
+                throw RotorError(
+                    .notFound, "no identity named \(UserText.shown(name)); `rotor identity list` shows them")
+            }
+            return identity.id
+        }
+        let id = try tx.store.insertApp(
+            NewApp(
+                name: spec.name, applicationID: spec.applicationID, apiURL: spec.apiURL, schedule: spec.schedule,
+                jitter: spec.jitter, window: spec.window, timezone: spec.timezone, identityID: identityID),
+            at: tx.now)
+        guard var app = try tx.store.app(id: id) else { throw RotorError(.io, "the new app vanished") }
+        let stored = try tx.storeNextVersion(
+            ClientPair(clientID: spec.clientID, secret: spec.clientSecret), of: &app, source: .added,
+            rotationID: nil)
+        try tx.record(
+            AuditDraft(
+                .appAdded, app: spec.name,
+                detail: [
+                    "application_id": .string(spec.applicationID), "client_id": .string(spec.clientID),
+                    "fingerprint": .string(stored.fingerprint), "version": .int(Int64(stored.version)),
+                    "api_url": .string(spec.apiURL),
+                    "schedule": .string(spec.schedule.description), "verified": .bool(verified),
+                    "identity": .optional(spec.identity),
+                ]))
+        return app
+    }
+
+    /// Applies `changes` to the app with `app.updated`, inside a write; the
+    /// app's planned occurrences are dropped so the next due time is computed afresh.
+    @discardableResult
+    static func change(_ name: String, _ changes: AppChanges, verified: Bool, in tx: LedgerTransaction) throws
+        -> AppRecord
+    {
+        var app = try AppRegistry.find(name, in: tx.store)
+        var detail: [String: JSONValue] = [:]
+        func note(_ field: String, _ old: JSONValue, _ new: JSONValue) {
+            if old != new { detail[field] = ["from": old, "to": new] }
+        }
+        if let schedule = changes.schedule {
+            note("schedule", .string(app.schedule.description), .string(schedule.description))
+            app.schedule = schedule
+        }
+        if let jitter = changes.jitter {
+            note("jitter", .string(DurationText.format(app.jitter)), .string(DurationText.format(jitter)))
+            app.jitter = jitter
+        }
+        if let window = changes.window {
+            note("window", .optional(app.window?.description), .optional(window?.description))
+            app.window = window
+        }
+        if let timezone = changes.timezone {
+            note("timezone", .string(app.timezone), .string(timezone))
+            app.timezone = timezone
+        }
+        if let url = changes.apiURL {
+            note("api_url", .string(app.apiURL), .string(url))
+            app.apiURL = url
+        }
+        if let identity = changes.identity {
+            let oldName = try app.identityID.flatMap { try tx.store.identity(id: $0)?.name }
+            if let identity {
+                guard let record = try tx.store.identity(named: identity) else {
+                    throw RotorError(
+                        .notFound, "no identity named \(UserText.shown(identity)); `rotor identity list` shows them"
+                    )
+                }
+                app.identityID = record.id
+            } else {
+                app.identityID = nil
+            }
+            note("identity", .optional(oldName), .optional(identity))
+        }
+        if let enabled = changes.enabled {
+            note("enabled", .bool(app.enabled), .bool(enabled))
+            app.enabled = enabled
+        }
+        if let pair = changes.pair {
+            if let open = try tx.store.unresolvedRotation(appID: app.id) {
+                throw RotorError(
+                    .invalidInput,
+                    "rotation \(open.id) of \(name) is still \(open.state.rawValue); let `rotor run --once` resolve it before replacing the pair"
+                )
+            }
+            let old = try AppRegistry.currentCredential(of: app, in: tx.store)
+            // A new pair clears the app's attention: scheduled rotation resumes.
+            let stored = try tx.storeNextVersion(pair, of: &app, source: .set, rotationID: nil)
+            detail["client_id"] = ["from": .string(old.clientID), "to": .string(pair.clientID)]
+            detail["fingerprint"] = ["from": .string(old.fingerprint), "to": .string(stored.fingerprint)]
+            detail["version"] = ["from": .int(Int64(old.version)), "to": .int(Int64(stored.version))]
+            detail["verified"] = .bool(verified)
+        }
+        app.updatedAt = tx.now
+        try tx.store.updateApp(app)
+        // An edit replaces whatever was planned: the next due time is computed afresh.
+        try tx.store.dropPlannedOccurrences(appID: app.id)
+        try tx.record(AuditDraft(.appUpdated, app: name, detail: detail))
+        return app
+    }
+
+    /// Deletes the app and its secrets with `app.removed`, inside a write;
+    /// refused while a rotation of it is unresolved.
+    static func delete(_ name: String, in tx: LedgerTransaction) throws {
+        let app = try AppRegistry.find(name, in: tx.store)
+        if let open = try tx.store.unresolvedRotation(appID: app.id) {
+            throw RotorError(
+                .invalidInput,
+                "rotation \(open.id) of \(name) is still \(open.state.rawValue): removing the app now could lose the only copy of its new pair; let `rotor run --once` resolve it first"
+            )
+        }
+        let credential = try AppRegistry.currentCredential(of: app, in: tx.store)
+        try tx.store.deleteApp(id: app.id)
+        try tx.record(
+            AuditDraft(
+                .appRemoved, app: name,
+                detail: [
+                    "application_id": .string(app.applicationID), "client_id": .string(credential.clientID),
+                    "fingerprint": .string(credential.fingerprint), "version": .int(Int64(app.currentVersion)),
+                ]))
+    }
+
+    func check(clientID: String, secret: Secret, apiURL: String) async throws {
         guard let checker else {
             throw RotorError(
                 .verificationUnavailable,

@@ -7,6 +7,8 @@ public enum AuditAction: String, Sendable, CaseIterable, Codable {
     case appNeedsAction = "app.needs_action"
     case targetAdded = "target.added"
     case targetRemoved = "target.removed"
+    /// A target's settings changed in place (`rotor apply`); its deliveries stay.
+    case targetUpdated = "target.updated"
     case identityAdded = "identity.added"
     case identityRemoved = "identity.removed"
     case rotationStarted = "rotation.started"
@@ -21,6 +23,7 @@ public enum AuditAction: String, Sendable, CaseIterable, Codable {
     case keyRotated = "key.rotated"
     case alertAdded = "alert.added"
     case alertRemoved = "alert.removed"
+    case alertUpdated = "alert.updated"
     case auditPruned = "audit.pruned"
 }
 

@@ -60,6 +60,10 @@ public struct ScheduleConfig: Codable, Sendable, Equatable {
     public var window: String?
     public var timezone: String?
 
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case every, cron, jitter, window, timezone
+    }
+
     public init(
         every: String? = nil, cron: String? = nil, jitter: String? = nil, window: String? = nil,
         timezone: String? = nil
@@ -81,6 +85,9 @@ public struct TargetConfig: Codable, Sendable, Equatable {
     public var template: String?
     /// A template's text, as `export` writes a stored template.
     public var templateText: String?
+    public var inPlace: Bool?
+    public var owner: String?
+    public var group: String?
     public var exec: String?
     public var timeout: String?
     public var env: Bool?
@@ -92,6 +99,8 @@ public struct TargetConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case file, format, mode, template
         case templateText = "template_text"
+        case inPlace = "in_place"
+        case owner, group
         case exec, timeout, env, webhook
         case secretFile = "secret_file"
         case check
@@ -175,6 +184,9 @@ extension ConfigFile {
                 config.format = file.format.rawValue
             }
             if file.mode != 0o600 { config.mode = "0" + String(file.mode, radix: 8) }
+            if file.inPlace { config.inPlace = true }
+            config.owner = file.owner
+            config.group = file.group
         case .exec(let exec):
             config.exec = exec.command
             if exec.timeout != 30 { config.timeout = DurationText.format(Int64(exec.timeout)) }
@@ -190,6 +202,23 @@ extension ConfigFile {
         }
         return config
     }
+}
+
+extension AppConfig {
+    /// The keys an app may have in the file.
+    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+}
+
+extension ScheduleConfig {
+    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+}
+
+extension TargetConfig {
+    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+}
+
+extension AlertConfig {
+    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
 }
 
 extension Array {

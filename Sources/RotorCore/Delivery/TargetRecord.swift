@@ -40,6 +40,15 @@ public struct WebhookTarget: Sendable, Equatable {
 }
 
 extension TargetKind {
+    /// `file`, `exec` or `webhook`.
+    public var name: String {
+        switch self {
+        case .file: "file"
+        case .exec: "exec"
+        case .webhook: "webhook"
+        }
+    }
+
     /// True when `other` would do what this target does: write the same
     /// file (whatever its format: two writers of one file fight), or run
     /// the same command.

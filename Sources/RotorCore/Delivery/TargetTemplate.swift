@@ -17,6 +17,21 @@ public enum TargetTemplate {
     /// The largest template accepted.
     public static let maximumSize = 64 * 1024
 
+    /// Reads a template file (UTF-8 text, at most ``maximumSize`` bytes) and checks it.
+    public static func read(_ path: String, option: String = "template") throws(RotorError) -> String {
+        let bytes: [UInt8]
+        do {
+            bytes = try Files.read(path, limit: maximumSize + 1)
+        } catch {
+            throw RotorError(.invalidInput, "\(option): \(error)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw RotorError(.invalidInput, "\(option) \(UserText.shown(path)) is not UTF-8 text")
+        }
+        try check(text)
+        return text
+    }
+
     /// Checks `text` as `target add` does; the message names the problem.
     public static func check(_ text: String) throws(RotorError) {
         guard text.utf8.count <= maximumSize else {

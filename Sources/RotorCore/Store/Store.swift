@@ -170,6 +170,9 @@ public protocol StoreWriter: StoreReader {
     func insertTarget(appID: Int64, _ kind: TargetKind, check: ConsumerCheck?, at time: Date) throws -> Int64
     /// Stores a webhook target's sealed headers, sealed for the id the target got.
     func setTargetHeaders(id: Int64, _ box: Data) throws
+    /// Writes a target's settings back (its kind's fields and its check),
+    /// keeping its id, kind, app, sealed headers and deliveries.
+    func updateTarget(_ target: TargetRecord) throws
     func deleteTarget(id: Int64) throws
     func saveDelivery(_ delivery: DeliveryRecord) throws
     /// Inserts an exec hook (`command`) or, with `webhook`, a webhook alert.
@@ -192,6 +195,8 @@ public protocol StoreWriter: StoreReader {
     /// not claimed (another process finished it, or it was never claimed).
     @discardableResult
     func finishOccurrence(appID: Int64, due: Date, state: OccurrenceRecord.State, rotationID: Int64?) throws -> Bool
+    /// Writes an alert's settings back (command or URL, key file, timeout, events), keeping its id and kind.
+    func updateAlert(_ alert: AlertRecord) throws
     func deleteAlert(id: Int64) throws
 
     func appendAudit(_ event: AuditEvent, head: AuditHead) throws

@@ -110,18 +110,8 @@ extension Rotor.Target {
                         }
                         return value
                     }
-                    let text = try template.map { path throws(RotorError) -> String in
-                        let bytes: [UInt8]
-                        do {
-                            bytes = try Files.read(path, limit: TargetTemplate.maximumSize + 1)
-                        } catch {
-                            throw RotorError(.invalidInput, "--template: \(error)")
-                        }
-                        guard let text = String(validating: bytes, as: UTF8.self) else {
-                            throw RotorError(.invalidInput, "--template \(UserText.shown(path)) is not UTF-8 text")
-                        }
-                        try TargetTemplate.check(text)
-                        return text
+                    let text = try template.map { path throws(RotorError) in
+                        try TargetTemplate.read(path, option: "--template")
                     }
                     kind = .file(
                         FileTarget(

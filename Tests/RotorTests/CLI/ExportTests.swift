@@ -67,5 +67,12 @@ struct ExportTests {
         // The same file as JSON.
         let json = try await cli.expectSuccess(["export", "--format", "json"]).stdout
         #expect(try JSONDecoder().decode(ConfigFile.self, from: Data(json.utf8)) == config)
+
+        // What `export` writes, `apply` reads back as it is: nothing to change.
+        try dir.write("exported.yaml", yaml)
+        let before = cli.snapshot()
+        let applied = try await cli.expectSuccess(["apply", "-f", dir.file("exported.yaml"), "--prune"])
+        #expect(applied.stdout.hasPrefix("No changes"), "\(applied)\n\(yaml)")
+        #expect(cli.snapshot() == before)
     }
 }

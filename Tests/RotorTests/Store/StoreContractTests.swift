@@ -275,6 +275,61 @@ struct StoreContractTests {
         #expect(try await db.ledger.read { try $0.openRotations().map(\.id).sorted() } == [elsewhere.id, next.id])
     }
 
+    // MARK: targets and alerts
+
+    /// A target's and an alert's settings change in place: same id, same
+    /// kind, and a webhook's sealed headers and a target's deliveries stay.
+    @Test(arguments: backends)
+    func targetsAndAlertsAreUpdatedInPlace(_ backend: StoreBackend) async throws {
+        let db = try await backend.make(InstantClock())
+        let app = try await db.addApp("billing")
+        let targets = TargetRegistry(ledger: db.ledger)
+        let file = try await targets.add(app: "billing", .file(FileTarget(path: "/etc/billing.env")))
+        let hook = try await targets.add(
+            app: "billing", .webhook(WebhookTarget(url: "https://hooks.example.com/x")), headers: ["X-Token: t"])
+        try await db.ledger.commit { tx in
+            try tx.store.saveDelivery(DeliveryRecord(targetID: file.id, version: 1, rotationID: nil, state: .succeeded))
+        }
+        var changedFile = file
+        changedFile.kind = .file(
+            FileTarget(
+                path: "/etc/billing.env", format: .json, mode: 0o640, inPlace: true, owner: "billing", group: "app"))
+        changedFile.check = ConsumerCheck(command: "billing-check", timeout: 60)
+        let sealed = try #require(try await db.ledger.read { try $0.target(id: hook.id) })
+        var changedHook = sealed
+        changedHook.kind = .webhook(
+            WebhookTarget(
+                url: "https://hooks.example.com/x",
+                sealedHeaders: {
+                    if case .webhook(let w) = sealed.kind { return w.sealedHeaders }
+                    return nil
+                }(), secretFile: "/etc/rotor/hook.key", timeout: 10))
+        try await db.ledger.commit { [changedFile, changedHook] tx in
+            try tx.store.updateTarget(changedFile)
+            try tx.store.updateTarget(changedHook)
+        }
+        #expect(try await db.ledger.read { try $0.target(id: file.id) } == changedFile)
+        #expect(try await db.ledger.read { try $0.target(id: hook.id) } == changedHook)
+        let delivered = try await db.ledger.read { try $0.delivery(targetID: file.id, version: 1) }
+        #expect(delivered?.state == DeliveryRecord.State.succeeded)
+        #expect(try await db.ledger.read { try $0.targets(appID: app.id).map(\.id) } == [file.id, hook.id])
+        // The kind is not changed by an update.
+        let otherKind = TargetRecord(
+            id: file.id, appID: app.id, kind: .exec(ExecTarget(command: "true")), enabled: true,
+            createdAt: file.createdAt)
+        await #expect(throws: (any Error).self) {
+            try await db.ledger.commit { tx in try tx.store.updateTarget(otherKind) }
+        }
+        #expect(try await db.ledger.read { try $0.target(id: file.id) } == changedFile)
+
+        let alert = try await targets.addAlert(command: "page-oncall", timeout: 30)
+        var changedAlert = alert
+        changedAlert.timeout = 5
+        changedAlert.events = [.completed, .failed]
+        try await db.ledger.commit { [changedAlert] in try $0.store.updateAlert(changedAlert) }
+        #expect(try await db.ledger.read { try $0.alerts() } == [changedAlert])
+    }
+
     // MARK: sealed values and versions
 
     @Test(arguments: backends)
