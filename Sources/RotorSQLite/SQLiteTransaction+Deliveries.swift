@@ -250,6 +250,44 @@ extension SQLiteTransaction {
         }
     }
 
+    func queuedAlerts(dueBy time: Date) throws -> [QueuedAlert] {
+        try fetch(
+            """
+            SELECT id, alert_id, event, app, severity, document, attempts, next_attempt_at, last_error, created_at
+            FROM alert_outbox WHERE next_attempt_at <= ? ORDER BY id
+            """, [time.millis]
+        ) { row in
+            QueuedAlert(
+                id: row[0], alertID: row[1], event: row[2], app: row[3], severity: row[4], document: row[5],
+                attempts: row[6], nextAttemptAt: Date(millis: row[7]), lastError: row[8],
+                createdAt: Date(millis: row[9]))
+        }
+    }
+
+    func insertQueuedAlert(_ alert: QueuedAlert) throws -> Int64 {
+        try execute(
+            sql: """
+                INSERT INTO alert_outbox (alert_id, event, app, severity, document, attempts, next_attempt_at,
+                    last_error, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                alert.alertID, alert.event, alert.app, alert.severity, alert.document, alert.attempts,
+                alert.nextAttemptAt.millis, alert.lastError, alert.createdAt.millis,
+            ])
+        return db.lastInsertedRowID
+    }
+
+    func updateQueuedAlert(_ alert: QueuedAlert) throws {
+        try execute(
+            sql: "UPDATE alert_outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+            arguments: [alert.attempts, alert.nextAttemptAt.millis, alert.lastError, alert.id])
+    }
+
+    func deleteQueuedAlert(id: Int64) throws {
+        try execute(sql: "DELETE FROM alert_outbox WHERE id = ?", arguments: [id])
+    }
+
     func deleteAlert(id: Int64) throws {
         try execute(sql: "DELETE FROM alerts WHERE id = ?", arguments: [id])
     }

@@ -113,6 +113,7 @@ extension SQLiteTransaction {
                 """
                 SELECT MIN(next_attempt_at) FROM rotations WHERE state IN (\(Self.unresolvedStates))
                 """, []) as Int64?
-        return [deliveries, rotations].compactMap { $0 }.min().map(Date.init(millis:))
+        let alerts: Int64? = try value("SELECT MIN(next_attempt_at) FROM alert_outbox", []) as Int64?
+        return [deliveries, rotations, alerts].compactMap { $0 }.min().map(Date.init(millis:))
     }
 }

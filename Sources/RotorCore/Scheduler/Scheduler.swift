@@ -188,6 +188,22 @@ public final class Scheduler: Sendable {
             }
         }
 
+        // 2b. Alerts that could not be sent, on the delivery backoff.
+        if all || changed || retryDue {
+            let report = await delivery.alerts.retryQueued(at: now)
+            for item in report.dropped {
+                logger.error(
+                    "alert dropped: it could not be sent for a day",
+                    metadata: [
+                        "alert": "\(item.alertID)", "app": "\(item.app)", "event": "\(item.event)",
+                        "attempts": "\(item.attempts)", "error": "\(item.lastError ?? "")",
+                    ])
+            }
+            if report.failed > 0 {
+                logger.warning("alerts not sent, tried again later", metadata: ["count": "\(report.failed)"])
+            }
+        }
+
         // 3. Scheduled occurrences that are due.
         var planned: Plan?
         if all || changed || startDue {

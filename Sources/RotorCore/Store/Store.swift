@@ -105,6 +105,8 @@ public protocol StoreReader {
     /// The newest version a target has received.
     func latestDeliveredVersion(targetID: Int64) throws -> Int?
     func alerts() throws -> [AlertRecord]
+    /// Queued alerts whose next attempt is at or before `time`, oldest first.
+    func queuedAlerts(dueBy time: Date) throws -> [QueuedAlert]
 
     /// The occurrence of an app with the latest due time.
     func latestOccurrence(appID: Int64) throws -> OccurrenceRecord?
@@ -117,7 +119,7 @@ public protocol StoreReader {
     func appsWithDueDeliveries(at time: Date) throws -> [Int64]
     /// The earliest retry of a failed delivery of `version` to the app's enabled targets.
     func nextDeliveryAttempt(appID: Int64, version: Int) throws -> Date?
-    /// The earliest retry time of any failed or pending delivery or open rotation.
+    /// The earliest retry time of any failed or pending delivery, open rotation or queued alert.
     func nextRetryTime() throws -> Date?
     func auditHead() throws -> AuditHead?
     /// Events with ids in `range`, ascending.
@@ -198,6 +200,10 @@ public protocol StoreWriter: StoreReader {
     /// Writes an alert's settings back (command or URL, key file, timeout, events), keeping its id and kind.
     func updateAlert(_ alert: AlertRecord) throws
     func deleteAlert(id: Int64) throws
+    /// Queues an alert to send again; returns its id. Removing the alert drops its queued sends.
+    func insertQueuedAlert(_ alert: QueuedAlert) throws -> Int64
+    func updateQueuedAlert(_ alert: QueuedAlert) throws
+    func deleteQueuedAlert(id: Int64) throws
 
     func appendAudit(_ event: AuditEvent, head: AuditHead) throws
     /// Deletes the events with ids up to `id` and moves the chain's base there.

@@ -12,7 +12,8 @@ extension Rotor.Alert {
                 check_failed, completed (default: all but completed). A hook runs with /bin/sh -c with a \
                 JSON document on stdin (event, app, rotation_id, state, error, time, host, target, message, \
                 severity; never a secret); a webhook gets the same document as a POST (https, or http to \
-                a loopback host; with --secret-file signed like webhook targets), tried three times.
+                a loopback host; with --secret-file signed like webhook targets), tried three times. One that \
+                still fails is queued and tried again by `rotor run` with the delivery backoff, for a day.
                 """)
 
         @OptionGroup var global: GlobalOptions

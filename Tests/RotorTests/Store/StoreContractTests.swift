@@ -330,6 +330,46 @@ struct StoreContractTests {
         #expect(try await db.ledger.read { try $0.alerts() } == [changedAlert])
     }
 
+    /// Queued alerts: listed when due, oldest first; updated, deleted, and
+    /// gone with their alert.
+    @Test(arguments: backends)
+    func queuedAlertsWaitForTheirTimeAndGoWithTheirAlert(_ backend: StoreBackend) async throws {
+        let clock = InstantClock()
+        let db = try await backend.make(clock)
+        let targets = TargetRegistry(ledger: db.ledger)
+        let pager = try await targets.addAlert(command: "page-oncall", timeout: 30)
+        let chat = try await targets.addAlert(command: "post-to-chat", timeout: 30)
+        let now = clock.now
+        @Sendable func item(_ alert: AlertRecord, in seconds: TimeInterval) -> QueuedAlert {
+            QueuedAlert(
+                alertID: alert.id, event: "rotation.failed", app: "billing", severity: "critical",
+                document: "{\"event\":\"rotation.failed\"}\n", attempts: 1,
+                nextAttemptAt: now.addingTimeInterval(seconds),
+                lastError: "exit 1", createdAt: now)
+        }
+        let first = try await db.ledger.commit { try $0.store.insertQueuedAlert(item(pager, in: 30)) }
+        let second = try await db.ledger.commit { try $0.store.insertQueuedAlert(item(chat, in: 10)) }
+        #expect(try await db.ledger.read { try $0.queuedAlerts(dueBy: now) }.isEmpty)
+        let due = try await db.ledger.read { try $0.queuedAlerts(dueBy: now.addingTimeInterval(60)) }
+        #expect(due.map(\.id) == [first, second])
+        #expect(
+            due.first
+                == {
+                    var expected = item(pager, in: 30); expected.id = first; return expected
+                }())
+        #expect(try await db.ledger.read { try $0.nextRetryTime() } == now.addingTimeInterval(10))
+        var moved = try #require(due.last)
+        moved.attempts = 2
+        moved.nextAttemptAt = now.addingTimeInterval(120)
+        moved.lastError = "the webhook answered 503"
+        try await db.ledger.commit { [moved] in try $0.store.updateQueuedAlert(moved) }
+        #expect(try await db.ledger.read { try $0.queuedAlerts(dueBy: now.addingTimeInterval(120)) }.last == moved)
+        try await db.ledger.commit { try $0.store.deleteQueuedAlert(id: first) }
+        try await targets.removeAlert(id: chat.id)
+        #expect(try await db.ledger.read { try $0.queuedAlerts(dueBy: .distantFuture) }.isEmpty)
+        #expect(try await db.ledger.read { try $0.nextRetryTime() } == nil)
+    }
+
     // MARK: sealed values and versions
 
     @Test(arguments: backends)
