@@ -43,6 +43,17 @@ extension SQLiteTransaction {
         }
     }
 
+    func tokenClients(appID: Int64) throws -> [String] {
+        try fetch("SELECT client FROM token_clients WHERE app_id = ? ORDER BY client", [appID]) { row in row[0] }
+    }
+
+    func setTokenClients(appID: Int64, _ clients: [String]) throws {
+        try execute(sql: "DELETE FROM token_clients WHERE app_id = ?", arguments: [appID])
+        for client in Set(clients) {
+            try execute(sql: "INSERT INTO token_clients (app_id, client) VALUES (?, ?)", arguments: [appID, client])
+        }
+    }
+
     func insertApp(_ app: NewApp, at time: Date) throws -> Int64 {
         try execute(
             sql: """

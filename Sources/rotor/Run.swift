@@ -33,6 +33,19 @@ extension Rotor {
                 "A file holding a token that every --listen path but /healthz requires as Authorization: Bearer.",
                 valueName: "path"))
         var listenTokenFile: String?
+        @Option(
+            name: .customLong("token-socket"),
+            help: ArgumentHelp(
+                "Serve apps' access tokens over HTTP on this Unix socket to local consumers (GET /v1/token/NAME; see app set --token-client).",
+                valueName: "path"))
+        var tokenSocket: String?
+        @Option(
+            name: .customLong("token-socket-mode"), help: ArgumentHelp("The socket's mode, octal.", valueName: "octal"))
+        var tokenSocketMode = "0660"
+        @Option(
+            name: .customLong("token-socket-group"),
+            help: ArgumentHelp("Give the socket to this group.", valueName: "group"))
+        var tokenSocketGroup: String?
         @OptionGroup var logs: LogOptions
         @OptionGroup var output: OutputOptions
         @Option(
@@ -58,6 +71,12 @@ extension Rotor {
                             "--listen \(UserText.shown(listen)) is reachable from other hosts and the status page has no token; add --listen-token-file PATH"
                         )
                     }
+                }
+                if tokenSocket != nil, once {
+                    throw RotorError(.invalidInput, "--token-socket serves tokens while `rotor run` runs; drop --once")
+                }
+                let socket = try tokenSocket.map { path throws(RotorError) in
+                    (path, try TokenSocket.prepare(path: path, mode: tokenSocketMode, group: tokenSocketGroup))
                 }
                 // With --once the outcomes are the output, one line each: only warnings beside them.
                 try logs.bootstrap(defaultLevel: global.verbose ? .debug : once ? .warning : .info)
@@ -97,6 +116,15 @@ extension Rotor {
                                 service: OpsServer.application(
                                     ledger: engine.ledger, scheduler: scheduler, metrics: metrics, token: token,
                                     host: host, port: port)))
+                    }
+                    if let (path, settings) = socket {
+                        let broker = TokenBroker(ledger: engine.ledger, vendor: engine.api)
+                        services.append(
+                            .init(
+                                service: TokenSocket.application(
+                                    broker: broker, path: path, mode: settings.mode, gid: settings.gid, logger: logger))
+                        )
+                        services.append(.init(service: TokenRenewalService(broker: broker)))
                     }
                     let group = ServiceGroup(
                         configuration: ServiceGroupConfiguration(

@@ -67,10 +67,13 @@ public struct AppDetail: Sendable, Equatable {
     public var overview: AppOverview
     public var identity: String?
     public var rotations: [RotationSummary]
+    /// Who may ask the token broker for the app's token (`uid:N`, `group:NAME`).
+    public var tokenClients: [String] = []
 
     public func json(at now: Date) -> JSONValue {
         guard case .object(var members) = overview.json(at: now) else { return .null }
         members["identity"] = .optional(identity)
+        members["token_clients"] = .array(tokenClients.map(JSONValue.string))
         members["created_at"] = .string(RFC3339.format(overview.app.createdAt))
         members["rotations"] = .array(rotations.map(\.json))
         return .object(members)

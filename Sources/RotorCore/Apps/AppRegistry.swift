@@ -49,12 +49,14 @@ public struct AppChanges: Sendable {
     public var identity: String??
     public var enabled: Bool?
     public var pair: ClientPair?
+    /// Who may ask the token broker for the app's token; empty: nobody.
+    public var tokenClients: [TokenClient]?
 
     public init() {}
 
     public var isEmpty: Bool {
         schedule == nil && jitter == nil && window == nil && timezone == nil && apiURL == nil && identity == nil
-            && enabled == nil && pair == nil
+            && enabled == nil && pair == nil && tokenClients == nil
     }
 }
 
@@ -118,7 +120,7 @@ public struct AppRegistry: Sendable {
             return AppDetail(
                 overview: AppOverview(app: app, credential: credential, lastRotation: recent.first, active: active),
                 identity: try app.identityID.flatMap { try reader.identity(id: $0)?.name },
-                rotations: recent)
+                rotations: recent, tokenClients: try reader.tokenClients(appID: app.id))
         }
     }
 
@@ -249,6 +251,12 @@ public struct AppRegistry: Sendable {
         if let enabled = changes.enabled {
             note("enabled", .bool(app.enabled), .bool(enabled))
             app.enabled = enabled
+        }
+        if let clients = changes.tokenClients {
+            let old = try tx.store.tokenClients(appID: app.id)
+            let new = Set(clients.map(\.description)).sorted()
+            note("token_clients", .array(old.map(JSONValue.string)), .array(new.map(JSONValue.string)))
+            try tx.store.setTokenClients(appID: app.id, new)
         }
         if let pair = changes.pair {
             if let open = try tx.store.unresolvedRotation(appID: app.id) {

@@ -25,6 +25,8 @@ public enum AuditAction: String, Sendable, CaseIterable, Codable {
     case alertRemoved = "alert.removed"
     case alertUpdated = "alert.updated"
     case auditPruned = "audit.pruned"
+    /// The token broker refused a peer (rate-limited: once a minute per app and user).
+    case tokenDenied = "token.denied"
 }
 
 public enum AuditOutcome: String, Sendable, Codable, CaseIterable {

@@ -74,6 +74,9 @@ public protocol StoreReader {
     /// sealed secret is not read (nil); ``credential(appID:version:)`` has it.
     func currentCredentials() throws -> [Int64: CredentialRecord]
 
+    /// Who may ask the token broker for the app's token, as stored (`uid:N`, `group:NAME`), sorted.
+    func tokenClients(appID: Int64) throws -> [String]
+
     func identity(named name: String) throws -> IdentitySummary?
     func identity(id: Int64) throws -> IdentitySummary?
     func identities() throws -> [IdentitySummary]
@@ -139,6 +142,8 @@ public protocol StoreWriter: StoreReader {
     func updateApp(_ app: AppRecord) throws
     func deleteApp(id: Int64) throws
     func insertCredential(_ credential: CredentialRecord) throws
+    /// Replaces the app's token clients.
+    func setTokenClients(appID: Int64, _ clients: [String]) throws
 
     /// Inserts an identity with an empty password box; the caller seals the
     /// password for the new id and stores it with ``updateIdentitySecrets(id:_:)``.

@@ -32,12 +32,23 @@ extension Rotor.App {
         var secretFile: String?
         @Flag(name: .customLong("no-verify"), help: "Store a new pair without checking it with the vendor.")
         var noVerify = false
+        @Option(
+            name: .customLong("token-client"),
+            help: ArgumentHelp(
+                "Who may ask `rotor run --token-socket` for the app's access token: uid:N or group:NAME (repeatable; replaces the list).",
+                valueName: "client"))
+        var tokenClients: [String] = []
+        @Flag(name: .customLong("no-token-clients"), help: "Nobody may ask the token broker for the app's token.")
+        var noTokenClients = false
 
         func validate() throws {
             if noSchedule && (schedule.every != nil || schedule.cron != nil) {
                 throw ValidationError("give one of --every, --cron and --no-schedule")
             }
             if identity != nil && noIdentity { throw ValidationError("give either --identity or --no-identity") }
+            if !tokenClients.isEmpty && noTokenClients {
+                throw ValidationError("give either --token-client or --no-token-clients")
+            }
             if enable && disable { throw ValidationError("give either --enable or --disable") }
             if secretFromStdin && secretFile != nil {
                 throw ValidationError("give only one of --client-secret-stdin and --client-secret-file")
@@ -59,6 +70,12 @@ extension Rotor.App {
                 if let identity { changes.identity = .some(try Validate.name(identity, kind: "identity")) }
                 if noIdentity { changes.identity = .some(nil) }
                 if enable || disable { changes.enabled = enable }
+                if !tokenClients.isEmpty {
+                    changes.tokenClients = try tokenClients.map { text throws(RotorError) in
+                        try TokenClient(parsing: text)
+                    }
+                }
+                if noTokenClients { changes.tokenClients = [] }
                 if let clientID {
                     let id = try Validate.identifier(clientID, option: "--client-id")
                     let secret = try SecretSource(fromStdin: secretFromStdin, file: secretFile, option: "client secret")

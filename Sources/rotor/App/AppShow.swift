@@ -33,6 +33,10 @@ extension Rotor.App {
                     ("timezone", item.app.timezone),
                     ("identity", detail.identity ?? "none (rotates with its own token)"),
                     ("enabled", item.app.enabled ? "yes" : "no"),
+                    (
+                        "token clients",
+                        detail.tokenClients.isEmpty ? "nobody" : detail.tokenClients.joined(separator: ", ")
+                    ),
                     ("version", "\(item.credential.version) (fingerprint \(item.credential.fingerprint))"),
                     ("secret age", DurationText.age(item.secretAge(at: now))),
                     ("next due", AppText.nextDue(item)),

@@ -40,6 +40,9 @@ final class OpsMetrics: MetricsFactory, Sendable {
         "rotor_app_pending_deliveries": "Enabled targets that lack the current version.",
         "rotor_app_next_rotation_timestamp_seconds":
             "When the app's next scheduled rotation may start; absent without a schedule.",
+        "rotor_tokens_issued_total": "Access tokens the token broker obtained from the vendor, by app.",
+        "rotor_token_cache_hits_total": "Token requests the token broker answered from its cache.",
+        "rotor_tokens_denied_total": "Token requests refused because the peer may not ask for the app's token, by app.",
         "rotor_failed_apps": "Apps whose latest rotation is failed (verification keeps failing).",
         "rotor_lost_apps": "Apps whose latest rotation is lost (operator action needed).",
     ]
