@@ -35,7 +35,10 @@ extension SQLiteTransaction {
                     SELECT \(columns.joined(separator: ", ")), c.created_at FROM apps a
                         JOIN credentials c ON c.app_id = a.id AND c.version = a.current_version
                     \(schedulable
-                        ? "WHERE a.enabled = 1 AND a.schedule_kind != 'none' AND a.attention IS NULL"
+                        ? """
+                        WHERE a.enabled = 1 AND a.schedule_kind != 'none' AND a.attention IS NULL
+                            AND a.id NOT IN (SELECT app_id FROM group_members)
+                        """
                         : "ORDER BY a.name")
                     """))
         while let row = try rows.next() {

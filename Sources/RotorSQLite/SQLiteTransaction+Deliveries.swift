@@ -65,7 +65,7 @@ extension SQLiteTransaction {
     }
 
     func insertTarget(appID: Int64, _ kind: TargetKind, check: ConsumerCheck?, at time: Date) throws -> Int64 {
-        let id = try insertTarget(appID: appID, kind, at: time)
+        let id = try insertTarget(id: appID, kind, at: time)
         if let check {
             try execute(
                 sql: "UPDATE targets SET check_command = ?, check_timeout_ms = ? WHERE id = ?",
@@ -74,32 +74,37 @@ extension SQLiteTransaction {
         return id
     }
 
-    private func insertTarget(appID: Int64, _ kind: TargetKind, at time: Date) throws -> Int64 {
+    /// Inserts a target row into `table` (`targets`, or `group_targets` whose
+    /// owner column is `group_id`); returns its ID.
+    func insertTarget(
+        into table: String = "targets", owner column: String = "app_id", id owner: Int64, _ kind: TargetKind,
+        at time: Date
+    ) throws -> Int64 {
         switch kind {
         case .file(let file):
             try execute(
                 sql: """
-                    INSERT INTO targets (app_id, kind, path, format, mode, in_place, owner, grp, template, created_at)
+                    INSERT INTO \(table) (\(column), kind, path, format, mode, in_place, owner, grp, template, created_at)
                     VALUES (?, 'file', ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    appID, file.path, file.format.rawValue, file.mode, file.inPlace, file.owner, file.group,
+                    owner, file.path, file.format.rawValue, file.mode, file.inPlace, file.owner, file.group,
                     file.template, time.millis,
                 ])
         case .exec(let exec):
             try execute(
                 sql: """
-                    INSERT INTO targets (app_id, kind, command, timeout_ms, pass_env, created_at)
+                    INSERT INTO \(table) (\(column), kind, command, timeout_ms, pass_env, created_at)
                     VALUES (?, 'exec', ?, ?, ?, ?)
                     """,
-                arguments: [appID, exec.command, Int64(exec.timeout * 1000), exec.passEnvironment, time.millis])
+                arguments: [owner, exec.command, Int64(exec.timeout * 1000), exec.passEnvironment, time.millis])
         case .webhook(let webhook):
             try execute(
                 sql: """
-                    INSERT INTO targets (app_id, kind, url, secret_file, timeout_ms, created_at)
+                    INSERT INTO \(table) (\(column), kind, url, secret_file, timeout_ms, created_at)
                     VALUES (?, 'webhook', ?, ?, ?, ?)
                     """,
-                arguments: [appID, webhook.url, webhook.secretFile, Int64(webhook.timeout * 1000), time.millis])
+                arguments: [owner, webhook.url, webhook.secretFile, Int64(webhook.timeout * 1000), time.millis])
         }
         return db.lastInsertedRowID
     }

@@ -114,6 +114,8 @@ extension SQLiteTransaction {
                 SELECT MIN(next_attempt_at) FROM rotations WHERE state IN (\(Self.unresolvedStates))
                 """, []) as Int64?
         let alerts: Int64? = try value("SELECT MIN(next_attempt_at) FROM alert_outbox", []) as Int64?
-        return [deliveries, rotations, alerts].compactMap { $0 }.min().map(Date.init(millis:))
+        let groups: Int64? =
+            try value("SELECT MIN(next_attempt_at) FROM group_deliveries WHERE state = 'failed'", []) as Int64?
+        return [deliveries, rotations, alerts, groups].compactMap { $0 }.min().map(Date.init(millis:))
     }
 }

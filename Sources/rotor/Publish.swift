@@ -17,6 +17,32 @@ extension Rotor {
         func run() async throws {
             try await reporting(json: output.isJSON) {
                 let ledger = try await global.openLedger()
+                if try await GroupRegistry(ledger: ledger).isGroup(name) {
+                    let outcomes = try await GroupDelivery(ledger: ledger, spawner: HookRunner()).deliverDue(
+                        now: ledger.clock.now, only: name, force: true)
+                    var report = CommandReport([
+                        "group": .string(name),
+                        "targets": .array(
+                            outcomes.map {
+                                [
+                                    "id": .int($0.target.id), "target": .string($0.target.summary),
+                                    "state": .string($0.error == nil ? "succeeded" : "failed"),
+                                    "error": .optional($0.error),
+                                ]
+                            }),
+                    ])
+                    for outcome in outcomes {
+                        let line =
+                            "target \(outcome.target.id) (\(outcome.target.summary)): \(outcome.error ?? "delivered")"
+                        if outcome.error == nil { report.lines.append(line) } else { report.errors.append(line) }
+                    }
+                    if outcomes.isEmpty {
+                        report.lines = ["group \(name) has no targets, or is held (see `rotor group show \(name)`)."]
+                    }
+                    report.exit = outcomes.contains { $0.error != nil } ? .pending : .success
+                    try output.emit(report)
+                    return
+                }
                 let outcomes = try await withVendor { api in
                     try await TargetRegistry(ledger: ledger).publish(
                         app: name, using: DeliveryService(ledger: ledger, webhooks: HTTPWebhookPoster(http: api.http)))

@@ -52,7 +52,9 @@ extension Rotor {
                                 status.lastRotation?.state.rawValue ?? "-", DurationText.age(status.secretAge),
                                 status.nextDue.map {
                                     "\(time.format($0, zone: zone)) (\(StatusReport.relative($0, from: now)))"
-                                } ?? AppText.noNextDue(status.app),
+                                }
+                                    ?? status.group.map { "with group \($0.name) (\($0.role))" }
+                                    ?? AppText.noNextDue(status.app),
                             ]
                         })
                 }

@@ -285,6 +285,10 @@ public struct AppRegistry: Sendable {
     /// refused while a rotation of it is unresolved.
     static func delete(_ name: String, in tx: LedgerTransaction) throws {
         let app = try AppRegistry.find(name, in: tx.store)
+        if let group = try tx.store.groups().first(where: { $0.members.contains(app.id) }) {
+            throw RotorError(
+                .invalidInput, "app \(name) is in group \(group.name); `rotor group remove \(group.name)` first")
+        }
         if let open = try tx.store.unresolvedRotation(appID: app.id) {
             throw RotorError(
                 .invalidInput,

@@ -27,6 +27,8 @@ public enum AuditAction: String, Sendable, CaseIterable, Codable {
     case auditPruned = "audit.pruned"
     /// The token broker refused a peer (rate-limited: once a minute per app and user).
     case tokenDenied = "token.denied"
+    case groupAdded = "group.added"
+    case groupRemoved = "group.removed"
 }
 
 public enum AuditOutcome: String, Sendable, Codable, CaseIterable {

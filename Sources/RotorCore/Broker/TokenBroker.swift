@@ -53,8 +53,8 @@ public actor TokenBroker {
     /// The app's token for `peer`, from the cache while it is fresh and of
     /// the app's current pair, or a new one.
     public func token(for name: String, peer: PeerCredentials) async throws(Refusal) -> Issued {
-        let (app, clients, credential) = try await current(name)
-        let allowed = clients.compactMap { try? TokenClient(parsing: $0) }.contains { $0.allows(peer) }
+        let source = try await current(name)
+        let allowed = source.clients.compactMap { try? TokenClient(parsing: $0) }.contains { $0.allows(peer) }
         guard allowed else {
             Counter(label: "rotor_tokens_denied_total", dimensions: [("app", name)]).increment()
             await recordDenied(app: name, peer: peer)
@@ -62,11 +62,11 @@ public actor TokenBroker {
                 "uid \(peer.uid) may not ask for the token of \(name); `rotor app set \(name) --token-client uid:\(peer.uid)` allows it"
             )
         }
-        if let entry = entries[name], entry.version == app.currentVersion, isFresh(entry) {
+        if let entry = entries[name], entry.version == source.version, isFresh(entry) {
             Counter(label: "rotor_token_cache_hits_total").increment()
             return Issued(token: entry.token.token, expiresAt: entry.token.expiresAt, cached: true)
         }
-        let entry = try await fetch(app, credential)
+        let entry = try await fetch(name, source)
         return Issued(token: entry.token.token, expiresAt: entry.token.expiresAt, cached: false)
     }
 
@@ -76,9 +76,9 @@ public actor TokenBroker {
     public func renewDue() async {
         for (name, entry) in entries {
             do {
-                let (app, _, credential) = try await current(name)
-                if entry.version != app.currentVersion || !isFresh(entry) {
-                    _ = try await fetch(app, credential)
+                let source = try await current(name)
+                if entry.version != source.version || !isFresh(entry) {
+                    _ = try await fetch(name, source)
                 }
             } catch .unknown {
                 entries[name] = nil
@@ -95,31 +95,51 @@ public actor TokenBroker {
             && entry.token.isFresh(at: now, margin: 1)
     }
 
-    /// The app, who may ask for its token, and its current pair's record.
-    private func current(_ name: String) async throws(Refusal) -> (AppRecord, [String], CredentialRecord) {
-        let found: (AppRecord, [String], CredentialRecord)?
+    /// What a name stands for now: an app, or a group's current member.
+    struct Source: Sendable {
+        var app: AppRecord
+        /// Who may ask (a group's: its current member's).
+        var clients: [String]
+        var credential: CredentialRecord
+        /// Moves when the pair behind the name changes: the app's version, or the group's.
+        var version: Int
+    }
+
+    /// The app named `name`, or the current member of the group named `name`.
+    private func current(_ name: String) async throws(Refusal) -> Source {
+        let found: Source?
         do {
             found = try await ledger.read { reader in
-                guard let app = try reader.app(named: name),
-                    let credential = try reader.credential(appID: app.id, version: app.currentVersion)
-                else { return nil }
-                return (app, try reader.tokenClients(appID: app.id), credential)
+                if let app = try reader.app(named: name) {
+                    guard let credential = try reader.credential(appID: app.id, version: app.currentVersion) else {
+                        return nil
+                    }
+                    return Source(
+                        app: app, clients: try reader.tokenClients(appID: app.id), credential: credential,
+                        version: app.currentVersion)
+                }
+                guard let group = try reader.groups().first(where: { $0.name == name }) else { return nil }
+                let state = try GroupState.read(group, in: reader)
+                return Source(
+                    app: state.current.app, clients: try reader.tokenClients(appID: state.current.app.id),
+                    credential: state.current.credential, version: state.version)
             }
         } catch {
             throw .unavailable("the database cannot be read now")
         }
-        guard let found else { throw .unknown("no app named \(UserText.shown(name))") }
+        guard let found else { throw .unknown("no app or group named \(UserText.shown(name))") }
         return found
     }
 
-    /// A new token for the app's current pair; concurrent askers share one grant.
-    private func fetch(_ app: AppRecord, _ credential: CredentialRecord) async throws(Refusal) -> Entry {
+    /// A new token for the pair behind `name`; concurrent askers share one grant.
+    private func fetch(_ name: String, _ source: Source) async throws(Refusal) -> Entry {
         let task: Task<Entry, any Error>
-        if let running = fetching[app.name] {
+        if let running = fetching[name] {
             task = running
         } else {
             let (ledger, vendor) = (ledger, vendor)
             task = Task {
+                let (app, credential) = (source.app, source.credential)
                 guard let sealed = credential.sealedSecret else {
                     throw RotorError(.notFound, "the secret of \(app.name) version \(credential.version) was wiped")
                 }
@@ -128,24 +148,24 @@ public actor TokenBroker {
                 let issuedAt = ledger.clock.now
                 let token = try await vendor.clientCredentialsGrant(
                     apiURL: app.apiURL, clientID: credential.clientID, secret: secret)
-                return Entry(token: token, issuedAt: issuedAt, version: credential.version)
+                return Entry(token: token, issuedAt: issuedAt, version: source.version)
             }
-            fetching[app.name] = task
+            fetching[name] = task
         }
         do {
             let entry = try await task.value
-            if fetching[app.name] == task {
-                fetching[app.name] = nil
-                if (entries[app.name]?.version ?? 0) <= entry.version {
-                    entries[app.name] = entry
-                    Counter(label: "rotor_tokens_issued_total", dimensions: [("app", app.name)]).increment()
+            if fetching[name] == task {
+                fetching[name] = nil
+                if (entries[name]?.version ?? 0) <= entry.version {
+                    entries[name] = entry
+                    Counter(label: "rotor_tokens_issued_total", dimensions: [("app", name)]).increment()
                 }
             }
             return entry
         } catch {
-            if fetching[app.name] == task { fetching[app.name] = nil }
+            if fetching[name] == task { fetching[name] = nil }
             let reason = (error as? VendorError)?.message ?? (error as? RotorError)?.message ?? "no answer"
-            throw .unavailable("the vendor did not issue a token for \(app.name): \(reason)")
+            throw .unavailable("the vendor did not issue a token for \(name): \(reason)")
         }
     }
 

@@ -28,13 +28,25 @@ public struct DeliveryDocument: Sendable {
     /// `{"application_id":…,"client_id":…,"client_secret":…,"version":N,"rotated_at":"RFC 3339"}`
     /// and a newline; also the stdin of exec hooks.
     public var json: [UInt8] {
-        let fields: [(String, JSONValue)] = [
+        let body = jsonFields.map { "\(JSONValue.string($0.0).canonical):\($0.1.canonical)" }.joined(separator: ",")
+        return Array("{\(body)}\n".utf8)
+    }
+
+    /// The values a template sees, by variable.
+    var templateValues: [String: String] {
+        [
+            "app": app, "application_id": applicationID, "client_id": clientID, "client_secret": clientSecret.reveal(),
+            "version": String(version), "rotated_at": RFC3339.format(rotatedAt), "fingerprint": fingerprint,
+        ]
+    }
+
+    /// The members of the `json` document, in order.
+    var jsonFields: [(String, JSONValue)] {
+        [
             ("application_id", .string(applicationID)), ("client_id", .string(clientID)),
             ("client_secret", .string(clientSecret.reveal())), ("version", .int(Int64(version))),
             ("rotated_at", .string(RFC3339.format(rotatedAt))),
         ]
-        let body = fields.map { "\(JSONValue.string($0.0).canonical):\($0.1.canonical)" }.joined(separator: ",")
-        return Array("{\(body)}\n".utf8)
     }
 
     /// One `KEY=value` per line, values unquoted.

@@ -18,7 +18,9 @@ public enum TargetTemplate {
     public static let maximumSize = 64 * 1024
 
     /// Reads a template file (UTF-8 text, at most ``maximumSize`` bytes) and checks it.
-    public static func read(_ path: String, option: String = "template") throws(RotorError) -> String {
+    public static func read(_ path: String, option: String = "template", variables: [String] = variables)
+        throws(RotorError) -> String
+    {
         let bytes: [UInt8]
         do {
             bytes = try Files.read(path, limit: maximumSize + 1)
@@ -28,12 +30,12 @@ public enum TargetTemplate {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw RotorError(.invalidInput, "\(option) \(UserText.shown(path)) is not UTF-8 text")
         }
-        try check(text)
+        try check(text, variables: variables)
         return text
     }
 
     /// Checks `text` as `target add` does; the message names the problem.
-    public static func check(_ text: String) throws(RotorError) {
+    public static func check(_ text: String, variables: [String] = variables) throws(RotorError) {
         guard text.utf8.count <= maximumSize else {
             throw RotorError(.invalidInput, "the template is larger than 64 KiB")
         }
@@ -57,16 +59,20 @@ public enum TargetTemplate {
         }
     }
 
+    /// The variables of a group's template: `group`, and each pair's under `current.` and `standby.`.
+    public static let groupVariables =
+        ["group"] + ["current", "standby"].flatMap { side in variables.map { "\(side).\($0)" } }
+
+    /// The rendered content of a template with `values` (strings, or dictionaries of strings).
+    static func render(_ text: String, values: [String: Any]) -> [UInt8] {
+        guard let template = try? MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text) else { return [] }
+        return Array(template.render(values).utf8)
+    }
+
     /// The rendered content for `document`.
     public static func render(_ text: String, _ document: DeliveryDocument) -> [UInt8] {
         // Text, not HTML: a secret is written exactly as it is.
-        guard let template = try? MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text) else { return [] }
-        let values: [String: Any] = [
-            "app": document.app, "application_id": document.applicationID, "client_id": document.clientID,
-            "client_secret": document.clientSecret.reveal(), "version": String(document.version),
-            "rotated_at": RFC3339.format(document.rotatedAt), "fingerprint": document.fingerprint,
-        ]
-        return Array(template.render(values).utf8)
+        render(text, values: document.templateValues)
     }
 
     /// The names of the tags in `text`: `{{name}}`, `{{{name}}}`, `{{& name}}`,

@@ -61,6 +61,7 @@ public final class Scheduler: Sendable {
     private let state = State()
 
     var ledger: Ledger { engine.ledger }
+    var groups: GroupDelivery { GroupDelivery(ledger: ledger, spawner: delivery.spawner) }
 
     public init(
         engine: RotationEngine, delivery: DeliveryService, concurrency: Int = 4, pollInterval: TimeInterval = 5,
@@ -212,6 +213,22 @@ public final class Scheduler: Sendable {
             // The apps just rotated count from their new pairs: plan again to know when to wake.
             planned = plan.due.isEmpty ? plan : try await self.plan(now: now)
         }
+        // 4. Groups' targets that lack their group's version: after a member's rotation, or a new target.
+        if all || changed || retryDue || !outcomes.isEmpty {
+            do {
+                for outcome in try await groups.deliverDue(now: ledger.clock.now) {
+                    if let error = outcome.error {
+                        logger.warning(
+                            "group delivery failed",
+                            metadata: [
+                                "group": "\(outcome.group)", "target": "\(outcome.target.id)", "error": "\(error)",
+                            ])
+                    }
+                }
+            } catch {
+                logger.warning("group delivery failed", metadata: ["error": "\(error)"])
+            }
+        }
         // Some steps do not wait for the disk (see `RotationEngine.verified`); the pass ends when all is durable.
         try await ledger.flush()
 
@@ -252,10 +269,8 @@ public final class Scheduler: Sendable {
         var plan: Plan = try await ledger.read { reader in
             let active = try reader.activeOccurrences()
             var plan = Plan()
-            try reader.forEachApp(schedulable: true) { app, created in
-                guard
-                    let next = Planner.next(app: app, secretCreatedAt: created, active: active[app.id] ?? [], now: now)
-                else { return }
+            func consider(_ app: AppRecord, _ next: OccurrenceRecord?) {
+                guard let next else { return }
                 let planned = Planned(app: app, occurrence: next)
                 guard planned.isClaimable else { return }
                 if next.eligibleAt <= now {
@@ -263,6 +278,14 @@ public final class Scheduler: Sendable {
                 } else if plan.earliestStart.map({ next.eligibleAt < $0 }) ?? true {
                     plan.earliestStart = next.eligibleAt
                 }
+            }
+            try reader.forEachApp(schedulable: true) { app, created in
+                consider(app, Planner.next(app: app, secretCreatedAt: created, active: active[app.id] ?? [], now: now))
+            }
+            // A group's standby member, on the group's schedule (its members' own schedules are ignored).
+            for group in try reader.groups() {
+                let state = try GroupState.read(group, in: reader)
+                consider(state.scheduled, state.nextOccurrence(active: active[state.standby.app.id] ?? [], now: now))
             }
             return plan
         }

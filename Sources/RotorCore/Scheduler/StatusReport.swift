@@ -14,6 +14,8 @@ public struct AppStatus: Sendable {
     public var nextDue: Date?
     /// Enabled targets that lack the current version.
     public var pendingDeliveries: Int
+    /// The group the app is in, and its role there (`current`, `standby`): its own schedule is ignored.
+    public var group: (name: String, role: String)?
 
     public enum Health: String, Sendable, CaseIterable {
         case ok, due, rotating, retrying
@@ -39,7 +41,9 @@ public struct AppStatus: Sendable {
             "last_outcome": .optional(lastRotation?.state.rawValue),
             "last_rotation_at": .optional((lastRotation?.finishedAt ?? lastRotation?.startedAt).map(RFC3339.format)),
             "secret_age_seconds": .int(secretAge), "next_due": .optional(nextDue.map(RFC3339.format)),
-            "pending_deliveries": .int(Int64(pendingDeliveries)), "schedule": .string(app.schedule.description),
+            "pending_deliveries": .int(Int64(pendingDeliveries)),
+            "schedule": .string(group.map { "group \($0.name) (\($0.role))" } ?? app.schedule.description),
+            "group": .optional(group?.name),
         ]
     }
 }
@@ -56,15 +60,29 @@ public enum StatusReport {
             let open = Dictionary(try reader.openRotations().map { ($0.appID, $0) }, uniquingKeysWith: { a, _ in a })
             let unsettled = try reader.unsettledTargets()
             var statuses: [AppStatus] = []
+            // Members of a group are rotated on the group's schedule: the standby one next.
+            var members: [Int64: (group: String, role: String, next: OccurrenceRecord?)] = [:]
+            for group in try reader.groups() {
+                let state = try GroupState.read(group, in: reader)
+                members[state.current.app.id] = (group.name, "current", nil)
+                members[state.standby.app.id] = (
+                    group.name, "standby",
+                    state.nextOccurrence(active: active[state.standby.app.id] ?? [], now: now)
+                )
+            }
             try reader.forEachApp(schedulable: false) { app, secretCreatedAt in
                 let targets = unsettled[app.id] ?? []
-                let next = Planner.next(
-                    app: app, secretCreatedAt: secretCreatedAt, active: active[app.id] ?? [], now: now)
+                let member = members[app.id]
+                let next =
+                    member != nil
+                    ? member?.next
+                    : Planner.next(app: app, secretCreatedAt: secretCreatedAt, active: active[app.id] ?? [], now: now)
                 var status = AppStatus(
                     app: app, health: .ok, reason: nil, lastRotation: latest[app.id],
                     secretAge: Int64(now.timeIntervalSince(secretCreatedAt)), secretCreatedAt: secretCreatedAt,
                     nextDue: next?.eligibleAt,
-                    pendingDeliveries: targets.filter { $0.1?.state != .succeeded }.count)
+                    pendingDeliveries: targets.filter { $0.1?.state != .succeeded }.count,
+                    group: member.map { ($0.group, $0.role) })
                 (status.health, status.reason) = health(
                     app, open: open[app.id], last: latest[app.id], targets: targets, next: next, now: now)
                 statuses.append(status)

@@ -66,8 +66,9 @@ public protocol StoreReader {
     func apps() throws -> [AppRecord]
     /// Calls `body` with each app and when its current pair was stored, one
     /// row at a time (a pass over 100,000 apps holds none of them): by name,
-    /// or with `schedulable` only those the scheduler may rotate (enabled,
-    /// with a schedule, not waiting for an operator), in no set order.
+    /// or with `schedulable` only those the scheduler may rotate on their own
+    /// schedule (enabled, with a schedule, not waiting for an operator, not
+    /// in a group), in no set order.
     func forEachApp(schedulable: Bool, _ body: (AppRecord, Date) throws -> Void) throws
     func credential(appID: Int64, version: Int) throws -> CredentialRecord?
     /// Each app's current credential, keyed by app id, for listings: the
@@ -108,6 +109,12 @@ public protocol StoreReader {
     /// The newest version a target has received.
     func latestDeliveredVersion(targetID: Int64) throws -> Int?
     func alerts() throws -> [AlertRecord]
+
+    /// Every group, by name.
+    func groups() throws -> [GroupRecord]
+    /// A group's targets (file and exec), by ID; `appID` holds the group's ID.
+    func groupTargets(groupID: Int64) throws -> [TargetRecord]
+    func groupDelivery(targetID: Int64, version: Int) throws -> DeliveryRecord?
     /// Queued alerts whose next attempt is at or before `time`, oldest first.
     func queuedAlerts(dueBy time: Date) throws -> [QueuedAlert]
 
@@ -205,6 +212,13 @@ public protocol StoreWriter: StoreReader {
     /// Writes an alert's settings back (command or URL, key file, timeout, events), keeping its id and kind.
     func updateAlert(_ alert: AlertRecord) throws
     func deleteAlert(id: Int64) throws
+    /// Inserts a group and its members; returns its ID.
+    func insertGroup(_ group: GroupRecord) throws -> Int64
+    /// Deletes a group, its targets and their deliveries; its members stay as apps.
+    func deleteGroup(id: Int64) throws
+    func insertGroupTarget(groupID: Int64, _ kind: TargetKind, at time: Date) throws -> Int64
+    func deleteGroupTarget(id: Int64) throws
+    func saveGroupDelivery(_ delivery: DeliveryRecord) throws
     /// Queues an alert to send again; returns its id. Removing the alert drops its queued sends.
     func insertQueuedAlert(_ alert: QueuedAlert) throws -> Int64
     func updateQueuedAlert(_ alert: QueuedAlert) throws

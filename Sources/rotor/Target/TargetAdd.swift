@@ -110,8 +110,10 @@ extension Rotor.Target {
                         }
                         return value
                     }
+                    // A group's template names current.* and standby.*: checked by the group.
+                    let variables = TargetTemplate.variables + TargetTemplate.groupVariables
                     let text = try template.map { path throws(RotorError) in
-                        try TargetTemplate.read(path, option: "--template")
+                        try TargetTemplate.read(path, option: "--template", variables: variables)
                     }
                     kind = .file(
                         FileTarget(
@@ -153,9 +155,20 @@ extension Rotor.Target {
                 let checkSeconds = try checkTimeout.map { text throws(RotorError) in
                     try DurationText.timeout(text, option: "--check-timeout")
                 }
-                let target = try await TargetRegistry(ledger: try global.openLedger()).add(
-                    app: name, kind, headers: header,
-                    check: check.map { ConsumerCheck(command: $0, timeout: checkSeconds ?? 300) })
+                let ledger = try await global.openLedger()
+                let groups = GroupRegistry(ledger: ledger)
+                let target: TargetRecord
+                if try await groups.isGroup(name) {
+                    guard header.isEmpty, check == nil else {
+                        throw RotorError(.invalidInput, "a group's targets take no --header or --check")
+                    }
+                    target = try await groups.addTarget(group: name, kind)
+                } else {
+                    if case .file(let file) = kind, let text = file.template { try TargetTemplate.check(text) }
+                    target = try await TargetRegistry(ledger: ledger).add(
+                        app: name, kind, headers: header,
+                        check: check.map { ConsumerCheck(command: $0, timeout: checkSeconds ?? 300) })
+                }
                 var report = CommandReport(
                     ["app": .string(name), "target": TargetText.json(target)],
                     lines: [

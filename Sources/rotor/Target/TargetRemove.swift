@@ -13,7 +13,13 @@ extension Rotor.Target {
 
         func run() async throws {
             try await reporting(json: output.isJSON) {
-                try await TargetRegistry(ledger: try global.openLedger()).remove(app: name, targetID: targetID)
+                let ledger = try await global.openLedger()
+                let groups = GroupRegistry(ledger: ledger)
+                if try await groups.isGroup(name) {
+                    try await groups.removeTarget(group: name, targetID: targetID)
+                } else {
+                    try await TargetRegistry(ledger: ledger).remove(app: name, targetID: targetID)
+                }
                 try output.emit(
                     CommandReport(
                         ["app": .string(name), "target_id": .int(targetID), "removed": true],
