@@ -37,7 +37,9 @@ extension Rotor {
                         if outcome.error == nil { report.lines.append(line) } else { report.errors.append(line) }
                     }
                     if outcomes.isEmpty {
-                        report.lines = ["group \(name) has no targets, or is held (see `rotor group show \(name)`)."]
+                        report.lines = [
+                            "group \(name) has no targets, is held, or another process is delivering it now (see `rotor group show \(name)`)."
+                        ]
                     }
                     report.exit = outcomes.contains { $0.error != nil } ? .pending : .success
                     try output.emit(report)

@@ -25,37 +25,51 @@ public struct GroupDelivery: Sendable {
     }
 
     /// Every group's targets that lack the group's version and whose retry
-    /// time has come (or, with `force`, all of them again).
+    /// time has come (or, with `force`, all of them again). Each group is
+    /// delivered under its lease, so two processes do not run its hooks twice.
     public func deliverDue(now: Date, only name: String? = nil, force: Bool = false) async throws -> [Outcome] {
-        let work: [(GroupState, [(TargetRecord, DeliveryRecord?)])] = try await ledger.read { reader in
-            try reader.groups().filter { name == nil || $0.name == name }.compactMap { group in
-                let state = try GroupState.read(group, in: reader)
-                guard state.held == nil else { return nil }
-                let due = try reader.groupTargets(groupID: group.id).compactMap {
-                    target -> (TargetRecord, DeliveryRecord?)? in
-                    let existing = try reader.groupDelivery(targetID: target.id, version: state.version)
-                    if !force {
-                        if existing?.state == .succeeded { return nil }
-                        if let next = existing?.nextAttemptAt, next > now { return nil }
-                    }
-                    return (target, existing)
-                }
-                return due.isEmpty ? nil : (state, due)
-            }
+        let groups = try await ledger.read { reader in
+            try reader.groups().filter { name == nil || $0.name == name }
         }
         var outcomes: [Outcome] = []
-        for (state, targets) in work {
-            let document = try state.document(keyring: ledger.keyring)
-            for (target, existing) in targets {
-                outcomes.append(try await attempt(target, of: state, document: document, existing: existing))
+        for group in groups {
+            let delivered = try await ledger.withLease(
+                "group:\(group.id)", owner: LeaseOwner.make(), duration: Lease.appDuration
+            ) { lease in
+                try await deliver(group, lease: lease, now: now, force: force)
             }
+            outcomes += delivered ?? []
         }
         return outcomes
     }
 
-    func attempt(_ target: TargetRecord, of state: GroupState, document: GroupDocument, existing: DeliveryRecord?)
-        async throws -> Outcome
-    {
+    private func deliver(_ group: GroupRecord, lease: Lease, now: Date, force: Bool) async throws -> [Outcome] {
+        let work: (GroupState, [(TargetRecord, DeliveryRecord?)])? = try await ledger.read { reader in
+            let state = try GroupState.read(group, in: reader)
+            guard state.held == nil else { return nil }
+            let due = try reader.groupTargets(groupID: group.id).compactMap {
+                target -> (TargetRecord, DeliveryRecord?)? in
+                let existing = try reader.groupDelivery(targetID: target.id, version: state.version)
+                if !force {
+                    if existing?.state == .succeeded { return nil }
+                    if let next = existing?.nextAttemptAt, next > now { return nil }
+                }
+                return (target, existing)
+            }
+            return due.isEmpty ? nil : (state, due)
+        }
+        guard let (state, targets) = work else { return [] }
+        let document = try state.document(keyring: ledger.keyring)
+        var outcomes: [Outcome] = []
+        for (target, existing) in targets {
+            outcomes.append(try await attempt(target, of: state, document: document, existing: existing, lease: lease))
+        }
+        return outcomes
+    }
+
+    func attempt(
+        _ target: TargetRecord, of state: GroupState, document: GroupDocument, existing: DeliveryRecord?, lease: Lease
+    ) async throws -> Outcome {
         var failure: String?
         switch target.kind {
         case .file(let file):
@@ -90,6 +104,7 @@ public struct GroupDelivery: Sendable {
         let (version, name, backoff) = (state.version, state.group.name, backoff)
         try await ledger.commit { [record, failure] tx in
             var record = record
+            try tx.fence(lease)
             record.lastAttemptAt = tx.now
             record.lastError = failure
             record.state = failure == nil ? .succeeded : .failed

@@ -147,6 +147,8 @@ import VitaleraSandbox
         #expect(shown["current"]?["app"] == "b" && shown["standby"]?["app"] == "a" && shown["version"] == 2)
         #expect(shown["reread_by"] != nil && shown["reread_by"] != .null, "\(shown)")
         try await cli.expectSuccess(["publish", "pair"])
+        let listed = try await cli.expectSuccess(["target", "list", "pair", "--json"]).stdout
+        #expect(listed.components(separatedBy: "\"state\":\"delivered\"").count == 3, "\(listed)")
         #expect(String(decoding: try cli.directory.read("pair.txt"), as: UTF8.self) == "id=client-b\nold=client-a\n")
         let json = try #require(JSONValue.parse(String(decoding: try cli.directory.read("pair.json"), as: UTF8.self)))
         #expect(json["current"]?["client_secret"] == "group-canary-b" && json["standby"]?["client_id"] == "client-a")
