@@ -35,6 +35,27 @@ struct GlobalOptions: ParsableArguments {
         db ?? Self.setting("ROTOR_DB") ?? "rotor.db"
     }
 
+    /// The SQLite file `--db` names. A `postgres://` URL is checked (its
+    /// password never shown) and refused: this build keeps its data in SQLite.
+    var sqlitePath: String {
+        get throws {
+            let path = databasePath
+            guard PostgresLocation.isURL(path) else { return path }
+            let location = try PostgresLocation(url: path)
+            // The implicit key of a file database, `<db>.key`, means nothing for a URL.
+            if try keySource == .file(path + ".key") {
+                throw RotorError(
+                    .invalidInput,
+                    "--db \(location) has no <db>.key default: give the master key with --key-file, --key-command or the systemd credential rotor.key (every instance uses the same key)"
+                )
+            }
+            throw RotorError(
+                .invalidInput,
+                "--db \(location): this build keeps its data in SQLite only; PostgreSQL is not available in it yet (give a SQLite path)"
+            )
+        }
+    }
+
     /// `--key-command` and `--key-file` (or their variables) name one source;
     /// an option beats a variable, and both options at once is a usage error.
     var keySource: MasterKeySource {
@@ -66,7 +87,7 @@ struct GlobalOptions: ParsableArguments {
     func openLedger(actor: String = ProcessHardening.actor()) async throws -> Ledger {
         if verbose { try LogOptions.parse([]).bootstrap(defaultLevel: .debug) }
         let source = try keySource
-        let store = try OpenStores.register(SQLiteStore.open(path: databasePath, busyTimeout: try busyTimeout))
+        let store = try OpenStores.register(SQLiteStore.open(path: try sqlitePath, busyTimeout: try busyTimeout))
         var notices: [String] = []
         let ledger = try await Ledger.open(
             store: store, key: source, clock: SystemClock(), actor: actor, notices: &notices)

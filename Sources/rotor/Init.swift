@@ -16,7 +16,7 @@ extension Rotor {
             try await reporting(json: output.isJSON) {
                 let source = try global.keySource
                 let store = try OpenStores.register(
-                    SQLiteStore.open(path: global.databasePath, create: true, busyTimeout: try global.busyTimeout))
+                    SQLiteStore.open(path: try global.sqlitePath, create: true, busyTimeout: try global.busyTimeout))
                 let result = try await Ledger.initialize(
                     store: store, key: source, clock: SystemClock(), actor: ProcessHardening.actor())
                 let keyID = result.ledger.keyring.master.id

@@ -44,7 +44,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         }
         let database = String(components.path.drop(while: { $0 == "/" }))
         guard !database.isEmpty, !database.contains("/") else {
-            throw RotorError(.invalidInput, "--db \(UserText.shown(shown)) names no database: postgres://USER@HOST/DBNAME")
+            throw RotorError(
+                .invalidInput, "--db \(UserText.shown(shown)) names no database: postgres://USER@HOST/DBNAME")
         }
         let port = components.port ?? 5432
         guard (1...65535).contains(port) else {
@@ -52,10 +53,15 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         }
         var sslMode = SSLMode.verifyFull
         for item in components.queryItems ?? [] {
-            guard item.name == "sslmode", let value = item.value.flatMap(SSLMode.init(rawValue:)) else {
+            guard item.name == "sslmode" else {
                 throw RotorError(
                     .invalidInput,
                     "--db takes one setting, sslmode=disable|require|verify-full, not \(UserText.quoted(item.name))")
+            }
+            guard let value = item.value.flatMap(SSLMode.init(rawValue:)) else {
+                throw RotorError(
+                    .invalidInput,
+                    "sslmode takes disable, require or verify-full, not \(UserText.quoted(item.value ?? ""))")
             }
             sslMode = value
         }
@@ -76,7 +82,9 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             self.password = Secret(password)
         } else {
             let file = environment["PGPASSFILE"] ?? environment["HOME"].map { "\($0)/.pgpass" }
-            self.password = file.flatMap { Self.passwordFile($0, host: host, port: port, database: database, user: user) }
+            self.password = file.flatMap {
+                Self.passwordFile($0, host: host, port: port, database: database, user: user)
+            }
         }
     }
 

@@ -26,7 +26,7 @@ struct PostgresLocationTests {
         ("postgres://rotor:pw-canary@/rotor", "not a PostgreSQL URL"),
         ("postgres://db.internal/rotor", "names no user"),
         ("postgres://rotor:pw-canary@db.internal/", "names no database"),
-        ("postgres://rotor:pw-canary@db.internal/rotor?sslmode=allow", "sslmode=disable|require|verify-full"),
+        ("postgres://rotor:pw-canary@db.internal/rotor?sslmode=allow", "sslmode takes disable, require or verify-full"),
         ("postgres://rotor:pw-canary@db.internal/rotor?connect_timeout=3", "one setting"),
         ("postgres://rotor:pw-canary@db.internal/rotor?sslmode=disable", "in the clear"),
     ])
@@ -35,7 +35,8 @@ struct PostgresLocationTests {
             try PostgresLocation(url: url, environment: [:])
         } throws: { error in
             let text = "\(error)"
-            return (error as? RotorError)?.code == .invalidInput && text.contains(message) && !text.contains("pw-canary")
+            return (error as? RotorError)?.code == .invalidInput && text.contains(message)
+                && !text.contains("pw-canary")
         }
     }
 
@@ -72,6 +73,24 @@ struct PostgresLocationTests {
                 == "from-home")
         // A file others may read is ignored, as libpq ignores it.
         chmod(file, 0o644)
-        #expect(try PostgresLocation(url: "postgres://rotor@db/rotor", environment: ["PGPASSFILE": file]).password == nil)
+        #expect(
+            try PostgresLocation(url: "postgres://rotor@db/rotor", environment: ["PGPASSFILE": file]).password == nil)
+    }
+
+    /// The commands: a URL without a key source gets the fix; with one, a
+    /// clear refusal (this build stores in SQLite); never the password, never a file.
+    @Test func aPostgresURLOnTheCommandLineIsRefusedInOneLineWithoutThePassword() async throws {
+        let cli = CLIHarness()
+        let url = "postgres://rotor:pw-canary@db.internal/rotor"
+        for (arguments, message) in [
+            (["status", "--db", url], "no <db>.key default"),
+            (["init", "--db", url, "--key-file", cli.directory.file("k")], "SQLite only"),
+            (["app", "list", "--db", url + "?sslmode=bogus"], "sslmode takes"),
+        ] {
+            let result = try await cli.run(arguments)
+            #expect(result.status == 64 && result.errorLines.count == 1, "\(result)")
+            #expect(result.stderr.contains(message) && !result.stderr.contains("pw-canary"), "\(result)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.directory.path).isEmpty)
     }
 }
