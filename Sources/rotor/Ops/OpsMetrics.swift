@@ -45,6 +45,7 @@ final class OpsMetrics: MetricsFactory, Sendable {
         "rotor_tokens_denied_total": "Token requests refused because the peer may not ask for the app's token, by app.",
         "rotor_failed_apps": "Apps whose latest rotation is failed (verification keeps failing).",
         "rotor_lost_apps": "Apps whose latest rotation is lost (operator action needed).",
+        "rotor_alerts_queued": "Alerts that could not be sent yet and wait to be tried again.",
     ]
 
     /// Rotation times from a tenth of a second to ten minutes.
@@ -132,6 +133,9 @@ final class OpsMetrics: MetricsFactory, Sendable {
                 Double(statuses.filter { $0.health == .failed }.count))
             registry.makeGauge(descriptor: descriptor("rotor_lost_apps")).set(
                 Double(statuses.filter { $0.lastRotation?.state == .lost }.count))
+        }
+        if let queued = try? await ledger.read({ try $0.queuedAlerts(dueBy: .distantFuture).count }) {
+            registry.makeGauge(descriptor: descriptor("rotor_alerts_queued")).set(Double(queued))
         }
         var out: [UInt8] = []
         registry.emit(into: &out)

@@ -92,4 +92,23 @@ struct AlertQueueTests {
         }
         await receiver.stop()
     }
+
+    @Test func alertListShowsWhatWaitsToBeSentAgain() async throws {
+        try await withSandbox { sandbox in
+            let cli = CLIHarness()
+            try await cli.initialize()
+            try await cli.addApp("billing", from: sandbox)
+            try await cli.expectSuccess(["alert", "add", "--exec", "echo pager down >&2; exit 3", "--on", "completed"])
+            #expect(try await cli.run(["rotate", "billing"]).status == 0)
+            let listed = try #require(JSONValue.parse(try await cli.expectSuccess(["alert", "list", "--json"]).stdout))
+            guard case .array(let alerts) = listed, let alert = alerts.first else {
+                Issue.record("not a list of alerts: \(listed)")
+                return
+            }
+            #expect(alert["queued"] == 1, "\(alert)")
+            #expect(alert["last_error"].map { "\($0)".contains("3") } == true, "\(alert)")
+            let table = try await cli.expectSuccess(["alert", "list"]).stdout
+            #expect(table.contains("QUEUED") && table.contains("1 ("), "\(table)")
+        }
+    }
 }
