@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "rotor", targets: ["rotor"]),
         .library(name: "RotorCore", targets: ["RotorCore"]),
         .library(name: "RotorSQLite", targets: ["RotorSQLite"]),
+        .library(name: "RotorPostgres", targets: ["RotorPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C shims for the few system calls Swift cannot reach.
@@ -47,12 +49,31 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The store's queries, written once for every SQL backend.
+        .target(
+            name: "RotorSQL",
+            dependencies: ["RotorCore"],
+            swiftSettings: swiftSettings
+        ),
         // The SQLite store behind RotorCore's `Store` interface.
         .target(
             name: "RotorSQLite",
             dependencies: [
-                "RotorCore",
+                "RotorCore", "RotorSQL",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedMigrations"]
+        ),
+        // The PostgreSQL store behind RotorCore's `Store` interface (several instances, one database).
+        .target(
+            name: "RotorPostgres",
+            dependencies: [
+                "RotorCore", "RotorSQL",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedMigrations"]
@@ -108,7 +129,7 @@ let package = Package(
         .target(
             name: "RotorTesting",
             dependencies: [
-                "RotorCore", "RotorSQLite", "VitaleraClient", "VitaleraSandbox",
+                "RotorCore", "RotorSQLite", "RotorPostgres", "VitaleraClient", "VitaleraSandbox",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

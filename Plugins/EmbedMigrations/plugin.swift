@@ -1,12 +1,14 @@
 import Foundation
 import PackagePlugin
 
-/// Embeds `migrations/*.sql` into the target that uses the plugin, so the
-/// shipped binary carries its schema and one file deploys.
+/// Embeds `migrations/*.sql` into the target that uses the plugin (the
+/// PostgreSQL store's: `migrations/postgres/*.sql`), so the shipped binary
+/// carries its schema and one file deploys.
 @main
 struct EmbedMigrations: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: any Target) throws -> [Command] {
-        let directory = context.package.directoryURL.appending(path: "migrations")
+        let directory = context.package.directoryURL.appending(
+            path: target.name == "RotorPostgres" ? "migrations/postgres" : "migrations")
         let files = try FileManager.default
             .contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "sql" }

@@ -1,62 +1,69 @@
 import Foundation
 import GRDB
 import RotorCore
+import RotorSQL
 
-/// ``RotorCore/StoreWriter`` over one GRDB connection inside a transaction.
-struct SQLiteTransaction: StoreWriter {
+/// ``RotorSQL/SQLTransaction`` over one GRDB connection inside a
+/// transaction: the queries are RotorSQL's; this supplies SQLite's
+/// primitives, with every statement prepared once per connection and rows
+/// read from a cursor, column by column, without copying the row.
+struct SQLiteTransaction: SQLTransaction {
     let db: Database
 
-    /// Rows mapped one by one from a cursor, which reads each column straight
-    /// from the statement (no copied rows, no by-name lookups).
-    func fetch<T>(
-        _ sql: String, _ arguments: StatementArguments = [], reserving capacity: Int = 0, _ map: (Row) throws -> T
-    ) throws -> [T] {
-        var out: [T] = []
-        out.reserveCapacity(capacity)
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
-        while let row = try rows.next() { out.append(try map(row)) }
-        return out
-    }
-
-    /// The first row of a statement prepared once per connection, mapped
-    /// while SQLite still holds it (read positionally, never copied).
-    func one<T>(_ sql: String, _ arguments: StatementArguments = [], _ map: (Row) throws -> T) throws -> T? {
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
-        return try withExtendedLifetime(rows) { try rows.next().map(map) }
-    }
-
-    /// The first column of the first row; nil when there is no row or it is NULL.
-    func value<T: DatabaseValueConvertible>(_ sql: String, _ arguments: StatementArguments = []) throws -> T? {
-        try one(sql, arguments) { row -> T? in row[0] } ?? nil
-    }
-
-    /// Runs a statement prepared once per connection and reused.
-    func execute(sql: String, arguments: StatementArguments = []) throws {
-        try db.cachedStatement(sql: sql).execute(arguments: arguments)
-    }
-
-    // MARK: meta
-
-    func meta(_ key: MetaKey) throws -> String? {
-        do {
-            return try value("SELECT value FROM meta WHERE key = ?", [key.rawValue]) as String?
-        } catch let error as DatabaseError where error.message?.hasPrefix("no such table") == true {
-            return nil  // a database not initialised yet
+    func rows(_ sql: String, _ arguments: RotorSQL.StatementArguments, _ body: (SQLRow) throws -> Void) throws {
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: Self.arguments(arguments))
+        while let row = try cursor.next() {
+            try body(SQLRow((0..<row.count).map { Self.cell(row[$0] as DatabaseValue) }))
         }
     }
 
-    func setMeta(_ key: MetaKey, _ value: String) throws {
-        try execute(
-            sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            arguments: [key.rawValue, value])
+    func execute(sql: String, arguments: RotorSQL.StatementArguments) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments))
     }
-}
 
-extension Date {
-    /// Unix milliseconds, as the schema stores times.
-    var millis: Int64 { unixMilliseconds }
+    func lastInsertedRowID() throws -> Int64 { db.lastInsertedRowID }
 
-    init(millis: Int64) {
-        self.init(timeIntervalSince1970: TimeInterval(millis) / 1000)
+    var changesCount: Int { db.changesCount }
+
+    /// The id AUTOINCREMENT would give, taken under the write lock this transaction holds.
+    func nextRotationID() throws -> Int64 {
+        try Int64.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'rotations'), 0),
+                        COALESCE((SELECT MAX(id) FROM rotations), 0)) + 1
+                    """)) ?? 1
+    }
+
+    /// Every process that shares the file runs on this host, so an owner
+    /// process that no longer runs is known to be gone.
+    func leaseOwnerIsGone(_ owner: String) -> Bool { LeaseOwner.isStale(owner) }
+
+    func hasTable(_ name: String) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"),
+            arguments: [name]) ?? false
+    }
+
+    static func arguments(_ arguments: RotorSQL.StatementArguments) -> GRDB.StatementArguments {
+        GRDB.StatementArguments(
+            arguments.map { argument -> DatabaseValue in
+                switch argument.cell {
+                case .null: .null
+                case .int(let value): value.databaseValue
+                case .text(let value): value.databaseValue
+                case .bytes(let value): value.databaseValue
+                }
+            })
+    }
+
+    static func cell(_ value: DatabaseValue) -> SQLCell {
+        switch value.storage {
+        case .null: .null
+        case .int64(let value): .int(value)
+        case .double(let value): .int(Int64(value))
+        case .string(let value): .text(value)
+        case .blob(let value): .bytes(value)
+        }
     }
 }

@@ -26,8 +26,13 @@ public final class PostgresServer: Sendable {
     }
 
     deinit {
-        // A test that did not stop its server: an immediate shutdown, which takes the backends with it.
-        if let process = server.withLock({ $0 }), process.isRunning { kill(process.processIdentifier, SIGQUIT) }
+        // A server not stopped with stop() (a contract test's store lets it go):
+        // an immediate shutdown, which takes the backends with it, awaited
+        // before the directory is removed.
+        if let process = server.withLock({ $0 }), process.isRunning {
+            kill(process.processIdentifier, SIGQUIT)
+            process.waitUntilExit()
+        }
     }
 
     /// The directory of Debian's PostgreSQL programs, the newest version first; nil when none is installed.

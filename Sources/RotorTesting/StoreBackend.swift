@@ -1,5 +1,6 @@
 import Foundation
 import RotorCore
+import RotorPostgres
 import RotorSQLite
 
 /// A storage backend the store contract suite runs against
@@ -19,7 +20,24 @@ public struct StoreBackend: Sendable, CustomStringConvertible {
         }
     }
 
-    public static let all: [StoreBackend] = [.sqlite]
+    /// A database on its own real PostgreSQL server (``PostgresServer``), stopped when the test lets it go.
+    public static let postgres = StoreBackend(name: "postgres") { clock in
+        let server = try await PostgresServer.start()
+        do {
+            try await server.createDatabase("rotor")
+            let location = try PostgresLocation(url: server.url("rotor"), environment: [:])
+            let store = try await PostgresStore.open(location)
+            let ledger = try await Ledger.initialize(
+                store: store, key: .file(server.directory.file("rotor.key")), clock: clock, actor: "test@host"
+            ).ledger
+            return StoreUnderTest(ledger: ledger, keep: server) { try await PostgresStore.open(location) }
+        } catch {
+            try? await server.stop()
+            throw error
+        }
+    }
+
+    public static let all: [StoreBackend] = [.sqlite, .postgres]
 }
 
 /// A fresh database of one backend, with its key and a clock the test moves.

@@ -1,13 +1,19 @@
 -- Rotor schema on PostgreSQL, version 1 (postgres.md): the tables and
 -- columns of the SQLite schema after its migration 0009, in PostgreSQL's
--- types (BIGINT for numbers and millisecond times, BOOLEAN for flags, BYTEA
--- for sealed values). PostgresSchemaTests checks that both schemas keep the
+-- types (BIGINT for numbers, millisecond times and 0/1 flags as in SQLite,
+-- BYTEA for sealed values). PostgresSchemaTests checks that both schemas keep the
 -- same tables and columns. Applied in one transaction by `rotor init`.
-CREATE TABLE schema_migrations (
+CREATE TABLE IF NOT EXISTS schema_migrations (
     version    BIGINT PRIMARY KEY,
     name       TEXT NOT NULL,
     applied_at TEXT NOT NULL
 );
+-- Moves at every commit (the store's changeMark; SQLite has PRAGMA data_version).
+CREATE TABLE change_mark (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    n  BIGINT NOT NULL
+);
+INSERT INTO change_mark (id, n) VALUES (1, 0);
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -36,7 +42,7 @@ CREATE TABLE apps (
     window_end      BIGINT CHECK (window_end BETWEEN 0 AND 1439),
     timezone        TEXT NOT NULL DEFAULT 'UTC',
     identity_id     BIGINT REFERENCES identities(id) ON DELETE RESTRICT,
-    enabled         BOOLEAN NOT NULL DEFAULT TRUE,
+    enabled         BIGINT NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
     current_version BIGINT NOT NULL,
     created_at      BIGINT NOT NULL,
     updated_at      BIGINT NOT NULL,
@@ -99,13 +105,13 @@ CREATE TABLE targets (
     path             TEXT,
     format           TEXT CHECK (format IN ('env', 'json', 'raw')),
     mode             BIGINT,
-    in_place         BOOLEAN NOT NULL DEFAULT FALSE,
+    in_place         BIGINT NOT NULL DEFAULT 0 CHECK (in_place IN (0, 1)),
     owner            TEXT,
     grp              TEXT,
     command          TEXT,
     timeout_ms       BIGINT,
-    pass_env         BOOLEAN NOT NULL DEFAULT FALSE,
-    enabled          BOOLEAN NOT NULL DEFAULT TRUE,
+    pass_env         BIGINT NOT NULL DEFAULT 0 CHECK (pass_env IN (0, 1)),
+    enabled          BIGINT NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
     created_at       BIGINT NOT NULL,
     template         TEXT,
     url              TEXT,
@@ -128,7 +134,7 @@ CREATE TABLE deliveries (
     last_attempt_at BIGINT,
     last_error      TEXT,
     output          TEXT,
-    alerted         BOOLEAN NOT NULL DEFAULT FALSE,
+    alerted         BIGINT NOT NULL DEFAULT 0 CHECK (alerted IN (0, 1)),
     confirmed_at    BIGINT,
     check_error     TEXT,
     PRIMARY KEY (target_id, version)
@@ -225,13 +231,13 @@ CREATE TABLE group_targets (
     path       TEXT,
     format     TEXT,
     mode       BIGINT,
-    in_place   BOOLEAN NOT NULL DEFAULT FALSE,
+    in_place   BIGINT NOT NULL DEFAULT 0 CHECK (in_place IN (0, 1)),
     owner      TEXT,
     grp        TEXT,
     template   TEXT,
     command    TEXT,
     timeout_ms BIGINT,
-    pass_env   BOOLEAN NOT NULL DEFAULT FALSE,
+    pass_env   BIGINT NOT NULL DEFAULT 0 CHECK (pass_env IN (0, 1)),
     created_at BIGINT NOT NULL
 );
 CREATE TABLE group_deliveries (

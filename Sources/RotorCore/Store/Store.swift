@@ -1,8 +1,8 @@
 import Foundation
 
 /// The persistence interface the core owns. The rotation engine, the
-/// registry and the audit log speak only to this; the SQLite store (and
-/// next a shared PostgreSQL) sits behind it, and every backend passes the
+/// registry and the audit log speak only to this; the SQLite store and the
+/// PostgreSQL store sit behind it, and every backend passes the
 /// same contract suite (`Tests/RotorTests/Store/StoreContractTests.swift`).
 ///
 /// Callers suspend, never block: ``read(_:)`` and ``commit(durable:_:)`` are

@@ -44,12 +44,15 @@ import VitaleraSandbox
             var info = stat()
             #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o640 && info.st_gid == getgid())
 
+            let asked = Date()
             let first = try await Self.ask(path, "billing")
             #expect(first.status == 200, "\(first.body)")
             let token = try #require(first.token)
             #expect(first.document?["token_type"] == "Bearer")
             #expect(try await Self.isValid(token, sandbox))
-            #expect(try await Self.ask(path, "billing").token == token, "a fresh token comes from the cache")
+            let again = try await Self.ask(path, "billing")
+            // A fresh token comes from the cache (unless this machine took most of its lifetime to ask twice).
+            if Date().timeIntervalSince(asked) < 5 { #expect(again.token == token, "not from the cache") }
 
             // Renewed at about 80 % of its 8 s lifetime, before it expires.
             var renewed = token
@@ -79,14 +82,17 @@ import VitaleraSandbox
 
             // A group the peer is in may ask.
             try await cli.expectSuccess(["app", "set", "billing", "--token-client", "group:\(group)"])
-            #expect(try await Self.ask(path, "billing").token == afterRotation)
+            let member = try await Self.ask(path, "billing")
+            #expect(member.status == 200 && member.token != nil, "\(member.body)")
             // A second daemon cannot take the socket over.
             let second = try await cli.run(["run", "--token-socket", path])
             #expect(second.status == 64 && second.stderr.contains("another process serves"), "\(second)")
 
             let metrics = try await OpsEndpointTests.get(base + "/metrics").body
             #expect(metrics.contains("rotor_tokens_issued_total{app=\"billing\"}"), "\(metrics)")
-            #expect(metrics.contains("rotor_token_cache_hits_total"))
+            let hits = metrics.split(separator: "\n").first { $0.hasPrefix("rotor_token_cache_hits_total ") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") }
+            #expect((hits ?? 0) >= 1, "\(metrics)")
             #expect(metrics.contains("rotor_tokens_denied_total{app=\"billing\"} 2"))
 
             daemon.kill(SIGTERM)

@@ -1,22 +1,21 @@
 import Foundation
-import GRDB
 import RotorCore
 
-/// The SQLite store's reads and writes of identities and their sealed secrets.
-extension SQLiteTransaction {
-    func identity(named name: String) throws -> IdentitySummary? {
+/// The store's reads and writes of identities and their sealed secrets.
+extension SQLTransaction {
+    public func identity(named name: String) throws -> IdentitySummary? {
         try one("SELECT id, name, username, api_url FROM identities WHERE name = ?", [name], Self.identity)
     }
 
-    func identity(id: Int64) throws -> IdentitySummary? {
+    public func identity(id: Int64) throws -> IdentitySummary? {
         try one("SELECT id, name, username, api_url FROM identities WHERE id = ?", [id], Self.identity)
     }
 
-    func identities() throws -> [IdentitySummary] {
+    public func identities() throws -> [IdentitySummary] {
         try fetch("SELECT id, name, username, api_url FROM identities ORDER BY name", [], Self.identity)
     }
 
-    func identitySecrets(id: Int64) throws -> IdentitySecrets? {
+    public func identitySecrets(id: Int64) throws -> IdentitySecrets? {
         try one("SELECT password, access_token, access_expires_at, refresh_token FROM identities WHERE id = ?", [id]) {
             row in
             let expires: Int64? = row[2]
@@ -26,17 +25,17 @@ extension SQLiteTransaction {
         }
     }
 
-    func insertIdentity(name: String, username: String, apiURL: String, at time: Date) throws -> Int64 {
+    public func insertIdentity(name: String, username: String, apiURL: String, at time: Date) throws -> Int64 {
         try execute(
             sql: """
                 INSERT INTO identities (name, api_url, username, password, created_at, updated_at)
-                VALUES (?, ?, ?, x'', ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [name, apiURL, username, time.millis, time.millis])
-        return db.lastInsertedRowID
+            arguments: [name, apiURL, username, Data(), time.millis, time.millis])
+        return try lastInsertedRowID()
     }
 
-    func updateIdentitySecrets(id: Int64, _ secrets: IdentitySecrets, at time: Date) throws {
+    public func updateIdentitySecrets(id: Int64, _ secrets: IdentitySecrets, at time: Date) throws {
         try execute(
             sql: """
                 UPDATE identities SET password = ?, access_token = ?, access_expires_at = ?, refresh_token = ?,
@@ -49,11 +48,11 @@ extension SQLiteTransaction {
             ])
     }
 
-    func deleteIdentity(id: Int64) throws {
+    public func deleteIdentity(id: Int64) throws {
         try execute(sql: "DELETE FROM identities WHERE id = ?", arguments: [id])
     }
 
-    static func identity(_ row: Row) -> IdentitySummary {
+    static func identity(_ row: SQLRow) -> IdentitySummary {
         IdentitySummary(id: row[0], name: row[1], username: row[2], apiURL: row[3])
     }
 }

@@ -1,10 +1,9 @@
 import Foundation
-import GRDB
 import RotorCore
 
-/// The SQLite store's reads and writes of scheduled occurrences and retry times.
-extension SQLiteTransaction {
-    static func occurrence(_ row: Row) throws -> OccurrenceRecord {
+/// The store's reads and writes of scheduled occurrences and retry times.
+extension SQLTransaction {
+    static func occurrence(_ row: SQLRow) throws -> OccurrenceRecord {
         guard let state = OccurrenceRecord.State(rawValue: row[5]) else {
             throw RotorError(.databaseInvalid, "a stored occurrence has an unknown state")
         }
@@ -15,46 +14,45 @@ extension SQLiteTransaction {
             lastError: row[9])
     }
 
-    static let occurrenceColumns =
-        "app_id, due_at, jitter_ms, start_at, covers, state, rotation_id, attempts, retry_at, last_error"
-
-    func latestOccurrence(appID: Int64) throws -> OccurrenceRecord? {
+    public func latestOccurrence(appID: Int64) throws -> OccurrenceRecord? {
         try one(
-            "SELECT \(Self.occurrenceColumns) FROM occurrences WHERE app_id = ? ORDER BY due_at DESC LIMIT 1", [appID],
+            "SELECT \(SQLColumns.occurrenceColumns) FROM occurrences WHERE app_id = ? ORDER BY due_at DESC LIMIT 1",
+            [appID],
             Self.occurrence)
     }
 
-    func occurrence(appID: Int64, due: Date) throws -> OccurrenceRecord? {
+    public func occurrence(appID: Int64, due: Date) throws -> OccurrenceRecord? {
         try one(
-            "SELECT \(Self.occurrenceColumns) FROM occurrences WHERE app_id = ? AND due_at = ?", [appID, due.millis],
+            "SELECT \(SQLColumns.occurrenceColumns) FROM occurrences WHERE app_id = ? AND due_at = ?",
+            [appID, due.millis],
             Self.occurrence)
     }
 
-    func activeOccurrences() throws -> [Int64: [OccurrenceRecord]] {
+    public func activeOccurrences() throws -> [Int64: [OccurrenceRecord]] {
         Dictionary(
             grouping: try fetch(
-                "SELECT \(Self.occurrenceColumns) FROM occurrences WHERE state IN ('pending', 'started')", [],
+                "SELECT \(SQLColumns.occurrenceColumns) FROM occurrences WHERE state IN ('pending', 'started')", [],
                 Self.occurrence),
             by: \.appID)
     }
 
-    func claimOccurrence(_ occurrence: OccurrenceRecord) throws -> Bool {
+    public func claimOccurrence(_ occurrence: OccurrenceRecord) throws -> Bool {
         try execute(
             sql: """
                 INSERT INTO occurrences (app_id, due_at, jitter_ms, start_at, covers, state)
                 VALUES (?, ?, ?, ?, ?, 'started')
                 ON CONFLICT (app_id, due_at) DO UPDATE SET state = 'started', covers = excluded.covers,
                     jitter_ms = excluded.jitter_ms, start_at = excluded.start_at
-                WHERE state = 'pending' OR (state = 'started' AND rotation_id IS NULL)
+                WHERE occurrences.state = 'pending' OR (occurrences.state = 'started' AND occurrences.rotation_id IS NULL)
                 """,
             arguments: [
                 occurrence.appID, occurrence.due.millis, occurrence.jitterMS, occurrence.startAt.millis,
                 occurrence.covers,
             ])
-        return db.changesCount == 1
+        return changesCount == 1
     }
 
-    func retryOccurrence(appID: Int64, due: Date, retryAt: Date, error: String, rotationID: Int64?) throws {
+    public func retryOccurrence(appID: Int64, due: Date, retryAt: Date, error: String, rotationID: Int64?) throws {
         try execute(
             sql: """
                 UPDATE occurrences SET state = 'pending', rotation_id = NULL, attempts = attempts + 1, retry_at = ?,
@@ -65,19 +63,21 @@ extension SQLiteTransaction {
             arguments: [retryAt.millis, error, appID, due.millis, rotationID])
     }
 
-    func dropPlannedOccurrences(appID: Int64) throws {
+    public func dropPlannedOccurrences(appID: Int64) throws {
         try execute(sql: "DELETE FROM occurrences WHERE app_id = ? AND state = 'pending'", arguments: [appID])
     }
 
-    func finishOccurrence(appID: Int64, due: Date, state: OccurrenceRecord.State, rotationID: Int64?) throws -> Bool {
+    public func finishOccurrence(appID: Int64, due: Date, state: OccurrenceRecord.State, rotationID: Int64?) throws
+        -> Bool
+    {
         try execute(
             sql:
                 "UPDATE occurrences SET state = ?, rotation_id = ? WHERE app_id = ? AND due_at = ? AND state = 'started'",
             arguments: [state.rawValue, rotationID, appID, due.millis])
-        return db.changesCount == 1
+        return changesCount == 1
     }
 
-    func appsWithDueDeliveries(at time: Date) throws -> [Int64] {
+    public func appsWithDueDeliveries(at time: Date) throws -> [Int64] {
         try fetch(
             """
             SELECT DISTINCT t.app_id FROM targets t JOIN apps a ON a.id = t.app_id
@@ -86,12 +86,12 @@ extension SQLiteTransaction {
                 AND (d.target_id IS NULL
                     OR (d.state IN ('pending', 'failed') AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)))
                 AND NOT EXISTS (SELECT 1 FROM rotations r WHERE r.app_id = a.id
-                    AND r.state IN (\(Self.unresolvedStates)))
+                    AND r.state IN (\(SQLColumns.unresolvedStates)))
             """, [time.millis]
         ) { row in row[0] }
     }
 
-    func nextDeliveryAttempt(appID: Int64, version: Int) throws -> Date? {
+    public func nextDeliveryAttempt(appID: Int64, version: Int) throws -> Date? {
         let millis: Int64? = try value(
             """
             SELECT MIN(d.next_attempt_at) FROM deliveries d JOIN targets t ON t.id = d.target_id
@@ -100,7 +100,7 @@ extension SQLiteTransaction {
         return millis.map(Date.init(millis:))
     }
 
-    func nextRetryTime() throws -> Date? {
+    public func nextRetryTime() throws -> Date? {
         let deliveries: Int64? =
             try value(
                 """
@@ -111,7 +111,7 @@ extension SQLiteTransaction {
         let rotations: Int64? =
             try value(
                 """
-                SELECT MIN(next_attempt_at) FROM rotations WHERE state IN (\(Self.unresolvedStates))
+                SELECT MIN(next_attempt_at) FROM rotations WHERE state IN (\(SQLColumns.unresolvedStates))
                 """, []) as Int64?
         let alerts: Int64? = try value("SELECT MIN(next_attempt_at) FROM alert_outbox", []) as Int64?
         let groups: Int64? =

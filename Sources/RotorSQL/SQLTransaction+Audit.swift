@@ -1,23 +1,22 @@
 import Foundation
-import GRDB
 import RotorCore
 
-/// The SQLite store's reads and writes of the audit chain.
-extension SQLiteTransaction {
-    func auditHead() throws -> AuditHead? {
+/// The store's reads and writes of the audit chain.
+extension SQLTransaction {
+    public func auditHead() throws -> AuditHead? {
         try one("SELECT last_id, last_hash, base_id, base_hash, mac FROM audit_head WHERE id = 1") { row in
             AuditHead(lastID: row[0], lastHash: row[1], baseID: row[2], baseHash: row[3], mac: row[4])
         }
     }
 
-    func auditEvents(ids range: ClosedRange<Int64>) throws -> [AuditEvent] {
+    public func auditEvents(ids range: ClosedRange<Int64>) throws -> [AuditEvent] {
         try fetch(
-            "SELECT \(Self.auditColumns) FROM audit_events WHERE id BETWEEN ? AND ? ORDER BY id",
+            "SELECT \(SQLColumns.auditColumns) FROM audit_events WHERE id BETWEEN ? AND ? ORDER BY id",
             [range.lowerBound, range.upperBound], Self.auditEvent)
     }
 
-    func auditEvents(matching query: AuditQuery) throws -> [AuditEvent] {
-        let filters: [(condition: String, value: (any DatabaseValueConvertible)?)] = [
+    public func auditEvents(matching query: AuditQuery) throws -> [AuditEvent] {
+        let filters: [(condition: String, value: (any SQLArgument)?)] = [
             ("app = ?", query.app), ("action = ?", query.action), ("outcome = ?", query.outcome?.rawValue),
             ("time >= ?", query.since), ("time < ?", query.until), ("id > ?", query.afterID),
         ]
@@ -32,7 +31,7 @@ extension SQLiteTransaction {
         // Ordered by time, then id, so the (app, time) and (action, time) indexes serve the order too.
         let direction = query.ascending ? "" : " DESC"
         let order = query.byID ? "ORDER BY id\(direction)" : "ORDER BY time\(direction), id\(direction)"
-        var sql = "SELECT \(Self.auditColumns) FROM audit_events \(filter) \(order)"
+        var sql = "SELECT \(SQLColumns.auditColumns) FROM audit_events \(filter) \(order)"
         if let limit = query.limit {
             sql += " LIMIT ?"
             arguments += [limit]
@@ -40,14 +39,14 @@ extension SQLiteTransaction {
         return try fetch(sql, arguments, Self.auditEvent)
     }
 
-    func pruneAudit(through id: Int64, head: AuditHead) throws {
+    public func pruneAudit(through id: Int64, head: AuditHead) throws {
         try execute(sql: "DELETE FROM audit_events WHERE id <= ?", arguments: [id])
         try execute(
             sql: "UPDATE audit_head SET base_id = ?, base_hash = ?, mac = ? WHERE id = 1",
             arguments: [head.baseID, head.baseHash, head.mac])
     }
 
-    func appendAudit(_ event: AuditEvent, head: AuditHead) throws {
+    public func appendAudit(_ event: AuditEvent, head: AuditHead) throws {
         try execute(
             sql: """
                 INSERT INTO audit_events (id, time, actor, action, outcome, app, rotation_id, detail, prev_hash, hash)
@@ -66,9 +65,7 @@ extension SQLiteTransaction {
             arguments: [head.lastID, head.lastHash, head.baseID, head.baseHash, head.mac])
     }
 
-    static let auditColumns = "id, time, actor, action, outcome, app, rotation_id, detail, prev_hash, hash"
-
-    static func auditEvent(_ row: Row) -> AuditEvent {
+    static func auditEvent(_ row: SQLRow) -> AuditEvent {
         AuditEvent(
             id: row[0], time: row[1], actor: row[2], action: row[3], outcome: row[4], app: row[5], rotationID: row[6],
             detail: row[7], prevHash: row[8], hash: row[9])

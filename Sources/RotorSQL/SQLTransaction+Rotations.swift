@@ -1,39 +1,34 @@
 import Foundation
-import GRDB
 import RotorCore
 
-/// The SQLite store's reads and writes of rotations.
-extension SQLiteTransaction {
-    func latestRotations() throws -> [Int64: RotationSummary] {
+/// The store's reads and writes of rotations.
+extension SQLTransaction {
+    public func latestRotations() throws -> [Int64: RotationSummary] {
         let rotations = try fetch(
-            "SELECT \(Self.rotationColumns) FROM rotations WHERE id IN (SELECT MAX(id) FROM rotations GROUP BY app_id)",
+            "SELECT \(SQLColumns.rotationColumns) FROM rotations WHERE id IN (SELECT MAX(id) FROM rotations GROUP BY app_id)",
             [], Self.rotation)
         return Dictionary(rotations.map { ($0.appID, $0) }, uniquingKeysWith: { _, last in last })
     }
 
-    func rotations(appID: Int64?, limit: Int) throws -> [RotationSummary] {
+    public func rotations(appID: Int64?, limit: Int) throws -> [RotationSummary] {
         if let appID {
             return try fetch(
-                "SELECT \(Self.rotationColumns) FROM rotations WHERE app_id = ? ORDER BY id DESC LIMIT ?",
+                "SELECT \(SQLColumns.rotationColumns) FROM rotations WHERE app_id = ? ORDER BY id DESC LIMIT ?",
                 [appID, limit], Self.rotation)
         }
         return try fetch(
-            "SELECT \(Self.rotationColumns) FROM rotations ORDER BY id DESC LIMIT ?", [limit], Self.rotation)
+            "SELECT \(SQLColumns.rotationColumns) FROM rotations ORDER BY id DESC LIMIT ?", [limit], Self.rotation)
     }
 
-    func unresolvedRotation(appID: Int64) throws -> RotationSummary? {
+    public func unresolvedRotation(appID: Int64) throws -> RotationSummary? {
         try one(
             """
-            SELECT \(Self.rotationColumns) FROM rotations
-            WHERE app_id = ? AND state IN (\(Self.unresolvedStates))
+            SELECT \(SQLColumns.rotationColumns) FROM rotations
+            WHERE app_id = ? AND state IN (\(SQLColumns.unresolvedStates))
             """, [appID], Self.rotation)
     }
 
-    static let rotationColumns = """
-        id, app_id, trigger, state, from_version, to_version, error, started_at, finished_at
-        """
-
-    static func rotation(_ row: Row) throws -> RotationSummary {
+    static func rotation(_ row: SQLRow) throws -> RotationSummary {
         guard let trigger = RotationTrigger(rawValue: row[2]), let state = RotationState(rawValue: row[3]) else {
             throw RotorError(.databaseInvalid, "a stored rotation has an unknown state")
         }
@@ -43,16 +38,7 @@ extension SQLiteTransaction {
             error: row[6], startedAt: Date(millis: row[7]), finishedAt: finished.map(Date.init(millis:)))
     }
 
-    /// `RotationState.isUnresolved` as an SQL list (the partial index `rotations_one_open` names the same states).
-    static let unresolvedStates = RotationState.allCases.filter(\.isUnresolved).map { "'\($0.rawValue)'" }
-        .joined(separator: ", ")
-
-    static let rotationRecordColumns = """
-        id, app_id, trigger, state, occurrence_due, occurrences, auth_kind, auth_token, from_version, to_version,
-        attempts, next_attempt_at, error, started_at, updated_at, finished_at
-        """
-
-    static func rotationRecord(_ row: Row) throws -> RotationRecord {
+    static func rotationRecord(_ row: SQLRow) throws -> RotationRecord {
         guard let trigger = RotationTrigger(rawValue: row[2]), let state = RotationState(rawValue: row[3]) else {
             throw RotorError(.databaseInvalid, "a stored rotation has an unknown state")
         }
@@ -68,34 +54,28 @@ extension SQLiteTransaction {
             finishedAt: finished.map(Date.init(millis:)))
     }
 
-    func rotation(id: Int64) throws -> RotationRecord? {
-        try one("SELECT \(Self.rotationRecordColumns) FROM rotations WHERE id = ?", [id], Self.rotationRecord)
+    public func rotation(id: Int64) throws -> RotationRecord? {
+        try one("SELECT \(SQLColumns.rotationRecordColumns) FROM rotations WHERE id = ?", [id], Self.rotationRecord)
     }
 
-    func openRotations() throws -> [RotationRecord] {
+    public func openRotations() throws -> [RotationRecord] {
         try fetch(
             """
-            SELECT \(Self.rotationRecordColumns) FROM rotations
-            WHERE state IN (\(Self.unresolvedStates)) ORDER BY id
+            SELECT \(SQLColumns.rotationRecordColumns) FROM rotations
+            WHERE state IN (\(SQLColumns.unresolvedStates)) ORDER BY id
             """, [], Self.rotationRecord)
     }
 
-    func insertRotation(_ rotation: NewRotation, at time: Date, authToken: (Int64) throws -> Data) throws
+    public func insertRotation(_ rotation: NewRotation, at time: Date, authToken: (Int64) throws -> Data) throws
         -> RotationRecord
     {
-        // The id AUTOINCREMENT would give, taken under the write lock this transaction holds.
-        let id: Int64 =
-            try value(
-                """
-                SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'rotations'), 0),
-                    COALESCE((SELECT MAX(id) FROM rotations), 0)) + 1
-                """) ?? 1
+        let id = try nextRotationID()
         let inserted = try one(
             """
             INSERT INTO rotations (id, app_id, trigger, state, occurrence_due, occurrences, auth_kind, auth_token,
                 from_version, started_at, updated_at)
             VALUES (?, ?, ?, 'requesting', ?, ?, ?, ?, ?, ?, ?)
-            RETURNING \(Self.rotationRecordColumns)
+            RETURNING \(SQLColumns.rotationRecordColumns)
             """,
             [
                 id, rotation.appID, rotation.trigger.rawValue, rotation.occurrenceDue?.millis, rotation.occurrences,
@@ -105,7 +85,7 @@ extension SQLiteTransaction {
         return inserted
     }
 
-    func updateRotation(_ rotation: RotationRecord) throws {
+    public func updateRotation(_ rotation: RotationRecord) throws {
         try execute(
             sql: """
                 UPDATE rotations SET state = ?, auth_kind = ?, auth_token = ?, to_version = ?, attempts = ?,
@@ -119,7 +99,7 @@ extension SQLiteTransaction {
             ])
     }
 
-    func wipeSecret(appID: Int64, version: Int) throws {
+    public func wipeSecret(appID: Int64, version: Int) throws {
         try execute(
             sql: "UPDATE credentials SET client_secret = NULL WHERE app_id = ? AND version = ?",
             arguments: [appID, version])

@@ -1,63 +1,54 @@
 import Foundation
-import GRDB
 import RotorCore
 
-/// The SQLite store's reads and writes of apps and their credential versions.
-extension SQLiteTransaction {
-    func app(named name: String) throws -> AppRecord? {
-        try one("SELECT \(Self.appColumns) FROM apps WHERE name = ?", [name], Self.app)
+/// The store's reads and writes of apps and their credential versions.
+extension SQLTransaction {
+    public func app(named name: String) throws -> AppRecord? {
+        try one("SELECT \(SQLColumns.appColumns) FROM apps WHERE name = ?", [name], Self.app)
     }
 
-    func app(id: Int64) throws -> AppRecord? {
-        try one("SELECT \(Self.appColumns) FROM apps WHERE id = ?", [id], Self.app)
+    public func app(id: Int64) throws -> AppRecord? {
+        try one("SELECT \(SQLColumns.appColumns) FROM apps WHERE id = ?", [id], Self.app)
     }
 
-    func apps() throws -> [AppRecord] {
+    public func apps() throws -> [AppRecord] {
         try fetch(
-            "SELECT \(Self.appColumns) FROM apps ORDER BY name", [], reserving: try appCount(), Self.app)
+            "SELECT \(SQLColumns.appColumns) FROM apps ORDER BY name", [], reserving: try appCount(), Self.app)
     }
 
     /// How many apps there are: room reserved up front for listings of every app.
-    func appCount() throws -> Int {
+    public func appCount() throws -> Int {
         try value("SELECT count(*) FROM apps") ?? 0
     }
 
-    /// ``appColumns`` qualified with the alias `a`, for joins.
-    static let joinedAppColumns = appColumns.split(separator: ",").map {
-        "a." + $0.trimmingCharacters(in: .whitespacesAndNewlines)
+    public func forEachApp(schedulable: Bool, _ body: (AppRecord, Date) throws -> Void) throws {
+        let columns = SQLColumns.joinedAppColumns
+        try rows(
+            """
+            SELECT \(columns.joined(separator: ", ")), c.created_at FROM apps a
+                JOIN credentials c ON c.app_id = a.id AND c.version = a.current_version
+            \(schedulable
+                ? """
+                WHERE a.enabled = 1 AND a.schedule_kind != 'none' AND a.attention IS NULL
+                    AND a.id NOT IN (SELECT app_id FROM group_members)
+                """
+                : "ORDER BY a.name")
+            """, []
+        ) { row in try body(try Self.app(row), Date(millis: row[columns.count])) }
     }
 
-    func forEachApp(schedulable: Bool, _ body: (AppRecord, Date) throws -> Void) throws {
-        let columns = Self.joinedAppColumns
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(
-                sql: """
-                    SELECT \(columns.joined(separator: ", ")), c.created_at FROM apps a
-                        JOIN credentials c ON c.app_id = a.id AND c.version = a.current_version
-                    \(schedulable
-                        ? """
-                        WHERE a.enabled = 1 AND a.schedule_kind != 'none' AND a.attention IS NULL
-                            AND a.id NOT IN (SELECT app_id FROM group_members)
-                        """
-                        : "ORDER BY a.name")
-                    """))
-        while let row = try rows.next() {
-            try body(try Self.app(row), Date(millis: row[columns.count]))
-        }
-    }
-
-    func tokenClients(appID: Int64) throws -> [String] {
+    public func tokenClients(appID: Int64) throws -> [String] {
         try fetch("SELECT client FROM token_clients WHERE app_id = ? ORDER BY client", [appID]) { row in row[0] }
     }
 
-    func setTokenClients(appID: Int64, _ clients: [String]) throws {
+    public func setTokenClients(appID: Int64, _ clients: [String]) throws {
         try execute(sql: "DELETE FROM token_clients WHERE app_id = ?", arguments: [appID])
         for client in Set(clients) {
             try execute(sql: "INSERT INTO token_clients (app_id, client) VALUES (?, ?)", arguments: [appID, client])
         }
     }
 
-    func insertApp(_ app: NewApp, at time: Date) throws -> Int64 {
+    public func insertApp(_ app: NewApp, at time: Date) throws -> Int64 {
         try execute(
             sql: """
                 INSERT INTO apps (name, application_id, api_url, schedule_kind, schedule_expr, jitter_seconds,
@@ -68,10 +59,10 @@ extension SQLiteTransaction {
                 app.name, app.applicationID, app.apiURL, app.schedule.kind, app.schedule.expression, app.jitter,
                 app.window?.start, app.window?.end, app.timezone, app.identityID, time.millis, time.millis,
             ])
-        return db.lastInsertedRowID
+        return try lastInsertedRowID()
     }
 
-    func updateApp(_ app: AppRecord) throws {
+    public func updateApp(_ app: AppRecord) throws {
         try execute(
             sql: """
                 UPDATE apps SET application_id = ?, api_url = ?, schedule_kind = ?, schedule_expr = ?,
@@ -86,18 +77,11 @@ extension SQLiteTransaction {
             ])
     }
 
-    func deleteApp(id: Int64) throws {
+    public func deleteApp(id: Int64) throws {
         try execute(sql: "DELETE FROM apps WHERE id = ?", arguments: [id])
     }
 
-    /// Rows are read by position (GRDB's by-name lookup is case-insensitive
-    /// and costs more than the rest of a listing).
-    static let appColumns = """
-        id, name, application_id, api_url, schedule_kind, schedule_expr, jitter_seconds, window_start, window_end,
-        timezone, identity_id, enabled, current_version, created_at, updated_at, attention, attention_at
-        """
-
-    static func app(_ row: Row) throws -> AppRecord {
+    static func app(_ row: SQLRow) throws -> AppRecord {
         let name: String = row[1]
         let kind: String = row[4]
         let expression: String? = row[5]
@@ -114,33 +98,28 @@ extension SQLiteTransaction {
             attention: reason.map { Attention(reason: $0, since: Date(millis: since ?? row[14])) })
     }
 
-    func credential(appID: Int64, version: Int) throws -> CredentialRecord? {
+    public func credential(appID: Int64, version: Int) throws -> CredentialRecord? {
         try one(
-            "SELECT \(Self.credentialColumns) FROM credentials WHERE app_id = ? AND version = ?", [appID, version],
+            "SELECT \(SQLColumns.credentialColumns) FROM credentials WHERE app_id = ? AND version = ?",
+            [appID, version],
             Self.credential)
     }
 
-    /// ``credentialColumns`` with NULL in place of the sealed secret, for listings.
-    static let credentialColumnsWithoutSecret = credentialColumns.replacingOccurrences(
-        of: "credentials.client_secret", with: "NULL")
-
-    func currentCredentials() throws -> [Int64: CredentialRecord] {
-        let columns = Self.credentialColumnsWithoutSecret
+    public func currentCredentials() throws -> [Int64: CredentialRecord] {
         var out = [Int64: CredentialRecord](minimumCapacity: try appCount())
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(
-                sql: """
-                    SELECT \(columns) FROM credentials JOIN apps a
-                        ON a.id = credentials.app_id AND a.current_version = credentials.version
-                    """))
-        while let row = try rows.next() {
+        try rows(
+            """
+            SELECT \(SQLColumns.credentialColumnsWithoutSecret) FROM credentials JOIN apps a
+                ON a.id = credentials.app_id AND a.current_version = credentials.version
+            """, []
+        ) { row in
             let credential = try Self.credential(row)
             out[credential.appID] = credential
         }
         return out
     }
 
-    func insertCredential(_ credential: CredentialRecord) throws {
+    public func insertCredential(_ credential: CredentialRecord) throws {
         try execute(
             sql: """
                 INSERT INTO credentials (app_id, version, client_id, client_secret, fingerprint, source, rotation_id, created_at)
@@ -152,12 +131,7 @@ extension SQLiteTransaction {
             ])
     }
 
-    static let credentialColumns = """
-        credentials.app_id, credentials.version, credentials.client_id, credentials.client_secret,
-        credentials.fingerprint, credentials.source, credentials.rotation_id, credentials.created_at
-        """
-
-    static func credential(_ row: Row) throws -> CredentialRecord {
+    static func credential(_ row: SQLRow) throws -> CredentialRecord {
         guard let source = CredentialRecord.Source(rawValue: row[5]) else {
             throw RotorError(.databaseInvalid, "a stored credential has an unknown source")
         }

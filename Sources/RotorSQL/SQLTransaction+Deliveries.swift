@@ -1,15 +1,10 @@
 import Foundation
-import GRDB
 import RotorCore
 
-/// The SQLite store's reads and writes of targets, deliveries and alert hooks.
-extension SQLiteTransaction {
-    static let targetColumns = """
-        id, app_id, kind, path, format, mode, in_place, owner, grp, command, timeout_ms, pass_env, enabled, created_at,
-        template, url, headers, secret_file, check_command, check_timeout_ms
-        """
+/// The store's reads and writes of targets, deliveries and alert hooks.
+extension SQLTransaction {
 
-    static func target(_ row: Row) throws -> TargetRecord {
+    static func target(_ row: SQLRow) throws -> TargetRecord {
         let kind: String = row[2]
         let target: TargetKind
         // A mode or a timeout this Rotor would not have stored (a hand edit)
@@ -40,11 +35,11 @@ extension SQLiteTransaction {
             check: checkCommand.map { ConsumerCheck(command: $0, timeout: TimeInterval(checkTimeout) / 1000) })
     }
 
-    func targets(appID: Int64) throws -> [TargetRecord] {
-        try fetch("SELECT \(Self.targetColumns) FROM targets WHERE app_id = ? ORDER BY id", [appID], Self.target)
+    public func targets(appID: Int64) throws -> [TargetRecord] {
+        try fetch("SELECT \(SQLColumns.targetColumns) FROM targets WHERE app_id = ? ORDER BY id", [appID], Self.target)
     }
 
-    func unsettledTargets() throws -> [Int64: [(targetID: Int64, delivery: DeliveryRecord?)]] {
+    public func unsettledTargets() throws -> [Int64: [(targetID: Int64, delivery: DeliveryRecord?)]] {
         let unsettled = try fetch(
             """
             SELECT t.id, t.app_id, a.current_version FROM targets t JOIN apps a ON a.id = t.app_id
@@ -60,11 +55,11 @@ extension SQLiteTransaction {
         return out
     }
 
-    func target(id: Int64) throws -> TargetRecord? {
-        try one("SELECT \(Self.targetColumns) FROM targets WHERE id = ?", [id], Self.target)
+    public func target(id: Int64) throws -> TargetRecord? {
+        try one("SELECT \(SQLColumns.targetColumns) FROM targets WHERE id = ?", [id], Self.target)
     }
 
-    func insertTarget(appID: Int64, _ kind: TargetKind, check: ConsumerCheck?, at time: Date) throws -> Int64 {
+    public func insertTarget(appID: Int64, _ kind: TargetKind, check: ConsumerCheck?, at time: Date) throws -> Int64 {
         let id = try insertTarget(id: appID, kind, at: time)
         if let check {
             try execute(
@@ -76,7 +71,7 @@ extension SQLiteTransaction {
 
     /// Inserts a target row into `table` (`targets`, or `group_targets` whose
     /// owner column is `group_id`); returns its ID.
-    func insertTarget(
+    public func insertTarget(
         into table: String = "targets", owner column: String = "app_id", id owner: Int64, _ kind: TargetKind,
         at time: Date
     ) throws -> Int64 {
@@ -106,11 +101,11 @@ extension SQLiteTransaction {
                     """,
                 arguments: [owner, webhook.url, webhook.secretFile, Int64(webhook.timeout * 1000), time.millis])
         }
-        return db.lastInsertedRowID
+        return try lastInsertedRowID()
     }
 
-    func updateTarget(_ target: TargetRecord) throws {
-        let check: [(any DatabaseValueConvertible)?] = [
+    public func updateTarget(_ target: TargetRecord) throws {
+        let check: StatementArguments = [
             target.check?.command, target.check.map { Int64($0.timeout * 1000) },
         ]
         switch target.kind {
@@ -121,7 +116,7 @@ extension SQLiteTransaction {
                         check_command = ?, check_timeout_ms = ?
                     WHERE id = ? AND kind = 'file'
                     """,
-                arguments: StatementArguments(
+                arguments: StatementArguments.of(
                     [file.path, file.format.rawValue, file.mode, file.inPlace, file.owner, file.group, file.template]
                         + check + [target.id]))
         case .exec(let exec):
@@ -130,7 +125,7 @@ extension SQLiteTransaction {
                     UPDATE targets SET command = ?, timeout_ms = ?, pass_env = ?, check_command = ?, check_timeout_ms = ?
                     WHERE id = ? AND kind = 'exec'
                     """,
-                arguments: StatementArguments(
+                arguments: StatementArguments.of(
                     [exec.command, Int64(exec.timeout * 1000), exec.passEnvironment] + check + [target.id]))
         case .webhook(let webhook):
             try execute(
@@ -138,29 +133,23 @@ extension SQLiteTransaction {
                     UPDATE targets SET url = ?, secret_file = ?, timeout_ms = ?, check_command = ?, check_timeout_ms = ?
                     WHERE id = ? AND kind = 'webhook'
                     """,
-                arguments: StatementArguments(
+                arguments: StatementArguments.of(
                     [webhook.url, webhook.secretFile, Int64(webhook.timeout * 1000)] + check + [target.id]))
         }
-        guard db.changesCount == 1 else {
+        guard changesCount == 1 else {
             throw RotorError(.databaseInvalid, "target \(target.id) is not a \(target.kind.name) target to update")
         }
     }
 
-    func setTargetHeaders(id: Int64, _ box: Data) throws {
+    public func setTargetHeaders(id: Int64, _ box: Data) throws {
         try execute(sql: "UPDATE targets SET headers = ? WHERE id = ?", arguments: [box, id])
     }
 
-    func deleteTarget(id: Int64) throws {
+    public func deleteTarget(id: Int64) throws {
         try execute(sql: "DELETE FROM targets WHERE id = ?", arguments: [id])
     }
 
-    static let deliveryColumns = """
-        deliveries.target_id, deliveries.version, deliveries.rotation_id, deliveries.state, deliveries.attempts,
-        deliveries.next_attempt_at, deliveries.last_attempt_at, deliveries.last_error, deliveries.output,
-        deliveries.alerted, deliveries.confirmed_at, deliveries.check_error
-        """
-
-    static func delivery(_ row: Row) throws -> DeliveryRecord {
+    static func delivery(_ row: SQLRow) throws -> DeliveryRecord {
         guard let state = DeliveryRecord.State(rawValue: row[3]) else {
             throw RotorError(.databaseInvalid, "a stored delivery has an unknown state")
         }
@@ -173,25 +162,26 @@ extension SQLiteTransaction {
             checkError: row[11])
     }
 
-    func delivery(targetID: Int64, version: Int) throws -> DeliveryRecord? {
+    public func delivery(targetID: Int64, version: Int) throws -> DeliveryRecord? {
         try one(
-            "SELECT \(Self.deliveryColumns) FROM deliveries WHERE target_id = ? AND version = ?", [targetID, version],
+            "SELECT \(SQLColumns.deliveryColumns) FROM deliveries WHERE target_id = ? AND version = ?",
+            [targetID, version],
             Self.delivery)
     }
 
-    func deliveries(appID: Int64) throws -> [DeliveryRecord] {
+    public func deliveries(appID: Int64) throws -> [DeliveryRecord] {
         try fetch(
             """
-            SELECT \(Self.deliveryColumns) FROM deliveries JOIN targets t ON t.id = deliveries.target_id
+            SELECT \(SQLColumns.deliveryColumns) FROM deliveries JOIN targets t ON t.id = deliveries.target_id
             WHERE t.app_id = ? ORDER BY deliveries.version DESC, deliveries.target_id
             """, [appID], Self.delivery)
     }
 
-    func latestDeliveredVersion(targetID: Int64) throws -> Int? {
+    public func latestDeliveredVersion(targetID: Int64) throws -> Int? {
         try value("SELECT MAX(version) FROM deliveries WHERE target_id = ? AND state = 'succeeded'", [targetID]) as Int?
     }
 
-    func saveDelivery(_ delivery: DeliveryRecord) throws {
+    public func saveDelivery(_ delivery: DeliveryRecord) throws {
         try execute(
             sql: """
                 INSERT INTO deliveries (target_id, version, rotation_id, state, attempts, next_attempt_at,
@@ -210,7 +200,7 @@ extension SQLiteTransaction {
             ])
     }
 
-    func alerts() throws -> [AlertRecord] {
+    public func alerts() throws -> [AlertRecord] {
         try fetch("SELECT id, command, timeout_ms, events, kind, url, secret_file FROM alerts ORDER BY id") { row in
             // Held to what `alert add` takes, so that a hand edit cannot trap.
             let timeout: Int64 = min(max(row[2], 1), DurationText.maximum * 1000)
@@ -224,7 +214,7 @@ extension SQLiteTransaction {
         }
     }
 
-    func insertAlert(
+    public func insertAlert(
         command: String, timeout: TimeInterval, events: Set<AlertEvent>, webhook: WebhookTarget?, at time: Date
     ) throws -> Int64 {
         try execute(
@@ -236,10 +226,10 @@ extension SQLiteTransaction {
                 webhook == nil ? "exec" : "webhook", webhook == nil ? command : nil, webhook?.url,
                 webhook?.secretFile, Int64(timeout * 1000), AlertEvent.text(events), time.millis,
             ])
-        return db.lastInsertedRowID
+        return try lastInsertedRowID()
     }
 
-    func updateAlert(_ alert: AlertRecord) throws {
+    public func updateAlert(_ alert: AlertRecord) throws {
         try execute(
             sql: """
                 UPDATE alerts SET command = ?, url = ?, secret_file = ?, timeout_ms = ?, events = ?
@@ -250,12 +240,12 @@ extension SQLiteTransaction {
                 Int64(alert.timeout * 1000), AlertEvent.text(alert.events), alert.id,
                 alert.webhook == nil ? "exec" : "webhook",
             ])
-        guard db.changesCount == 1 else {
+        guard changesCount == 1 else {
             throw RotorError(.databaseInvalid, "alert \(alert.id) is not an alert of its kind to update")
         }
     }
 
-    func queuedAlerts(dueBy time: Date) throws -> [QueuedAlert] {
+    public func queuedAlerts(dueBy time: Date) throws -> [QueuedAlert] {
         try fetch(
             """
             SELECT id, alert_id, event, app, severity, document, attempts, next_attempt_at, last_error, created_at
@@ -269,7 +259,7 @@ extension SQLiteTransaction {
         }
     }
 
-    func insertQueuedAlert(_ alert: QueuedAlert) throws -> Int64 {
+    public func insertQueuedAlert(_ alert: QueuedAlert) throws -> Int64 {
         try execute(
             sql: """
                 INSERT INTO alert_outbox (alert_id, event, app, severity, document, attempts, next_attempt_at,
@@ -280,20 +270,20 @@ extension SQLiteTransaction {
                 alert.alertID, alert.event, alert.app, alert.severity, alert.document, alert.attempts,
                 alert.nextAttemptAt.millis, alert.lastError, alert.createdAt.millis,
             ])
-        return db.lastInsertedRowID
+        return try lastInsertedRowID()
     }
 
-    func updateQueuedAlert(_ alert: QueuedAlert) throws {
+    public func updateQueuedAlert(_ alert: QueuedAlert) throws {
         try execute(
             sql: "UPDATE alert_outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
             arguments: [alert.attempts, alert.nextAttemptAt.millis, alert.lastError, alert.id])
     }
 
-    func deleteQueuedAlert(id: Int64) throws {
+    public func deleteQueuedAlert(id: Int64) throws {
         try execute(sql: "DELETE FROM alert_outbox WHERE id = ?", arguments: [id])
     }
 
-    func deleteAlert(id: Int64) throws {
+    public func deleteAlert(id: Int64) throws {
         try execute(sql: "DELETE FROM alerts WHERE id = ?", arguments: [id])
     }
 }

@@ -1,9 +1,8 @@
 import Foundation
-import GRDB
 import RotorCore
 
-extension SQLiteTransaction {
-    func groups() throws -> [GroupRecord] {
+extension SQLTransaction {
+    public func groups() throws -> [GroupRecord] {
         let members = try fetch("SELECT group_id, app_id FROM group_members ORDER BY group_id, position") { row in
             (row[0] as Int64, row[1] as Int64)
         }
@@ -25,7 +24,7 @@ extension SQLiteTransaction {
         }
     }
 
-    func insertGroup(_ group: GroupRecord) throws -> Int64 {
+    public func insertGroup(_ group: GroupRecord) throws -> Int64 {
         try execute(
             sql: """
                 INSERT INTO groups (name, schedule_kind, schedule_expr, jitter_seconds, window_start, window_end,
@@ -36,7 +35,7 @@ extension SQLiteTransaction {
                 group.name, group.schedule.kind, group.schedule.expression, group.jitter, group.window?.start,
                 group.window?.end, group.timezone, group.createdAt.millis,
             ])
-        let id = db.lastInsertedRowID
+        let id = try lastInsertedRowID()
         for (position, app) in group.members.enumerated() {
             try execute(
                 sql: "INSERT INTO group_members (app_id, group_id, position) VALUES (?, ?, ?)",
@@ -45,32 +44,26 @@ extension SQLiteTransaction {
         return id
     }
 
-    func deleteGroup(id: Int64) throws {
+    public func deleteGroup(id: Int64) throws {
         try execute(sql: "DELETE FROM groups WHERE id = ?", arguments: [id])
     }
 
-    /// The columns of ``targetColumns`` from `group_targets`, so one mapping reads both.
-    static let groupTargetColumns = """
-        id, group_id, kind, path, format, mode, in_place, owner, grp, command, timeout_ms, pass_env, 1, created_at,
-        template, NULL, NULL, NULL, NULL, NULL
-        """
-
-    func groupTargets(groupID: Int64) throws -> [TargetRecord] {
+    public func groupTargets(groupID: Int64) throws -> [TargetRecord] {
         try fetch(
-            "SELECT \(Self.groupTargetColumns) FROM group_targets WHERE group_id = ? ORDER BY id", [groupID],
+            "SELECT \(SQLColumns.groupTargetColumns) FROM group_targets WHERE group_id = ? ORDER BY id", [groupID],
             Self.target)
     }
 
-    func insertGroupTarget(groupID: Int64, _ kind: TargetKind, at time: Date) throws -> Int64 {
+    public func insertGroupTarget(groupID: Int64, _ kind: TargetKind, at time: Date) throws -> Int64 {
         if case .webhook = kind { throw RotorError(.invalidInput, "a group's targets are files and exec hooks") }
         return try insertTarget(into: "group_targets", owner: "group_id", id: groupID, kind, at: time)
     }
 
-    func deleteGroupTarget(id: Int64) throws {
+    public func deleteGroupTarget(id: Int64) throws {
         try execute(sql: "DELETE FROM group_targets WHERE id = ?", arguments: [id])
     }
 
-    func groupDelivery(targetID: Int64, version: Int) throws -> DeliveryRecord? {
+    public func groupDelivery(targetID: Int64, version: Int) throws -> DeliveryRecord? {
         try one(
             """
             SELECT target_id, version, state, attempts, next_attempt_at, last_attempt_at, last_error
@@ -85,7 +78,7 @@ extension SQLiteTransaction {
         }
     }
 
-    func saveGroupDelivery(_ delivery: DeliveryRecord) throws {
+    public func saveGroupDelivery(_ delivery: DeliveryRecord) throws {
         try execute(
             sql: """
                 INSERT INTO group_deliveries (target_id, version, state, attempts, next_attempt_at, last_attempt_at,

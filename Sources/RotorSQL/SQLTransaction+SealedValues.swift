@@ -1,10 +1,9 @@
 import Foundation
-import GRDB
 import RotorCore
 
-/// The SQLite store's reads and writes of every sealed value, for key rotation.
-extension SQLiteTransaction {
-    func sealedValues() throws -> [SealedValue] {
+/// The store's reads and writes of every sealed value, for key rotation.
+extension SQLTransaction {
+    public func sealedValues() throws -> [SealedValue] {
         var out = try fetch(
             "SELECT app_id, version, client_secret FROM credentials WHERE client_secret IS NOT NULL", []
         ) { row in SealedValue(slot: .clientSecret(appID: row[0], version: row[1]), box: row[2]) }
@@ -33,7 +32,7 @@ extension SQLiteTransaction {
         return out
     }
 
-    func replaceSealedValue(_ slot: SealSlot, with box: Data) throws {
+    public func replaceSealedValue(_ slot: SealSlot, with box: Data) throws {
         switch slot {
         case .clientSecret(let appID, let version):
             try execute(

@@ -1,24 +1,23 @@
 import Foundation
-import GRDB
 import RotorCore
 
-/// The SQLite store's reads and writes of leases.
-extension SQLiteTransaction {
-    func lease(_ name: String) throws -> Lease? {
+/// The store's reads and writes of leases.
+extension SQLTransaction {
+    public func lease(_ name: String) throws -> Lease? {
         try one("SELECT name, owner, token, expires_at FROM leases WHERE name = ?", [name], Self.lease)
     }
 
-    static func lease(_ row: Row) -> Lease {
+    static func lease(_ row: SQLRow) -> Lease {
         Lease(name: row[0], owner: row[1], token: row[2], expiresAt: Date(millis: row[3]))
     }
 
-    /// A lease whose owner ran on this host and whose process is gone is
-    /// taken over before it expires: a crashed `rotor rotate` does not block
-    /// recovery for the lease's lifetime. Only SQLite can know this: every
-    /// process that shares the file runs on one host.
-    func acquireLease(_ name: String, owner: String, expiresAt: Date, now: Date) throws -> Lease {
+    /// A lease is taken over once it expires, or before when the backend
+    /// knows its owner is gone (``SQLTransaction/leaseOwnerIsGone(_:)``: on
+    /// SQLite a crashed `rotor rotate` on this host does not block recovery
+    /// for the lease's lifetime; across hosts nothing is known).
+    public func acquireLease(_ name: String, owner: String, expiresAt: Date, now: Date) throws -> Lease {
         if let current = try lease(name), current.owner != owner, current.expiresAt > now,
-            !LeaseOwner.isStale(current.owner)
+            !leaseOwnerIsGone(current.owner)
         {
             return current
         }
@@ -34,14 +33,14 @@ extension SQLiteTransaction {
         return taken
     }
 
-    func releaseLease(_ name: String, owner: String) throws {
+    public func releaseLease(_ name: String, owner: String) throws {
         try execute(sql: "DELETE FROM leases WHERE name = ? AND owner = ?", arguments: [name, owner])
     }
 
-    func renewLease(_ lease: Lease, expiresAt: Date, now: Date) throws -> Bool {
+    public func renewLease(_ lease: Lease, expiresAt: Date, now: Date) throws -> Bool {
         try execute(
             sql: "UPDATE leases SET expires_at = ?, heartbeat_at = ? WHERE name = ? AND owner = ? AND token = ?",
             arguments: [expiresAt.millis, now.millis, lease.name, lease.owner, lease.token])
-        return db.changesCount == 1
+        return changesCount == 1
     }
 }

@@ -1,0 +1,232 @@
+import Dispatch
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import RotorCore
+
+/// The PostgreSQL implementation of ``RotorCore/Store`` (postgres.md), on
+/// postgres-nio: several Rotor instances on one database, coordinated by
+/// PostgreSQL's transactions, row locks and constraints alone.
+///
+/// One connection per store; transaction bodies run one at a time on the
+/// store's own thread and wait there for each answer. Every write first
+/// takes one transaction-scoped advisory lock, so writes serialize across
+/// instances as SQLite's `BEGIN IMMEDIATE` does on one host (the audit chain
+/// needs one writer at a time anyway), and bumps `change_mark`, which
+/// ``changeMark()`` reads. A read is one REPEATABLE READ transaction.
+public final class PostgresStore: Store, @unchecked Sendable {
+    public let location: PostgresLocation
+    let connection: PostgresConnection
+    private let queue = DispatchQueue(label: "rotor.postgres")
+    /// The advisory lock every write takes.
+    static let writeLock: Int64 = 0x526F_746F_72  // "Rotor"
+
+    private init(location: PostgresLocation, connection: PostgresConnection) {
+        self.location = location
+        self.connection = connection
+    }
+
+    deinit {
+        // A store let go without close(): the connection goes with it, closed
+        // before it is released (postgres-nio requires it), waiting only off an event loop.
+        guard !connection.isClosed else { return }
+        let closing: EventLoopFuture<Void> = connection.close()
+        if MultiThreadedEventLoopGroup.currentEventLoop == nil { try? closing.wait() }
+    }
+
+    /// Connects to `location`. TLS is not built yet: only `sslmode=disable`
+    /// (to a loopback host, which ``PostgresLocation`` enforces) connects.
+    public static func open(_ location: PostgresLocation) async throws -> PostgresStore {
+        guard location.sslMode == .disable else {
+            throw RotorError(
+                .invalidInput, "TLS to PostgreSQL is not built yet: \(location) needs sslmode=disable on loopback")
+        }
+        let configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.user,
+            password: location.password?.reveal(), database: location.database, tls: .disable)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(
+                configuration: configuration, id: Int.random(in: 1...Int(Int32.max)), logger: PostgresTransaction.logger
+            )
+        } catch {
+            throw RotorError(.databaseUnavailable, "cannot connect to \(location): \(Self.reason(error))")
+        }
+        let store = PostgresStore(location: location, connection: connection)
+        try await store.checkSchemaIsKnown()
+        return store
+    }
+
+    /// A database error in one line, without bound values or the password.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            return "\(error.code)"
+        }
+        return String(String(describing: error).prefix(200))
+    }
+
+    /// Runs `body` on the store's thread while the caller suspends.
+    private func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    private func transaction<T>(begin: String, write: Bool, durable: Bool, _ body: (PostgresTransaction) throws -> T)
+        throws -> T
+    {
+        let tx = PostgresTransaction(connection: connection, state: PostgresTransaction.State())
+        do {
+            try tx.execute(sql: begin)
+        } catch {
+            throw RotorError(
+                .databaseUnavailable, "the PostgreSQL database \(location) did not answer: \(Self.reason(error))")
+        }
+        do {
+            if write {
+                try tx.execute(sql: "SELECT pg_advisory_xact_lock(?)", arguments: [Self.writeLock])
+                if !durable { try tx.execute(sql: "SET LOCAL synchronous_commit = off") }
+            }
+            let result = try body(tx)
+            if write { try tx.execute(sql: "UPDATE change_mark SET n = n + 1 WHERE id = 1") }
+            try tx.execute(sql: "COMMIT")
+            return result
+        } catch {
+            try? tx.execute(sql: "ROLLBACK")
+            // The database's own failures are told in one line; the body's errors pass through as they are.
+            guard error is PSQLError || error is PostgresDecodingError else { throw error }
+            throw RotorError(.io, "database error on \(location): \(Self.reason(error))")
+        }
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
+        try await onThread {
+            try self.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ", write: false, durable: true) {
+                try body($0)
+            }
+        }
+    }
+
+    public func commit<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any StoreWriter) throws -> T)
+        async throws -> T
+    {
+        try await onThread { try self.transaction(begin: "BEGIN", write: true, durable: durable) { try body($0) } }
+    }
+
+    /// A commit is durable when it returns, or, made with `durable: false`,
+    /// once a later durable commit has returned; a durable commit of nothing makes it so.
+    public func flush() async throws {
+        try await commit(durable: true) { _ in }
+    }
+
+    public func changeMark() async throws -> Int64 {
+        try await onThread {
+            try self.transaction(begin: "BEGIN", write: false, durable: true) { tx in
+                try tx.value("SELECT n FROM change_mark WHERE id = 1") ?? 0
+            }
+        }
+    }
+
+    public func backup(to destination: String) async throws {
+        throw RotorError(
+            .invalidInput, "a backup of a PostgreSQL database into a SQLite file is not built yet; use pg_dump")
+    }
+
+    public func close() async throws {
+        if !connection.isClosed { try await connection.close() }
+    }
+}
+
+// MARK: Migrations
+
+extension PostgresStore {
+    /// `migrations/postgres/NNNN_name.sql`, embedded at build time.
+    struct Migration {
+        var version: Int
+        var file: String
+        var sql: String
+    }
+
+    static let migrations: [Migration] = embeddedMigrations.map { entry in
+        Migration(
+            version: Int(entry.file.prefix(while: \.isNumber)) ?? 0, file: entry.file,
+            sql: String(decoding: Data(base64Encoded: entry.base64) ?? Data(), as: UTF8.self))
+    }
+
+    static let createMigrationsTable = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)
+        """
+
+    private func appliedVersions() async throws -> Set<Int> {
+        try await onThread {
+            try self.transaction(begin: "BEGIN", write: false, durable: true) { tx in
+                let tables: Int64 =
+                    try tx.value(
+                        "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'"
+                    ) ?? 0
+                guard tables > 0 else { return [] }
+                return Set(try tx.fetch("SELECT version FROM schema_migrations") { row -> Int in row[0] })
+            }
+        }
+    }
+
+    public func pendingMigrations() async throws -> [String] {
+        let applied = try await appliedVersions()
+        return Self.migrations.filter { !applied.contains($0.version) }.map(\.file)
+    }
+
+    /// Applies each pending migration in its own transaction, under the
+    /// write lock, so instances that start together migrate once.
+    public func migrate() async throws {
+        for migration in Self.migrations {
+            try await onThread {
+                try self.transaction(begin: "BEGIN", write: false, durable: true) { tx in
+                    try tx.execute(sql: "SELECT pg_advisory_xact_lock(?)", arguments: [Self.writeLock])
+                    try tx.execute(sql: Self.createMigrationsTable)
+                    let done: Int64 =
+                        try tx.value("SELECT count(*) FROM schema_migrations WHERE version = ?", [migration.version])
+                        ?? 0
+                    guard done == 0 else { return }
+                    for statement in Self.statements(migration.sql) { try tx.execute(sql: statement) }
+                    try tx.execute(
+                        sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                        arguments: [migration.version, migration.file, RFC3339.format(Date())])
+                }
+            }
+        }
+    }
+
+    /// A database written by a newer Rotor is refused.
+    func checkSchemaIsKnown() async throws {
+        let known = Set(Self.migrations.map(\.version))
+        if let newer = try await appliedVersions().subtracting(known).max() {
+            throw RotorError(
+                .databaseTooNew,
+                "\(location) has schema version \(newer), newer than this rotor knows (\(known.max() ?? 0)); upgrade rotor"
+            )
+        }
+    }
+
+    /// A migration's statements: split at `;` ending a line, but not inside a `$$` body.
+    static func statements(_ sql: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var inBody = false
+        for line in sql.split(separator: "\n", omittingEmptySubsequences: false) {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.hasPrefix("--"), current.isEmpty { continue }
+            current += line + "\n"
+            if line.components(separatedBy: "$$").count % 2 == 0 { inBody.toggle() }
+            if !inBody, text.hasSuffix(";") {
+                statements.append(current.trimmingCharacters(in: .whitespacesAndNewlines).dropLast() + "")
+                current = ""
+            }
+        }
+        let rest = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !rest.isEmpty { statements.append(rest) }
+        return statements
+    }
+}
