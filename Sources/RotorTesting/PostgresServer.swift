@@ -179,3 +179,62 @@ public final class PostgresServer: Sendable {
         return result
     }
 }
+
+/// One PostgreSQL server for the tests that run at the same time, each with
+/// a database of its own: a server start costs about a second of both
+/// cores, and a suite that started one per test would load the machine its
+/// other tests time. The server stops when the last database is let go.
+public final class SharedPostgres: Sendable {
+    public static let shared = SharedPostgres()
+
+    private struct State {
+        var starting: Task<PostgresServer, any Error>?
+        var users = 0
+        var databases = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// A database of its own on the shared server, kept while the returned value lives.
+    public final class Database: Sendable {
+        public let server: PostgresServer
+        public let name: String
+        private let owner: SharedPostgres
+
+        init(server: PostgresServer, name: String, owner: SharedPostgres) {
+            self.server = server
+            self.name = name
+            self.owner = owner
+        }
+
+        public var url: String { server.url(name) }
+
+        deinit { owner.release() }
+    }
+
+    public func database() async throws -> Database {
+        let (task, name) = state.withLock { state -> (Task<PostgresServer, any Error>, String) in
+            let task = state.starting ?? Task { try await PostgresServer.start() }
+            state.starting = task
+            state.users += 1
+            state.databases += 1
+            return (task, "rotor_\(state.databases)")
+        }
+        do {
+            let server = try await task.value
+            try await server.createDatabase(name)
+            return Database(server: server, name: name, owner: self)
+        } catch {
+            release()
+            throw error
+        }
+    }
+
+    /// The last user gone, the server goes with the last reference to it (``PostgresServer`` stops it then).
+    fileprivate func release() {
+        state.withLock { state in
+            state.users -= 1
+            if state.users == 0 { state.starting = nil }
+        }
+    }
+}

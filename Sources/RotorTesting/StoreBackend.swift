@@ -20,20 +20,17 @@ public struct StoreBackend: Sendable, CustomStringConvertible {
         }
     }
 
-    /// A database on its own real PostgreSQL server (``PostgresServer``), stopped when the test lets it go.
+    /// A database of its own on a real PostgreSQL server shared by the tests running at once (``SharedPostgres``).
     public static let postgres = StoreBackend(name: "postgres") { clock in
-        let server = try await PostgresServer.start()
-        do {
-            try await server.createDatabase("rotor")
-            let location = try PostgresLocation(url: server.url("rotor"), environment: [:])
-            let store = try await PostgresStore.open(location)
-            let ledger = try await Ledger.initialize(
-                store: store, key: .file(server.directory.file("rotor.key")), clock: clock, actor: "test@host"
-            ).ledger
-            return StoreUnderTest(ledger: ledger, keep: server) { try await PostgresStore.open(location) }
-        } catch {
-            try? await server.stop()
-            throw error
+        let database = try await SharedPostgres.shared.database()
+        let location = try PostgresLocation(url: database.url, environment: [:])
+        let store = try await PostgresStore.open(location)
+        let key = TemporaryDirectory("rotor-postgres-key")
+        let ledger = try await Ledger.initialize(
+            store: store, key: .file(key.file("rotor.key")), clock: clock, actor: "test@host"
+        ).ledger
+        return StoreUnderTest(ledger: ledger, keep: [database, key] as [any Sendable]) {
+            try await PostgresStore.open(location)
         }
     }
 

@@ -233,12 +233,13 @@ struct RotationCrashTests {
 
     @Test func aLockedDatabaseAtCommitSpillsAndTheNextRunImports() async throws {
         try await withSetup(environment: ["ROTOR_BUSY_TIMEOUT": "0.5"]) { setup in
-            await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, latencyMS: 1500))
+            // The answer takes 4 s: time enough for the lock below to be taken first on a busy machine.
+            await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, latencyMS: 4000))
             let vendor = setup.sandbox.vendor
             let path = setup.cli.db
             let lock = Task {
                 while await vendor.requestCount(.rotate) == 0 { try await Task.sleep(for: .milliseconds(5)) }
-                try await holdWriteLock(on: path, for: 3)
+                try await holdWriteLock(on: path, for: 6)
             }
             let result = try await setup.cli.run(["rotate", "billing"])
             try await lock.value

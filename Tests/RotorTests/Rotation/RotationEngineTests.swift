@@ -280,13 +280,14 @@ struct RotationEngineTests {
 
     @Test func aLockedDatabaseAtCommitSpillsThePairAndTheNextRunImportsIt() async throws {
         try await withSetup(busyTimeout: 0.5) { setup in
-            await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, latencyMS: 1500))
+            // The answer takes 4 s: time enough for the lock below to be taken first on a busy machine.
+            await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, latencyMS: 4000))
             let vendor = setup.sandbox.vendor
             let path = setup.db.path
             let lock = Task {
                 while await vendor.requestCount(.rotate) == 0 { try await Task.sleep(for: .milliseconds(5)) }
                 // Another process holds the write lock while the answer comes back.
-                try await holdWriteLock(on: path, for: 3)
+                try await holdWriteLock(on: path, for: 6)
             }
             // One engine throughout: its lease could not be released while the lock was held,
             // and a crashed process's lease is taken over the same way (its pid is gone).
