@@ -71,16 +71,17 @@ struct PostgresTransaction: SQLTransaction {
     /// A row's cells: integers, text, bytes or NULL.
     static func row(_ row: PostgresRow) throws -> SQLRow {
         SQLRow(
-            try row.map { cell -> SQLCell in
-                guard cell.bytes != nil else { return .null }
-                switch cell.dataType {
-                case .int8, .int4, .int2, .oid: return .int(try cell.decode(Int64.self))
-                case .bool: return .int(try cell.decode(Bool.self) ? 1 : 0)
-                case .bytea: return .bytes(Data(try cell.decode(ByteBuffer.self).readableBytesView))
-                case .numeric: return .int(Int64(try cell.decode(String.self)) ?? 0)
-                default: return .text(try cell.decode(String.self))
-                }
-            })
+            SQLCells(
+                try row.map { cell -> SQLCell in
+                    guard cell.bytes != nil else { return .null }
+                    switch cell.dataType {
+                    case .int8, .int4, .int2, .oid: return .int(try cell.decode(Int64.self))
+                    case .bool: return .int(try cell.decode(Bool.self) ? 1 : 0)
+                    case .bytea: return .bytes(Data(try cell.decode(ByteBuffer.self).readableBytesView))
+                    case .numeric: return .int(Int64(try cell.decode(String.self)) ?? 0)
+                    default: return .text(try cell.decode(String.self))
+                    }
+                }))
     }
 
     /// `?` → `$n`, outside quoted text.

@@ -63,7 +63,8 @@ extension SQLTransaction {
     }
 }
 
-/// One column's value as both databases hand it over.
+/// One column's value as both databases take it (statement arguments) and
+/// as a backend may hold a row it has read whole.
 public enum SQLCell: Sendable, Equatable {
     case null
     case int(Int64)
@@ -71,67 +72,95 @@ public enum SQLCell: Sendable, Equatable {
     case bytes(Data)
 }
 
+/// Where a row's columns are read from: a backend reads each column in the
+/// kind asked for, straight from its own row (SQLite: the statement's
+/// current row, with no copy of the row made).
+public protocol SQLRowSource {
+    func isNull(_ index: Int) -> Bool
+    func int(_ index: Int) -> Int64?
+    func text(_ index: Int) -> String?
+    func bytes(_ index: Int) -> Data?
+}
+
 /// A row read by position.
 public struct SQLRow {
-    public let cells: [SQLCell]
+    let source: any SQLRowSource
 
-    public init(_ cells: [SQLCell]) {
-        self.cells = cells
+    public init(_ source: any SQLRowSource) {
+        self.source = source
     }
 
     /// The value of column `index`. A column whose kind differs from the
     /// one asked for is a schema this build does not know: it stops the process
     /// rather than read a secret or a state wrong.
     public subscript<T: SQLValue>(_ index: Int) -> T {
-        guard index < cells.count, let value = T.read(cells[index]) else {
+        guard let value = T.read(source, index) else {
             preconditionFailure("column \(index) does not hold a \(T.self): the schema and the store disagree")
         }
         return value
     }
 }
 
-/// A Swift value a column is read as.
-public protocol SQLValue {
-    static func read(_ cell: SQLCell) -> Self?
-}
+/// A row held as cells (what a backend that reads whole rows hands over).
+public struct SQLCells: SQLRowSource {
+    public let cells: [SQLCell]
 
-extension Int64: SQLValue {
-    public static func read(_ cell: SQLCell) -> Int64? {
-        if case .int(let value) = cell { return value }
+    public init(_ cells: [SQLCell]) {
+        self.cells = cells
+    }
+
+    private func cell(_ index: Int) -> SQLCell { index < cells.count ? cells[index] : .null }
+
+    public func isNull(_ index: Int) -> Bool { cell(index) == .null }
+
+    public func int(_ index: Int) -> Int64? {
+        if case .int(let value) = cell(index) { return value }
         return nil
     }
-}
 
-extension Int: SQLValue {
-    public static func read(_ cell: SQLCell) -> Int? { Int64.read(cell).map { Int($0) } }
-}
-
-extension Bool: SQLValue {
-    public static func read(_ cell: SQLCell) -> Bool? { Int64.read(cell).map { $0 != 0 } }
-}
-
-extension String: SQLValue {
-    public static func read(_ cell: SQLCell) -> String? {
-        if case .text(let value) = cell { return value }
+    public func text(_ index: Int) -> String? {
+        if case .text(let value) = cell(index) { return value }
         return nil
     }
-}
 
-extension Data: SQLValue {
-    public static func read(_ cell: SQLCell) -> Data? {
-        switch cell {
+    public func bytes(_ index: Int) -> Data? {
+        switch cell(index) {
         case .bytes(let value): value
-        // SQLite hands back a BLOB written into a TEXT column as text.
         case .text(let value): Data(value.utf8)
         default: nil
         }
     }
 }
 
+/// A Swift value a column is read as.
+public protocol SQLValue {
+    static func read(_ row: any SQLRowSource, _ index: Int) -> Self?
+}
+
+extension Int64: SQLValue {
+    public static func read(_ row: any SQLRowSource, _ index: Int) -> Int64? { row.int(index) }
+}
+
+extension Int: SQLValue {
+    public static func read(_ row: any SQLRowSource, _ index: Int) -> Int? { row.int(index).map { Int($0) } }
+}
+
+extension Bool: SQLValue {
+    public static func read(_ row: any SQLRowSource, _ index: Int) -> Bool? { row.int(index).map { $0 != 0 } }
+}
+
+extension String: SQLValue {
+    public static func read(_ row: any SQLRowSource, _ index: Int) -> String? { row.text(index) }
+}
+
+extension Data: SQLValue {
+    public static func read(_ row: any SQLRowSource, _ index: Int) -> Data? { row.bytes(index) }
+}
+
 extension Optional: SQLValue where Wrapped: SQLValue {
-    public static func read(_ cell: SQLCell) -> Wrapped?? {
-        if case .null = cell { return .some(nil) }
-        return Wrapped.read(cell).map { .some($0) }
+    public static func read(_ row: any SQLRowSource, _ index: Int) -> Wrapped?? {
+        if row.isNull(index) { return .some(nil) }
+        return Wrapped.read(row, index).map { .some($0) }
     }
 }
 

@@ -12,9 +12,7 @@ struct SQLiteTransaction: SQLTransaction {
 
     func rows(_ sql: String, _ arguments: RotorSQL.StatementArguments, _ body: (SQLRow) throws -> Void) throws {
         let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: Self.arguments(arguments))
-        while let row = try cursor.next() {
-            try body(SQLRow((0..<row.count).map { Self.cell(row[$0] as DatabaseValue) }))
-        }
+        while let row = try cursor.next() { try body(SQLRow(Columns(row: row))) }
     }
 
     func execute(sql: String, arguments: RotorSQL.StatementArguments) throws {
@@ -57,13 +55,13 @@ struct SQLiteTransaction: SQLTransaction {
             })
     }
 
-    static func cell(_ value: DatabaseValue) -> SQLCell {
-        switch value.storage {
-        case .null: .null
-        case .int64(let value): .int(value)
-        case .double(let value): .int(Int64(value))
-        case .string(let value): .text(value)
-        case .blob(let value): .bytes(value)
-        }
+    /// The cursor's current row, each column decoded by GRDB in the kind asked for.
+    struct Columns: SQLRowSource {
+        let row: Row
+
+        func isNull(_ index: Int) -> Bool { row.hasNull(atIndex: index) }
+        func int(_ index: Int) -> Int64? { row[index] as Int64? }
+        func text(_ index: Int) -> String? { row[index] as String? }
+        func bytes(_ index: Int) -> Data? { row[index] as Data? }
     }
 }

@@ -161,7 +161,8 @@ struct DeliveryCommandTests {
             try await cli.expectSuccess(
                 [
                     "target", "add", "billing", "--exec",
-                    "echo $$ > \(dir.file("pid")); sleep 1; cat > \(dir.file("out.json"))",
+                    // Long enough for the kill below to land on a busy machine while the hook runs.
+                    "echo $$ > \(dir.file("pid")); sleep 3; cat > \(dir.file("out.json"))",
                 ])
             let running = try cli.rotor.start(["rotate", "billing"])
             let deadline = Date().addingTimeInterval(20)

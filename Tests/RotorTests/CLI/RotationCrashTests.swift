@@ -88,8 +88,9 @@ struct RotationCrashTests {
     }
 
     @Test func killedBeforeTheRequestTheVendorIsUnchanged() async throws {
-        // ROTOR_VENDOR_TIMEOUT=2: a rotate request of a dead process may be in flight for 4 s.
-        try await withSetup(environment: ["ROTOR_FAILPOINTS": "rotate.before-request", "ROTOR_VENDOR_TIMEOUT": "2"]) {
+        // ROTOR_VENDOR_TIMEOUT=5: a rotate request of a dead process may be in flight for 10 s, time enough
+        // for the next process to start within it on a busy machine.
+        try await withSetup(environment: ["ROTOR_FAILPOINTS": "rotate.before-request", "ROTOR_VENDOR_TIMEOUT": "5"]) {
             setup in
             let killed = try await setup.cli.run(["rotate", "billing"])
             #expect(killed.signal == SIGKILL)
@@ -100,7 +101,7 @@ struct RotationCrashTests {
             #expect(early.status == 3, "\(early)")
             #expect(early.stderr.contains("may still be in flight"), "\(early)")
             #expect(try await setup.states() == ["requesting"])
-            try await Task.sleep(for: .seconds(4.5))
+            try await Task.sleep(for: .seconds(10.5))
             let resolved = try await clean.run(["run", "--once"])
             #expect(resolved.status == 1, "\(resolved)")  // aborted: the old pair still works
             #expect(await setup.rotations() == 0)
