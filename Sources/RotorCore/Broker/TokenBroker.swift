@@ -13,8 +13,6 @@ public actor TokenBroker {
     public struct Issued: Sendable {
         public var token: Secret
         public var expiresAt: Date
-        /// True when it came from the cache.
-        public var cached: Bool
     }
 
     /// Why no token was handed out: the text is for the consumer and never holds a secret.
@@ -64,10 +62,10 @@ public actor TokenBroker {
         }
         if let entry = entries[name], entry.version == source.version, isFresh(entry) {
             Counter(label: "rotor_token_cache_hits_total").increment()
-            return Issued(token: entry.token.token, expiresAt: entry.token.expiresAt, cached: true)
+            return Issued(token: entry.token.token, expiresAt: entry.token.expiresAt)
         }
         let entry = try await fetch(name, source)
-        return Issued(token: entry.token.token, expiresAt: entry.token.expiresAt, cached: false)
+        return Issued(token: entry.token.token, expiresAt: entry.token.expiresAt)
     }
 
     /// Renews every cached token that is past ``renewAt`` of its lifetime
