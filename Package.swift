@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C shims for the few system calls Swift cannot reach.
@@ -71,6 +72,7 @@ let package = Package(
             dependencies: [
                 "RotorCore", "RotorSQL",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -110,6 +112,7 @@ let package = Package(
             dependencies: [
                 "RotorCore",
                 "RotorSQLite",
+                "RotorPostgres",
                 "VitaleraClient",
                 "VitaleraSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PostgresNIO
 import RotorCore
 
@@ -16,53 +17,136 @@ import RotorCore
 /// instances as SQLite's `BEGIN IMMEDIATE` does on one host (the audit chain
 /// needs one writer at a time anyway), and bumps `change_mark`, which
 /// ``changeMark()`` reads. A read is one REPEATABLE READ transaction.
+///
+/// A lost connection (the server restarted, the network went) fails the
+/// transaction it was in with ``RotorCore/RotorError/Kind/databaseUnavailable``
+/// and is made again by the next one; while the server cannot be reached,
+/// attempts are spaced out (1 s doubling to 30 s) and the transactions in
+/// between fail at once with the same error.
 public final class PostgresStore: Store, @unchecked Sendable {
     public let location: PostgresLocation
-    let connection: PostgresConnection
+    private let configuration: PostgresConnection.Configuration
     private let queue = DispatchQueue(label: "rotor.postgres")
+    /// The open connection; touched only on `queue`.
+    private var current: PostgresConnection?
+    /// After a failed connection attempt: when to try again, and how many failed in a row.
+    private var retryAt: Date?
+    private var failedAttempts = 0
     /// The advisory lock every write takes.
     static let writeLock: Int64 = 0x526F_746F_72  // "Rotor"
+    /// How long one statement may go unanswered before its connection is given up.
+    static let answerTimeout: TimeAmount = .seconds(30)
 
-    private init(location: PostgresLocation, connection: PostgresConnection) {
+    private init(location: PostgresLocation, configuration: PostgresConnection.Configuration) {
         self.location = location
-        self.connection = connection
+        self.configuration = configuration
     }
 
     deinit {
         // A store let go without close(): the connection goes with it, closed
         // before it is released (postgres-nio requires it), waiting only off an event loop.
-        guard !connection.isClosed else { return }
-        let closing: EventLoopFuture<Void> = connection.close()
+        guard let current, !current.isClosed else { return }
+        let closing: EventLoopFuture<Void> = current.close()
         if MultiThreadedEventLoopGroup.currentEventLoop == nil { try? closing.wait() }
     }
 
-    /// Connects to `location`. TLS is not built yet: only `sslmode=disable`
-    /// (to a loopback host, which ``PostgresLocation`` enforces) connects.
+    /// Connects to `location`: in the clear for `sslmode=disable` (loopback
+    /// only, which ``PostgresLocation`` enforces), TLS for `require`, and TLS
+    /// with the server's certificate and name checked for `verify-full`.
     public static func open(_ location: PostgresLocation) async throws -> PostgresStore {
-        guard location.sslMode == .disable else {
-            throw RotorError(
-                .invalidInput, "TLS to PostgreSQL is not built yet: \(location) needs sslmode=disable on loopback")
-        }
-        let configuration = PostgresConnection.Configuration(
+        var configuration = PostgresConnection.Configuration(
             host: location.host, port: location.port, username: location.user,
-            password: location.password?.reveal(), database: location.database, tls: .disable)
-        let connection: PostgresConnection
-        do {
-            connection = try await PostgresConnection.connect(
-                configuration: configuration, id: Int.random(in: 1...Int(Int32.max)), logger: PostgresTransaction.logger
-            )
-        } catch {
-            throw RotorError(.databaseUnavailable, "cannot connect to \(location): \(Self.reason(error))")
-        }
-        let store = PostgresStore(location: location, connection: connection)
+            password: location.password?.reveal(), database: location.database, tls: try tls(for: location))
+        configuration.options.connectTimeout = .seconds(10)
+        let store = PostgresStore(location: location, configuration: configuration)
+        _ = try await store.onThread { try store.connection() }
         try await store.checkSchemaIsKnown()
         return store
     }
 
+    /// Whether the store has a live connection now (what `/healthz` asks);
+    /// when it has none it tries to make one, within the backoff.
+    public func isReachable() async -> Bool {
+        (try? await onThread { _ = try self.connection() }) != nil
+    }
+
+    /// The open connection, made again if it was lost. Only on `queue`.
+    private func connection() throws -> PostgresConnection {
+        if let current, !current.isClosed { return current }
+        current = nil
+        if let retryAt, Date() < retryAt {
+            throw RotorError(
+                .databaseUnavailable,
+                "the PostgreSQL database \(location) cannot be reached; trying again in \(Int(retryAt.timeIntervalSinceNow.rounded(.up))) s"
+            )
+        }
+        let presence = Self.presenceKey(LeaseOwner.presence)
+        let connecting = PostgresConnection.connect(
+            on: PostgresConnection.defaultEventLoopGroup.any(), configuration: configuration,
+            id: Int.random(in: 1...Int(Int32.max)), logger: PostgresTransaction.logger
+        ).flatMap { connection in
+            // Held by this session until it ends: the process's leases are alive while it is (leaseOwnerIsGone).
+            connection.query("SELECT pg_try_advisory_lock(\(presence))", logger: PostgresTransaction.logger).map {
+                _ in connection
+            }
+        }
+        do {
+            let connection = try connecting.wait()
+            current = connection
+            retryAt = nil
+            failedAttempts = 0
+            return connection
+        } catch {
+            failedAttempts += 1
+            retryAt = Date().addingTimeInterval(min(30, pow(2, Double(min(failedAttempts, 6) - 1))))
+            throw RotorError(.databaseUnavailable, "cannot connect to \(location): \(Self.reason(error))")
+        }
+    }
+
+    /// The key of the session-level advisory lock that says a process is
+    /// connected: FNV-1a of its `node/pid`. Two processes with one key (a
+    /// hash collision, or containers with the same host name and PID) only
+    /// look alive to each other, which is the safe way to be wrong.
+    static func presenceKey(_ presence: String) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in presence.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return Int64(bitPattern: hash)
+    }
+
+    static func tls(for location: PostgresLocation) throws(RotorError) -> PostgresConnection.Configuration.TLS {
+        var settings = TLSConfiguration.makeClientConfiguration()
+        switch location.sslMode {
+        case .disable:
+            return .disable
+        case .require:
+            settings.certificateVerification = .none
+        case .verifyFull:
+            settings.certificateVerification = .fullVerification
+            if let file = location.rootCertificateFile {
+                do {
+                    settings.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(file))
+                } catch {
+                    throw RotorError(
+                        .invalidInput, "sslrootcert \(UserText.shown(file)) is not a readable PEM certificate file")
+                }
+            }
+        }
+        do {
+            return .require(try NIOSSLContext(configuration: settings))
+        } catch {
+            throw RotorError(.invalidInput, "cannot set up TLS for \(location): \(error)")
+        }
+    }
+
     /// A database error in one line, without bound values or the password.
     static func reason(_ error: any Error) -> String {
+        if let error = error as? ConnectionLost { return error.reason }
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] { return message }
+            if let underlying = error.underlying { return reason(underlying) }
             return "\(error.code)"
         }
         return String(String(describing: error).prefix(200))
@@ -78,6 +162,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     private func transaction<T>(begin: String, write: Bool, durable: Bool, _ body: (PostgresTransaction) throws -> T)
         throws -> T
     {
+        let connection = try connection()
         let tx = PostgresTransaction(connection: connection, state: PostgresTransaction.State())
         do {
             try tx.execute(sql: begin)
@@ -95,6 +180,12 @@ public final class PostgresStore: Store, @unchecked Sendable {
             try tx.execute(sql: "COMMIT")
             return result
         } catch {
+            if connection.isClosed || error is ConnectionLost {
+                throw RotorError(
+                    .databaseUnavailable,
+                    "lost the connection to the PostgreSQL database \(location): \(Self.reason(error)); nothing of this transaction was kept"
+                )
+            }
             try? tx.execute(sql: "ROLLBACK")
             // The database's own failures are told in one line; the body's errors pass through as they are.
             guard error is PSQLError || error is PostgresDecodingError else { throw error }
@@ -136,7 +227,11 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 
     public func close() async throws {
-        if !connection.isClosed { try await connection.close() }
+        let connection = try await onThread {
+            defer { self.current = nil }
+            return self.current
+        }
+        if let connection, !connection.isClosed { try await connection.close() }
     }
 }
 

@@ -4,6 +4,12 @@ import PostgresNIO
 import RotorCore
 import RotorSQL
 
+/// A statement that could not be answered: its connection is gone or given up.
+struct ConnectionLost: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
+}
+
 /// ``RotorSQL/SQLTransaction`` over one PostgreSQL connection inside a
 /// transaction: the queries are RotorSQL's; this supplies PostgreSQL's
 /// primitives. The body of a transaction is synchronous (``RotorCore/Store``):
@@ -32,9 +38,22 @@ struct PostgresTransaction: SQLTransaction {
             case .bytes(let value): bindings.append(ByteBuffer(bytes: value))
             }
         }
-        let result = try connection.query(
-            PostgresQuery(unsafeSQL: Self.numbered(sql), binds: bindings), logger: Self.logger
-        ).wait()
+        // postgres-nio leaves a query on a connection already closed unanswered: fail it here,
+        // and give up a connection whose answer does not come.
+        guard !connection.isClosed else {
+            throw ConnectionLost(reason: "the connection is closed")
+        }
+        let answer = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+        connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: bindings), logger: Self.logger)
+            .cascade(to: answer)
+        let timeout = connection.eventLoop.scheduleTask(in: PostgresStore.answerTimeout) { [connection] in
+            answer.fail(
+                ConnectionLost(reason: "no answer within \(PostgresStore.answerTimeout.nanoseconds / 1_000_000_000) s"))
+            let closing: EventLoopFuture<Void> = connection.close()
+            closing.whenComplete { _ in }
+        }
+        defer { timeout.cancel() }
+        let result = try answer.futureResult.wait()
         state.changesCount = result.metadata.rows ?? 0
         return result
     }
@@ -57,9 +76,24 @@ struct PostgresTransaction: SQLTransaction {
         try value("SELECT nextval(pg_get_serial_sequence('rotations', 'id'))") ?? 1
     }
 
-    /// Instances on other hosts share the database: whether an owner's
-    /// process runs here means nothing, so a lease is taken over only once it expires.
-    func leaseOwnerIsGone(_ owner: String) -> Bool { false }
+    /// Whether the process that owns a lease has no session on the
+    /// database any more: each store holds a session-level advisory lock
+    /// keyed on its `node/pid` (``PostgresStore/presenceKey(_:)``) while it is
+    /// connected, so a lock that can be taken belongs to nobody. A process
+    /// that lost its connection also counts as gone: it can change nothing
+    /// (its writes are fenced), and a rotation request it may still have in
+    /// flight is what the engine's in-flight window is for. Anything unknown
+    /// (a foreign owner name, a failed query) counts as alive, which only
+    /// means waiting for the lease to expire.
+    func leaseOwnerIsGone(_ owner: String) -> Bool {
+        guard let presence = LeaseOwner.presence(of: owner), presence != LeaseOwner.presence else { return false }
+        let key = PostgresStore.presenceKey(presence)
+        guard let free: Int64 = try? value("SELECT CASE WHEN pg_try_advisory_lock(?) THEN 1 ELSE 0 END", [key]),
+            free == 1
+        else { return false }
+        _ = try? value("SELECT CASE WHEN pg_advisory_unlock(?) THEN 1 ELSE 0 END", [key]) as Int64?
+        return true
+    }
 
     func hasTable(_ name: String) throws -> Bool {
         let count: Int64 =

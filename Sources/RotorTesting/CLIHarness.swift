@@ -6,14 +6,53 @@ import RotorCore
 public struct CLIHarness: Sendable {
     public let directory: TemporaryDirectory
     public var rotor: RotorProcess
+    /// The PostgreSQL database the commands use, when not the SQLite file ``db``.
+    public let postgres: SharedPostgres.Database?
 
     public var db: String { directory.file("rotor.db") }
-    public var keyFile: String { directory.file("rotor.db.key") }
+    public var keyFile: String { directory.file(postgres == nil ? "rotor.db.key" : "rotor.key") }
 
     public init(environment: [String: String] = [:]) {
         directory = TemporaryDirectory("rotor-cli")
         chmod(directory.path, 0o755)
         rotor = RotorProcess(directory: directory.path, environment: environment)
+        postgres = nil
+    }
+
+    private init(directory: TemporaryDirectory, rotor: RotorProcess, postgres: SharedPostgres.Database?) {
+        self.directory = directory
+        self.rotor = rotor
+        self.postgres = postgres
+    }
+
+    /// A harness whose commands keep their data in `backend`: the SQLite
+    /// file ``db``, or a database of its own on the shared PostgreSQL
+    /// server, named by `ROTOR_DB` without a password (`PGPASSWORD` has
+    /// it), the key in `ROTOR_KEY_FILE` and spill files in the directory.
+    public static func on(_ backend: CLIBackend, environment: [String: String] = [:]) async throws -> CLIHarness {
+        switch backend {
+        case .sqlite:
+            return CLIHarness(environment: environment)
+        case .postgres:
+            let database = try await SharedPostgres.shared.database()
+            return try await on(database, environment: environment)
+        }
+    }
+
+    /// A harness on `database` (another test's, or a server of the test's own).
+    public static func on(_ database: SharedPostgres.Database, environment: [String: String] = [:]) async throws
+        -> CLIHarness
+    {
+        let directory = TemporaryDirectory("rotor-cli")
+        chmod(directory.path, 0o755)
+        var settings = [
+            "ROTOR_DB": database.urlWithoutPassword, "PGPASSWORD": PostgresServer.password,
+            "ROTOR_KEY_FILE": directory.file("rotor.key"), "ROTOR_SPILL_DIR": directory.path,
+        ]
+        for (key, value) in environment { settings[key] = value }
+        return CLIHarness(
+            directory: directory, rotor: RotorProcess(directory: directory.path, environment: settings),
+            postgres: database)
     }
 
     /// `rotor init`, which must succeed.

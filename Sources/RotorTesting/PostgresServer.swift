@@ -48,8 +48,10 @@ public final class PostgresServer: Sendable {
         "postgres://\(Self.user):\(Self.password)@127.0.0.1:\(port)/\(database)?sslmode=disable"
     }
 
-    /// `initdb`, then `pg_ctl start` on a free loopback port.
-    public static func start() async throws -> PostgresServer {
+    /// `initdb`, then the server on a free loopback port. With `tls`, it
+    /// also serves TLS with a certificate for `localhost` and 127.0.0.1
+    /// signed by a certificate authority of its own, ``certificateAuthority``.
+    public static func start(tls: Bool = false) async throws -> PostgresServer {
         guard let binaries = installed else {
             throw RotorError(.io, "PostgreSQL is not installed: apt-get install postgresql (.ci/run does)")
         }
@@ -68,42 +70,85 @@ public final class PostgresServer: Sendable {
                 "-D", server.data, "-U", user, "--auth-local=trust", "--auth-host=scram-sha-256",
                 "--pwfile=\(directory.file("password"))", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8",
             ])
+        if tls { try await server.makeCertificates() }
         for _ in 0..<10 {
-            let port = Int.random(in: 20000...60000)
-            let started = PostgresServer(directory: directory, port: port, binaries: binaries)
-            // The server is this process's child, not pg_ctl's daemon: the test owns it and stops it.
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: getuid() == 0 ? "/usr/bin/setpriv" : "\(binaries)/postgres")
-            process.arguments =
-                (getuid() == 0
-                    ? ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", "\(binaries)/postgres"] : [])
-                + [
-                    "-D", started.data, "-p", "\(port)", "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
-                    "-c", "fsync=off", "-c", "max_connections=200",
-                ]
-            let log = directory.file("server.log")
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            chmod(log, 0o666)
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            process.standardOutput = handle
-            process.standardError = handle
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            try? handle.close()
-            started.server.withLock { $0 = process }
-            for _ in 0..<1200 where process.isRunning {
-                let ready = try await started.command(
-                    "\(binaries)/pg_isready", ["-q", "-h", directory.path, "-p", "\(port)"], check: false)
-                if ready.status == 0 { return started }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            try await started.stop()
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            guard text.contains("could not bind") || text.contains("Address already in use") else {
-                throw RotorError(.io, "PostgreSQL did not start: \(text.suffix(2000))")
-            }
+            let started = PostgresServer(
+                directory: directory, port: Int.random(in: 20000...60000), binaries: binaries)
+            if try await started.launch() { return started }
         }
         throw RotorError(.io, "no free port found for PostgreSQL")
+    }
+
+    /// The PEM file of the certificate authority that signed a TLS server's certificate.
+    public var certificateAuthority: String { directory.file("ca.pem") }
+
+    private var servesTLS: Bool { FileManager.default.fileExists(atPath: directory.file("server.pem")) }
+
+    /// A certificate authority and the server's certificate and key, made with openssl.
+    private func makeCertificates() async throws {
+        let script = """
+            set -e
+            openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=rotor-test-ca -keyout ca.key -out ca.pem 2>/dev/null
+            openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout server.key -out server.csr 2>/dev/null
+            printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.pem 2>/dev/null
+            chmod 600 server.key; chmod 644 ca.pem server.pem
+            """
+        _ = try await command("/bin/sh", ["-c", script])
+    }
+
+    /// Starts the server on ``port`` and waits until it answers; false
+    /// when the port was taken.
+    private func launch() async throws -> Bool {
+        // The server is this process's child, not pg_ctl's daemon: the test owns it and stops it.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: getuid() == 0 ? "/usr/bin/setpriv" : "\(binaries)/postgres")
+        process.arguments =
+            (getuid() == 0
+                ? ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", "\(binaries)/postgres"] : [])
+            + [
+                "-D", data, "-p", "\(port)", "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
+                "-c", "fsync=off", "-c", "max_connections=200",
+            ]
+            + (servesTLS
+                ? [
+                    "-c", "ssl=on", "-c", "ssl_cert_file=\(directory.file("server.pem"))",
+                    "-c", "ssl_key_file=\(directory.file("server.key"))",
+                ] : [])
+        let log = directory.file("server.log")
+        if !FileManager.default.fileExists(atPath: log) {
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            chmod(log, 0o666)
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try handle.seekToEnd()
+        let start = try handle.offset()
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? handle.close()
+        server.withLock { $0 = process }
+        for _ in 0..<1200 where process.isRunning {
+            let ready = try await command(
+                "\(binaries)/pg_isready", ["-q", "-h", directory.path, "-p", "\(port)"], check: false)
+            if ready.status == 0 { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await stop()
+        let text = String(
+            decoding: (FileManager.default.contents(atPath: log) ?? Data()).dropFirst(Int(start)), as: UTF8.self)
+        guard text.contains("could not bind") || text.contains("Address already in use") else {
+            throw RotorError(.io, "PostgreSQL did not start: \(text.suffix(2000))")
+        }
+        return false
+    }
+
+    /// Stops the server (a fast shutdown) and starts it again on the same
+    /// port and data: what clients see when the database restarts.
+    public func restart() async throws {
+        try await stop()
+        guard try await launch() else { throw RotorError(.io, "PostgreSQL could not take its port \(port) again") }
     }
 
     /// Runs SQL with psql over the socket as the superuser; its output, one row a line.
@@ -199,17 +244,27 @@ public final class SharedPostgres: Sendable {
     public final class Database: Sendable {
         public let server: PostgresServer
         public let name: String
-        private let owner: SharedPostgres
+        private let owner: SharedPostgres?
 
-        init(server: PostgresServer, name: String, owner: SharedPostgres) {
+        init(server: PostgresServer, name: String, owner: SharedPostgres?) {
             self.server = server
             self.name = name
             self.owner = owner
         }
 
-        public var url: String { server.url(name) }
+        /// A new database on a server of the test's own (one it may stop and restart).
+        public static func create(on server: PostgresServer, name: String = "rotor") async throws -> Database {
+            try await server.createDatabase(name)
+            return Database(server: server, name: name, owner: nil)
+        }
 
-        deinit { owner.release() }
+        public var url: String { server.url(name) }
+        /// ``url`` without the password, which `PGPASSWORD` then gives.
+        public var urlWithoutPassword: String {
+            url.replacingOccurrences(of: ":\(PostgresServer.password)@", with: "@")
+        }
+
+        deinit { owner?.release() }
     }
 
     public func database() async throws -> Database {

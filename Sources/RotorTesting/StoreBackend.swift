@@ -64,3 +64,12 @@ public struct StoreUnderTest: Sendable {
             verify: false)
     }
 }
+
+/// Where the built binary keeps its data in an end-to-end test
+/// (``CLIHarness/on(_:environment:)``): the tests that must hold on every
+/// backend take each of ``allCases`` as an argument.
+public enum CLIBackend: String, Sendable, CaseIterable, CustomStringConvertible {
+    case sqlite, postgres
+
+    public var description: String { rawValue }
+}

@@ -19,6 +19,7 @@ extension Rotor {
         func run() async throws {
             try await reporting(json: output.isJSON) {
                 let ledger = try await global.openLedger()
+                let database = try global.databaseName
                 // SQLite writes the copy as it goes: its size against the database's is the progress.
                 let progress = Progress("backing up", bytes: true)
                 let total = [global.databasePath, global.databasePath + "-wal"].compactMap(Files.size).reduce(0, +)
@@ -36,11 +37,11 @@ extension Rotor {
                 try output.emit(
                     CommandReport(
                         [
-                            "database": .string(global.databasePath), "backup": .string(path),
+                            "database": .string(database), "backup": .string(path),
                             "key_id": .string(ledger.keyring.master.id),
                         ],
                         lines: [
-                            "Wrote a consistent copy of \(global.databasePath) to \(path) (key \(ledger.keyring.master.id))."
+                            "Wrote a consistent copy of \(database) to \(path) (key \(ledger.keyring.master.id))."
                         ]))
             }
         }

@@ -1,12 +1,23 @@
 import ArgumentParser
 import Foundation
 import RotorCore
+import RotorPostgres
 import RotorSQLite
 
 /// `--db` and the master key's source, on every command.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The SQLite database (env ROTOR_DB; default rotor.db).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The SQLite database, or a postgres:// URL (env ROTOR_DB; default rotor.db).", valueName: "path|url"))
     var db: String?
+
+    @Option(
+        name: .customLong("spill-dir"),
+        help: ArgumentHelp(
+            "Where a new pair that cannot be committed is kept, sealed (env ROTOR_SPILL_DIR; default: beside a SQLite database; for PostgreSQL $STATE_DIRECTORY, else the working directory).",
+            valueName: "path"))
+    var spillDir: String?
 
     @Option(
         name: .customLong("key-file"),
@@ -35,12 +46,13 @@ struct GlobalOptions: ParsableArguments {
         db ?? Self.setting("ROTOR_DB") ?? "rotor.db"
     }
 
-    /// The SQLite file `--db` names. A `postgres://` URL is checked (its
-    /// password never shown) and refused: this build keeps its data in SQLite.
-    var sqlitePath: String {
+    /// Where `--db` points: a SQLite file, or a PostgreSQL database whose
+    /// URL is checked (its password never shown) and which needs a master
+    /// key from somewhere other than the implicit `<db>.key`.
+    var location: DatabaseLocation {
         get throws {
             let path = databasePath
-            guard PostgresLocation.isURL(path) else { return path }
+            guard PostgresLocation.isURL(path) else { return .sqlite(path) }
             let location = try PostgresLocation(url: path)
             // The implicit key of a file database, `<db>.key`, means nothing for a URL.
             if try keySource == .file(path + ".key") {
@@ -49,10 +61,46 @@ struct GlobalOptions: ParsableArguments {
                     "--db \(location) has no <db>.key default: give the master key with --key-file, --key-command or the systemd credential rotor.key (every instance uses the same key)"
                 )
             }
-            throw RotorError(
-                .invalidInput,
-                "--db \(location): this build keeps its data in SQLite only; PostgreSQL is not available in it yet (give a SQLite path)"
-            )
+            return .postgres(location)
+        }
+    }
+
+    /// What `--db` names, for messages: a path, or the URL without its password.
+    var databaseName: String {
+        get throws {
+            switch try location {
+            case .sqlite(let path): path
+            case .postgres(let location): location.description
+            }
+        }
+    }
+
+    /// The base name spill files are written beside (`<base>.spill-<id>`):
+    /// the SQLite database itself, or for PostgreSQL a name for the database
+    /// in `--spill-dir`, so that several databases spill apart.
+    var spillBase: String {
+        get throws {
+            let directory = spillDir ?? Self.setting("ROTOR_SPILL_DIR")
+            switch try location {
+            case .sqlite(let path):
+                guard let directory else { return path }
+                return "\(directory)/\(URL(fileURLWithPath: path).lastPathComponent)"
+            case .postgres(let location):
+                let base = directory ?? Self.setting("STATE_DIRECTORY") ?? FileManager.default.currentDirectoryPath
+                return "\(base)/\(location.spillName)"
+            }
+        }
+    }
+
+    /// Opens the store `--db` names; `create` makes a missing SQLite file
+    /// (a PostgreSQL database is created by its administrator; `rotor init`
+    /// creates the schema in it).
+    func openStore(create: Bool = false) async throws -> any Store {
+        switch try location {
+        case .sqlite(let path):
+            return try OpenStores.register(SQLiteStore.open(path: path, create: create, busyTimeout: try busyTimeout))
+        case .postgres(let location):
+            return try await OpenStores.register(PostgresStore.open(location))
         }
     }
 
@@ -87,13 +135,19 @@ struct GlobalOptions: ParsableArguments {
     func openLedger(actor: String = ProcessHardening.actor()) async throws -> Ledger {
         if verbose { try LogOptions.parse([]).bootstrap(defaultLevel: .debug) }
         let source = try keySource
-        let store = try OpenStores.register(SQLiteStore.open(path: try sqlitePath, busyTimeout: try busyTimeout))
+        let store = try await openStore()
         var notices: [String] = []
         let ledger = try await Ledger.open(
             store: store, key: source, clock: SystemClock(), actor: actor, notices: &notices)
         for notice in notices { Console.note(notice) }
         return ledger
     }
+}
+
+/// The kind of database `--db` names.
+enum DatabaseLocation {
+    case sqlite(String)
+    case postgres(PostgresLocation)
 }
 
 /// Reads a secret from stdin or a file, never from the command line.

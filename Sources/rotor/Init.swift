@@ -1,6 +1,5 @@
 import ArgumentParser
 import RotorCore
-import RotorSQLite
 
 extension Rotor {
     struct Init: AsyncParsableCommand {
@@ -15,27 +14,27 @@ extension Rotor {
         func run() async throws {
             try await reporting(json: output.isJSON) {
                 let source = try global.keySource
-                let store = try OpenStores.register(
-                    SQLiteStore.open(path: try global.sqlitePath, create: true, busyTimeout: try global.busyTimeout))
+                let store = try await global.openStore(create: true)
+                let database = try global.databaseName
                 let result = try await Ledger.initialize(
                     store: store, key: source, clock: SystemClock(), actor: ProcessHardening.actor())
                 let keyID = result.ledger.keyring.master.id
                 let createdKeyFile = result.createdKeyFile ? source.writableFile : nil
                 var report = CommandReport([
-                    "database": .string(global.databasePath), "created_database": .bool(result.createdDatabase),
+                    "database": .string(database), "created_database": .bool(result.createdDatabase),
                     "key_id": .string(keyID), "created_key_file": .optional(createdKeyFile),
                 ])
                 if !result.createdDatabase {
-                    report.lines = ["\(global.databasePath) is already initialised (key \(keyID)); nothing changed."]
+                    report.lines = ["\(database) is already initialised (key \(keyID)); nothing changed."]
                 } else if let keyFile = createdKeyFile {
                     report.lines = [
-                        "Initialised \(global.databasePath).",
+                        "Initialised \(database).",
                         "Created master key file \(keyFile) (key \(keyID), mode 0600).",
                         "Back it up apart from the database: without it no stored secret can be read.",
                     ]
                 } else {
                     report.lines = [
-                        "Initialised \(global.databasePath).",
+                        "Initialised \(database).",
                         "Sealed with the existing master key from \(source) (key \(keyID)).",
                     ]
                 }

@@ -12,7 +12,7 @@ func withEngine<T>(
     return try await withVendor { api in
         let delivery = DeliveryService(ledger: ledger, webhooks: HTTPWebhookPoster(http: api.http))
         var engine = RotationEngine(
-            ledger: ledger, api: api, databasePath: global.databasePath, deliverer: delivery, alerts: delivery.alerts)
+            ledger: ledger, api: api, databasePath: try global.spillBase, deliverer: delivery, alerts: delivery.alerts)
         engine.verification = RetryPolicy(base: 1, cap: 10, deadline: verifyTimeout, maxAttempts: 1000)
         // A request cannot outlive its deadline; as much again covers the vendor's own processing and clock skew.
         engine.inFlightWindow = try 2 * vendorTimeout()

@@ -6,19 +6,46 @@ import Foundation
     import Darwin
 #endif
 
-/// Lease owners are `host/pid/nonce`. A lease whose owner ran on this host
-/// and whose process is gone can be taken over before it expires: a crashed
-/// `rotor rotate` does not block recovery for the lease's lifetime.
+/// Lease owners are `node/pid/nonce`, the node being `--node NAME` or the
+/// host's name. A lease whose owner is known to be gone can be taken over
+/// before it expires: a crashed `rotor rotate` does not block recovery for
+/// the lease's lifetime. On SQLite that is a process of this host that no
+/// longer runs; on PostgreSQL, an owner whose database session ended
+/// (``presence``).
 public enum LeaseOwner {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var chosenNode: String?
+
+    /// This process's node name: `--node NAME`, else the host's name.
+    public static var node: String {
+        lock.withLock { chosenNode } ?? hostname()
+    }
+
+    /// Sets the node name (`--node`), before any lease is taken.
+    public static func setNode(_ name: String) {
+        lock.withLock { chosenNode = name }
+    }
+
     /// A fresh owner name for this process.
     public static func make() -> String {
-        "\(hostname())/\(getpid())/\(UInt32.random(in: 0...UInt32.max))"
+        "\(presence)/\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    /// `node/pid`: the part of this process's owner names that says which
+    /// process holds a lease, whatever the nonce.
+    public static var presence: String { "\(node)/\(getpid())" }
+
+    /// The `node/pid` of `owner`; nil for a name not made by ``make()``.
+    public static func presence(of owner: String) -> String? {
+        let parts = owner.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, pid_t(parts[1]) != nil else { return nil }
+        return "\(parts[0])/\(parts[1])"
     }
 
     /// Whether `owner` names a process on this host that no longer runs.
     public static func isStale(_ owner: String) -> Bool {
         let parts = owner.split(separator: "/")
-        guard parts.count == 3, String(parts[0]) == hostname(), let pid = pid_t(parts[1]) else { return false }
+        guard parts.count == 3, String(parts[0]) == node, let pid = pid_t(parts[1]) else { return false }
         if pid == getpid() { return false }
         return kill(pid, 0) != 0 && errno == ESRCH
     }

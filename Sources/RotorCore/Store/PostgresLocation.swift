@@ -1,8 +1,10 @@
 import Foundation
 
 /// Where a PostgreSQL database is (postgres.md, "Connecting"):
-/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?sslmode=disable|require|verify-full]`
-/// (also `postgresql://`). The password comes from the URL, `PGPASSWORD`,
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?sslmode=disable|require|verify-full][&sslrootcert=PATH]`
+/// (also `postgresql://`). `verify-full` (the default) checks the server's
+/// certificate and name against the system's trusted roots, or against the
+/// PEM file `sslrootcert` names (`PGSSLROOTCERT` too, as in libpq). The password comes from the URL, `PGPASSWORD`,
 /// or the password file (`PGPASSFILE`, else `~/.pgpass`) as libpq reads it.
 /// It never appears in ``description``, so a message or a log line that
 /// names the database cannot carry it.
@@ -17,6 +19,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public var port: Int
     public var database: String
     public var sslMode: SSLMode
+    /// The PEM file of the certificate authorities `verify-full` trusts; nil: the system's.
+    public var rootCertificateFile: String?
     /// nil when no source had one (a server that trusts the client needs none).
     public var password: Secret?
 
@@ -52,11 +56,17 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             throw RotorError(.invalidInput, "--db \(UserText.shown(shown)) has a port out of range")
         }
         var sslMode = SSLMode.verifyFull
+        var rootCertificateFile = environment["PGSSLROOTCERT"].flatMap { $0.isEmpty ? nil : $0 }
         for item in components.queryItems ?? [] {
+            if item.name == "sslrootcert", let value = item.value, !value.isEmpty {
+                rootCertificateFile = value
+                continue
+            }
             guard item.name == "sslmode" else {
                 throw RotorError(
                     .invalidInput,
-                    "--db takes one setting, sslmode=disable|require|verify-full, not \(UserText.quoted(item.name))")
+                    "--db takes two settings, sslmode=disable|require|verify-full and sslrootcert=PATH, not \(UserText.quoted(item.name))"
+                )
             }
             guard let value = item.value.flatMap(SSLMode.init(rawValue:)) else {
                 throw RotorError(
@@ -76,6 +86,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         self.port = port
         self.database = database
         self.sslMode = sslMode
+        self.rootCertificateFile = rootCertificateFile
         if let password = components.password {
             self.password = Secret(password)
         } else if let password = environment["PGPASSWORD"], !password.isEmpty {
@@ -90,8 +101,19 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
 
     /// The URL without its password: what messages and logs show.
     public var description: String {
-        let query = sslMode == .verifyFull ? "" : "?sslmode=\(sslMode.rawValue)"
+        var settings = sslMode == .verifyFull ? [] : ["sslmode=\(sslMode.rawValue)"]
+        if let rootCertificateFile { settings.append("sslrootcert=\(rootCertificateFile)") }
+        let query = settings.isEmpty ? "" : "?" + settings.joined(separator: "&")
         return "postgres://\(user)@\(host):\(port)/\(database)\(query)"
+    }
+
+    /// A file name for this database, the stem of its spill files in the
+    /// spill directory: `rotor-<database>@<host>-<port>`, anything but
+    /// letters, digits, `.`, `-` and `_` made `_`.
+    public var spillName: String {
+        let name = "rotor-\(database)@\(host)-\(port)"
+        return String(
+            name.map { $0.isLetter && $0.isASCII || $0.isNumber && $0.isASCII || "@.-_".contains($0) ? $0 : "_" })
     }
 
     /// `url` with any password replaced by `***`, for a URL that did not parse.

@@ -27,7 +27,7 @@ extension Rotor.Key {
             try await reporting(json: output.isJSON) {
                 let ledger = try await global.openLedger()
                 // A spill file is sealed with the current key; import it before the key changes.
-                if let spill = SpillFile.paths(database: global.databasePath).first {
+                if let spill = SpillFile.paths(database: try global.spillBase).first {
                     throw RotorError(
                         .invalidInput,
                         "\(spill) holds a new pair sealed with the current key; run `rotor run --once` to import it before rotating the key"

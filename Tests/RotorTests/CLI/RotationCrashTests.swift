@@ -9,6 +9,7 @@ import VitaleraSandbox
 /// The built binary against the sandbox vendor: SIGKILL at each step of a
 /// rotation, then `rotor run --once`, which must leave the stored pair equal
 /// to the vendor's (or end `lost`, exit 4, where `rotation.md` says so).
+/// Each case runs on SQLite and on PostgreSQL (postgres.md, "Tests").
 struct RotationCrashTests {
     struct Setup {
         let cli: CLIHarness
@@ -53,11 +54,16 @@ struct RotationCrashTests {
     }
 
     func withSetup(
-        survive: Bool = true, identity: Bool = false, environment: [String: String] = [:],
-        _ body: (Setup) async throws -> Void
+        _ backend: CLIBackend, on database: SharedPostgres.Database? = nil, survive: Bool = true,
+        identity: Bool = false, environment: [String: String] = [:], _ body: (Setup) async throws -> Void
     ) async throws {
         try await withSandbox(settings: SandboxSettings(tokensSurviveRotation: survive)) { sandbox in
-            let cli = CLIHarness(environment: environment)
+            let cli =
+                if let database {
+                    try await CLIHarness.on(database, environment: environment)
+                } else {
+                    try await CLIHarness.on(backend, environment: environment)
+                }
             try await cli.initialize()
             if identity {
                 try await cli.expectSuccess(
@@ -76,8 +82,9 @@ struct RotationCrashTests {
         try await setup.cli.run(["run", "--once", "--verify-timeout", "2s"])
     }
 
-    @Test func aManualRotationCompletes() async throws {
-        try await withSetup { setup in
+    @Test(arguments: CLIBackend.allCases)
+    func aManualRotationCompletes(backend: CLIBackend) async throws {
+        try await withSetup(backend) { setup in
             let result = try await setup.cli.run(["rotate", "billing"])
             #expect(result.status == 0, "\(result)")
             #expect(result.stdout.contains("rotated billing: version 1 → 2"))
@@ -87,11 +94,13 @@ struct RotationCrashTests {
         }
     }
 
-    @Test func killedBeforeTheRequestTheVendorIsUnchanged() async throws {
+    @Test(arguments: CLIBackend.allCases)
+    func killedBeforeTheRequestTheVendorIsUnchanged(backend: CLIBackend) async throws {
         // ROTOR_VENDOR_TIMEOUT=5: a rotate request of a dead process may be in flight for 10 s, time enough
         // for the next process to start within it on a busy machine.
-        try await withSetup(environment: ["ROTOR_FAILPOINTS": "rotate.before-request", "ROTOR_VENDOR_TIMEOUT": "5"]) {
-            setup in
+        try await withSetup(
+            backend, environment: ["ROTOR_FAILPOINTS": "rotate.before-request", "ROTOR_VENDOR_TIMEOUT": "5"]
+        ) { setup in
             let killed = try await setup.cli.run(["rotate", "billing"])
             #expect(killed.signal == SIGKILL)
             var clean = setup.cli.rotor
@@ -111,9 +120,9 @@ struct RotationCrashTests {
         }
     }
 
-    @Test(arguments: ["rotate.after-answer", "rotate.before-verify"])
-    func killedAfterTheAnswerArrived(failpoint: String) async throws {
-        try await withSetup(environment: ["ROTOR_FAILPOINTS": failpoint]) { setup in
+    @Test(arguments: CLIBackend.allCases, ["rotate.after-answer", "rotate.before-verify"])
+    func killedAfterTheAnswerArrived(backend: CLIBackend, failpoint: String) async throws {
+        try await withSetup(backend, environment: ["ROTOR_FAILPOINTS": failpoint]) { setup in
             let killed = try await setup.cli.run(["rotate", "billing"])
             #expect(killed.signal == SIGKILL)
             #expect(await setup.rotations() == 1)
@@ -128,8 +137,9 @@ struct RotationCrashTests {
         }
     }
 
-    @Test func killedWhileTheVendorHoldsTheAnswerTokensSurvive() async throws {
-        try await withSetup(survive: true) { setup in
+    @Test(arguments: CLIBackend.allCases)
+    func killedWhileTheVendorHoldsTheAnswerTokensSurvive(backend: CLIBackend) async throws {
+        try await withSetup(backend, survive: true) { setup in
             await setup.sandbox.vendor.inject(
                 SandboxFault(endpoint: .rotate, afterCommit: .delay, delayAfterCommitMS: 10_000))
             let vendor = setup.sandbox.vendor
@@ -144,8 +154,9 @@ struct RotationCrashTests {
         }
     }
 
-    @Test func killedWhileTheVendorHoldsTheAnswerTokensRevokedIsLost() async throws {
-        try await withSetup(survive: false) { setup in
+    @Test(arguments: CLIBackend.allCases)
+    func killedWhileTheVendorHoldsTheAnswerTokensRevokedIsLost(backend: CLIBackend) async throws {
+        try await withSetup(backend, survive: false) { setup in
             await setup.sandbox.vendor.inject(
                 SandboxFault(endpoint: .rotate, afterCommit: .delay, delayAfterCommitMS: 10_000))
             let vendor = setup.sandbox.vendor
@@ -167,8 +178,9 @@ struct RotationCrashTests {
         }
     }
 
-    @Test func killedWhileTheVendorHoldsTheAnswerTokensRevokedWithAnIdentity() async throws {
-        try await withSetup(survive: false, identity: true) { setup in
+    @Test(arguments: CLIBackend.allCases)
+    func killedWhileTheVendorHoldsTheAnswerTokensRevokedWithAnIdentity(backend: CLIBackend) async throws {
+        try await withSetup(backend, survive: false, identity: true) { setup in
             await setup.sandbox.vendor.inject(
                 SandboxFault(endpoint: .rotate, afterCommit: .delay, delayAfterCommitMS: 10_000))
             let vendor = setup.sandbox.vendor
@@ -184,8 +196,9 @@ struct RotationCrashTests {
         }
     }
 
-    @Test func twoRotateProcessesAtOnceRotateOnce() async throws {
-        try await withSetup { setup in
+    @Test(arguments: CLIBackend.allCases)
+    func twoRotateProcessesAtOnceRotateOnce(backend: CLIBackend) async throws {
+        try await withSetup(backend) { setup in
             await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, latencyMS: 500, count: nil))
             let first = try setup.cli.rotor.start(["rotate", "billing"])
             let second = try setup.cli.rotor.start(["rotate", "billing"])
@@ -196,9 +209,9 @@ struct RotationCrashTests {
         }
     }
 
-    @Test(arguments: [503, 429])
-    func vendorErrorsAtEachStep(status: Int) async throws {
-        try await withSetup { setup in
+    @Test(arguments: CLIBackend.allCases, [503, 429])
+    func vendorErrorsAtEachStep(backend: CLIBackend, status: Int) async throws {
+        try await withSetup(backend) { setup in
             let vendor = setup.sandbox.vendor
             // Authentication: nothing starts, exit 1.
             await vendor.inject(SandboxFault(endpoint: .grant, status: status, retryAfter: 0, count: nil))
@@ -233,7 +246,7 @@ struct RotationCrashTests {
     }
 
     @Test func aLockedDatabaseAtCommitSpillsAndTheNextRunImports() async throws {
-        try await withSetup(environment: ["ROTOR_BUSY_TIMEOUT": "0.5"]) { setup in
+        try await withSetup(.sqlite, environment: ["ROTOR_BUSY_TIMEOUT": "0.5"]) { setup in
             // The answer takes 4 s: time enough for the lock below to be taken first on a busy machine.
             await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, latencyMS: 4000))
             let vendor = setup.sandbox.vendor
@@ -259,5 +272,43 @@ struct RotationCrashTests {
             #expect(await setup.rotations() == 1)
             try await setup.expectInSync()
         }
+    }
+
+    /// PostgreSQL gone when the answer arrives (postgres.md, "Losing the
+    /// database"): the pair is spilled, sealed, to the spill directory and
+    /// the command exits 4; once the server is back, the next run imports it.
+    @Test func aDatabaseDownAtCommitSpillsAndTheNextRunImports() async throws {
+        let server = try await PostgresServer.start()
+        let database = try await SharedPostgres.Database.create(on: server)
+        try await withSetup(.postgres, on: database) { setup in
+            await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, latencyMS: 4000))
+            let vendor = setup.sandbox.vendor
+            let down = Task {
+                while await vendor.requestCount(.rotate) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+                try await server.stop()
+            }
+            let running = try setup.cli.rotor.start(["rotate", "billing"])
+            let guardTimer = Task {
+                try await Task.sleep(for: .seconds(90))
+                running.kill(SIGKILL)
+            }
+            let result = await running.wait()
+            guardTimer.cancel()
+            try await down.value
+            #expect(result.status == 4, "\(result)")
+            #expect(result.errorLines.count == 1, "\(result)")
+            #expect(!result.stderr.contains(PostgresServer.password))
+            let spills = SpillFile.paths(database: setup.cli.directory.file("rotor-rotor@127.0.0.1-\(server.port)"))
+            #expect(spills.count == 1, "\(result)")
+            let unavailable = try await runOnce(setup)
+            #expect(unavailable.status != 0 && unavailable.errorLines.count == 1, "\(unavailable)")
+            try await server.restart()
+            let resolved = try await runOnce(setup)
+            #expect(resolved.status == 0, "\(resolved)")
+            #expect(SpillFile.paths(database: setup.cli.directory.file("rotor-rotor@127.0.0.1-\(server.port)")).isEmpty)
+            #expect(await setup.rotations() == 1)
+            try await setup.expectInSync()
+        }
+        try await server.stop()
     }
 }
