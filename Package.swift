@@ -111,6 +111,7 @@ let package = Package(
             name: "rotor",
             dependencies: [
                 "RotorCore",
+                "RotorSQL",
                 "RotorSQLite",
                 "RotorPostgres",
                 "VitaleraClient",

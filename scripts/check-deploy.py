@@ -18,12 +18,19 @@ without systemd as PID 1, a Docker engine or a Kubernetes cluster allows.
   group-readable through fsGroup). Probes and the Prometheus annotations are
   fetched, and the exec hook update-k8s-secret.sh delivers a real rotation
   (against `rotor sandbox`) to a stand-in for the Kubernetes API server.
+- deploy/kubernetes/postgres: renders; three replicas on different hosts, no
+  volume claim, the database URL and password from a Secret, the pod's name
+  as the node. Its init container runs twice and its container three times
+  against a real PostgreSQL server (the one scripts/soak starts), as three
+  pods would; each answers its probes, they name themselves in `rotor
+  status`, and each exits 0 on SIGTERM.
 
 Run from the repository root after the debug build: scripts/check-deploy.py
 """
 
 import base64
 import http.server
+import importlib.machinery
 import json
 import os
 import re
@@ -36,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 import urllib.error
 import urllib.request
 
@@ -555,6 +563,102 @@ def check_kubernetes(work, binary):
        "the hook delivered a real rotation to the Secret; exits 0 on SIGTERM")
 
 
+def check_kubernetes_postgres(work, binary):
+    if not shutil.which("kubectl"):
+        print("check-deploy: SKIPPED: deploy/kubernetes/postgres needs kubectl, which is not installed")
+        return
+    rendered = subprocess.run(
+        ["kubectl", "kustomize", os.path.join(ROOT, "deploy/kubernetes/postgres")], capture_output=True, text=True)
+    check(rendered.returncode == 0, f"kubectl kustomize: {rendered.stderr}")
+    documents = [d for d in yaml.safe_load_all(rendered.stdout) if d]
+    by_kind = {}
+    for document in documents:
+        by_kind.setdefault(document["kind"], []).append(document)
+    check("PersistentVolumeClaim" not in by_kind, "the PostgreSQL variant needs no volume claim")
+    check(len(by_kind.get("PodDisruptionBudget", [])) == 1, "the PostgreSQL variant keeps a replica through drains")
+    deployment = by_kind["Deployment"][0]
+    check(deployment["spec"]["replicas"] == 3, "the PostgreSQL variant runs three replicas")
+    check(deployment["spec"]["strategy"]["type"] == "RollingUpdate", "several instances may overlap: RollingUpdate")
+    spec = deployment["spec"]["template"]["spec"]
+    spread = spec.get("topologySpreadConstraints", [])
+    check(any(c["topologyKey"] == "kubernetes.io/hostname" for c in spread), "one replica per host")
+    container = spec["containers"][0]
+    for spec_container in spec["initContainers"] + [container]:
+        env = {variable["name"]: variable for variable in spec_container["env"]}
+        check("secretKeyRef" in env["ROTOR_DB"].get("valueFrom", {}) and "value" not in env["ROTOR_DB"],
+              "ROTOR_DB comes from a Secret")
+        check("secretKeyRef" in env["PGPASSWORD"].get("valueFrom", {}), "the password comes from a Secret")
+        check(env["ROTOR_NODE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name", "the node is the pod's name")
+        check(all("rotor-test" not in json.dumps(v) for v in env.values()), "no password in the manifest")
+
+    # Three pods' processes against one real server, the Secret's values as env.
+    loader = importlib.machinery.SourceFileLoader("soak", os.path.join(ROOT, "scripts", "soak"))
+    soak = types.ModuleType(loader.name)
+    loader.exec_module(soak)
+    server = soak.Postgres()
+    base = world_traversable(os.path.join(work, "kubernetes-postgres"))
+    context = spec["securityContext"]
+    identity = Identity(uid=context["runAsUser"], gid=context["runAsGroup"], groups=[context["fsGroup"]])
+    key = os.path.join(world_traversable(os.path.join(base, "master-key")), "rotor.key")
+    run([binary, "key", "generate", key], base_environment(base), Identity())
+    os.chmod(key, 0o440)
+    identity.chown(key, uid=0, gid=context["fsGroup"])
+    daemons = []
+    try:
+        def pod_environment(spec_container, pod):
+            spill = os.path.join(base, pod)
+            if not os.path.isdir(spill):
+                os.makedirs(spill)
+                os.chmod(spill, 0o2770)
+                identity.chown(spill, uid=0, gid=context["fsGroup"])
+            env = base_environment(spill)
+            secret = {"url": server.url(), "password": server.PASSWORD}
+            for variable in spec_container["env"]:
+                source = variable.get("valueFrom", {})
+                if "secretKeyRef" in source:
+                    env[variable["name"]] = secret[source["secretKeyRef"]["key"]]
+                elif "fieldRef" in source:
+                    env[variable["name"]] = pod
+                else:
+                    env[variable["name"]] = replace_paths(
+                        variable["value"], {"/var/lib/rotor": spill, "/etc/rotor/key": os.path.dirname(key)})
+            env["TMPDIR"] = spill
+            return env
+
+        for pod in ["rotor-0", "rotor-1"]:
+            for init in spec["initContainers"]:
+                result = run([binary] + init["args"], pod_environment(init, pod), identity)
+        check("nothing changed" in result.stdout, "the second pod's init container must change nothing")
+        ports = []
+        for index in range(deployment["spec"]["replicas"]):
+            port = free_port()
+            argv, _ = with_listen_port([binary] + container["args"], port)
+            daemons.append(start(argv, pod_environment(container, f"rotor-{index}"), identity))
+            ports.append(port)
+        for port in ports:
+            check_ops_endpoints(port, "a replica of the PostgreSQL variant")
+        deadline = time.monotonic() + 60
+        status = ""
+        while time.monotonic() < deadline:
+            status = run([binary, "status"], pod_environment(container, "rotor-0"), identity).stdout
+            if all(f"rotor-{index} " in status for index in range(len(ports))):
+                break
+            time.sleep(0.5)
+        for index in range(len(ports)):
+            check(f"rotor-{index} " in status, f"rotor status does not show the node rotor-{index}:\n{status}")
+        for daemon in daemons:
+            out, err = stop(daemon, signal.SIGTERM, spec["terminationGracePeriodSeconds"], "a replica")
+            check(server.PASSWORD not in out + err, "a replica's output holds the database password")
+        daemons = []
+    finally:
+        for daemon in daemons:
+            daemon.kill()
+            daemon.wait()
+        server.remove()
+    ok("deploy/kubernetes/postgres: renders; three replicas on one PostgreSQL database answer their probes, "
+       "name themselves in rotor status and exit 0 on SIGTERM; the init container is idempotent")
+
+
 def main():
     work = world_traversable(tempfile.mkdtemp(prefix="rotor-deploy-"))
     try:
@@ -562,6 +666,7 @@ def main():
         check_systemd(work, binary)
         check_docker(work, binary)
         check_kubernetes(work, binary)
+        check_kubernetes_postgres(work, binary)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

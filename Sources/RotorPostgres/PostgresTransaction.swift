@@ -102,6 +102,29 @@ struct PostgresTransaction: SQLTransaction {
         return count > 0
     }
 
+    func columns(of table: String) throws -> [(name: String, kind: SQLColumnKind)] {
+        try fetch(
+            """
+            SELECT column_name, data_type FROM information_schema.columns
+            WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position
+            """, [table]
+        ) { row in
+            let type: String = row[1]
+            let kind: SQLColumnKind =
+                type == "bigint" || type == "integer" || type == "smallint"
+                ? .integer : type == "bytea" ? .bytes : .text
+            return (row[0], kind)
+        }
+    }
+
+    func followInsertedKeys(of table: String) throws {
+        guard let sequence: String = try value("SELECT pg_get_serial_sequence(?, 'id')", [table]) else { return }
+        try execute(
+            sql:
+                "SELECT setval(?, GREATEST((SELECT COALESCE(max(id), 0) FROM \"\(table)\"), 1), (SELECT count(*) > 0 FROM \"\(table)\"))",
+            arguments: [sequence])
+    }
+
     /// A row's cells: integers, text, bytes or NULL.
     static func row(_ row: PostgresRow) throws -> SQLRow {
         SQLRow(

@@ -7,6 +7,31 @@ extension SQLTransaction {
         try one("SELECT name, owner, token, expires_at FROM leases WHERE name = ?", [name], Self.lease)
     }
 
+    public func leases(activeAt now: Date) throws -> [Lease] {
+        try fetch(
+            "SELECT name, owner, token, expires_at FROM leases WHERE expires_at > ? ORDER BY name", [now.millis],
+            Self.lease)
+    }
+
+    public func nodes() throws -> [NodeRecord] {
+        try fetch("SELECT name, pid, version, started_at, seen_at FROM nodes ORDER BY name") { row in
+            NodeRecord(
+                name: row[0], pid: row[1], version: row[2], startedAt: Date(millis: row[3]),
+                seenAt: Date(millis: row[4]))
+        }
+    }
+
+    public func recordNode(_ node: NodeRecord) throws {
+        try execute(
+            sql: """
+                INSERT INTO nodes (name, pid, version, started_at, seen_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET
+                    pid = excluded.pid, version = excluded.version, started_at = excluded.started_at,
+                    seen_at = excluded.seen_at
+                """,
+            arguments: [node.name, node.pid, node.version, node.startedAt.millis, node.seenAt.millis])
+    }
+
     static func lease(_ row: SQLRow) -> Lease {
         Lease(name: row[0], owner: row[1], token: row[2], expiresAt: Date(millis: row[3]))
     }

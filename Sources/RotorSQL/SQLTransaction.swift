@@ -22,6 +22,16 @@ public protocol SQLTransaction: StoreWriter {
     /// (SQLite: a process on this host that no longer runs; never across hosts).
     func leaseOwnerIsGone(_ owner: String) -> Bool
     func hasTable(_ name: String) throws -> Bool
+    /// The columns of `table` in order, each with the kind of value it holds (``SQLStoreCopy``).
+    func columns(of table: String) throws -> [(name: String, kind: SQLColumnKind)]
+    /// After rows were inserted with their own keys: the next generated key
+    /// follows the largest one (PostgreSQL's identity sequences; SQLite keeps up by itself).
+    func followInsertedKeys(of table: String) throws
+}
+
+/// The kind of value a column holds, the same in both schemas.
+public enum SQLColumnKind: Sendable {
+    case integer, text, bytes
 }
 
 extension SQLTransaction {

@@ -43,6 +43,17 @@ struct SQLiteTransaction: SQLTransaction {
             arguments: [name]) ?? false
     }
 
+    func columns(of table: String) throws -> [(name: String, kind: SQLColumnKind)] {
+        try Row.fetchAll(db, sql: "SELECT name, type FROM pragma_table_info(?) ORDER BY cid", arguments: [table]).map {
+            row in
+            let type = (row["type"] as String? ?? "").uppercased()
+            let kind: SQLColumnKind = type.contains("INT") ? .integer : type.contains("BLOB") ? .bytes : .text
+            return (row["name"], kind)
+        }
+    }
+
+    func followInsertedKeys(of table: String) throws {}
+
     static func arguments(_ arguments: RotorSQL.StatementArguments) -> GRDB.StatementArguments {
         GRDB.StatementArguments(
             arguments.map { argument -> DatabaseValue in

@@ -33,6 +33,13 @@ struct GlobalOptions: ParsableArguments {
             valueName: "command"))
     var keyCommand: String?
 
+    @Option(
+        name: .customLong("node"),
+        help: ArgumentHelp(
+            "This process's name among the instances sharing the database, in lease owners, audit actors, status and metrics (env ROTOR_NODE; default the host's name).",
+            valueName: "name"))
+    var node: String?
+
     @Flag(help: "Log each step to stderr (at debug level; ROTOR_LOG_FORMAT applies).")
     var verbose = false
 
@@ -52,8 +59,7 @@ struct GlobalOptions: ParsableArguments {
     var location: DatabaseLocation {
         get throws {
             let path = databasePath
-            guard PostgresLocation.isURL(path) else { return .sqlite(path) }
-            let location = try PostgresLocation(url: path)
+            guard case .postgres(let location) = try DatabaseLocation(path) else { return .sqlite(path) }
             // The implicit key of a file database, `<db>.key`, means nothing for a URL.
             if try keySource == .file(path + ".key") {
                 throw RotorError(
@@ -67,12 +73,7 @@ struct GlobalOptions: ParsableArguments {
 
     /// What `--db` names, for messages: a path, or the URL without its password.
     var databaseName: String {
-        get throws {
-            switch try location {
-            case .sqlite(let path): path
-            case .postgres(let location): location.description
-            }
-        }
+        get throws { try location.description }
     }
 
     /// The base name spill files are written beside (`<base>.spill-<id>`):
@@ -92,11 +93,30 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
+    /// Applies `--node` (or `ROTOR_NODE`) to this process's lease owners and actors.
+    func applyNode() throws {
+        guard let name = node ?? Self.setting("ROTOR_NODE") else { return }
+        guard (1...64).contains(name.count),
+            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-:".contains($0)) })
+        else {
+            throw RotorError(
+                .invalidInput,
+                "--node \(UserText.quoted(name)) is not a node name: 1 to 64 letters, digits, '.', '_', '-' or ':'")
+        }
+        LeaseOwner.setNode(name)
+    }
+
     /// Opens the store `--db` names; `create` makes a missing SQLite file
     /// (a PostgreSQL database is created by its administrator; `rotor init`
     /// creates the schema in it).
     func openStore(create: Bool = false) async throws -> any Store {
-        switch try location {
+        try applyNode()
+        return try await open(location, create: create)
+    }
+
+    /// Opens the store at `location` (`store copy`'s destination, a backup file).
+    func open(_ location: DatabaseLocation, create: Bool) async throws -> any Store {
+        switch location {
         case .sqlite(let path):
             return try OpenStores.register(SQLiteStore.open(path: path, create: create, busyTimeout: try busyTimeout))
         case .postgres(let location):
@@ -145,9 +165,21 @@ struct GlobalOptions: ParsableArguments {
 }
 
 /// The kind of database `--db` names.
-enum DatabaseLocation {
+enum DatabaseLocation: CustomStringConvertible {
     case sqlite(String)
     case postgres(PostgresLocation)
+
+    /// A path or a `postgres://` URL (checked; its password never shown).
+    init(_ path: String) throws {
+        self = PostgresLocation.isURL(path) ? .postgres(try PostgresLocation(url: path)) : .sqlite(path)
+    }
+
+    var description: String {
+        switch self {
+        case .sqlite(let path): path
+        case .postgres(let location): location.description
+        }
+    }
 }
 
 /// Reads a secret from stdin or a file, never from the command line.

@@ -26,7 +26,8 @@ struct Rotor: AsyncParsableCommand {
         subcommands: [
             Init.self, App.self, Identity.self, Rotate.self, Run.self, Status.self, History.self, SecretGroup.self,
             Key.self,
-            Target.self, Group.self, Publish.self, Alert.self, Audit.self, Backup.self, Apply.self, Export.self,
+            Target.self, Group.self, Publish.self, Alert.self, Audit.self, Backup.self, StoreGroup.self, Apply.self,
+            Export.self,
             Sandbox.self,
             Demo.self,
         ]

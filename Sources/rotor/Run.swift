@@ -60,6 +60,7 @@ extension Rotor {
 
         func run() async throws {
             try await reporting(json: output.isJSON) {
+                try global.applyNode()
                 let timeout = try DurationText.parse(verifyTimeout, option: "--verify-timeout")
                 var token: ListenToken?
                 if let listen, !once {
@@ -81,8 +82,8 @@ extension Rotor {
                 // With --once the outcomes are the output, one line each: only warnings beside them.
                 try logs.bootstrap(defaultLevel: global.verbose ? .debug : once ? .warning : .info)
                 let logger = Logger(label: "rotor")
-                // The daemon's events carry the actor `scheduler`; `--once` run by a person carries theirs.
-                let actor = once ? ProcessHardening.actor() : "scheduler"
+                // The daemon's events carry the actor `scheduler@NODE`; `--once` run by a person carries theirs.
+                let actor = once ? ProcessHardening.actor() : "scheduler@\(LeaseOwner.node)"
                 try await withEngine(global, verifyTimeout: TimeInterval(timeout), actor: actor) { engine, delivery in
                     let progress = Progress("rotating due apps", enabled: once && isatty(STDERR_FILENO) == 1)
                     defer { progress.finish() }

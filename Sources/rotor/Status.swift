@@ -36,6 +36,7 @@ extension Rotor {
                 let ledger = try await global.openLedger()
                 let statuses = try await StatusReport.build(ledger: ledger)
                 let now = ledger.clock.now
+                let nodes = try await ledger.read { try NodeStatus.read($0, now: now).nodes }
                 if output.isJSON {
                     Console.jsonArray(statuses, \.json)
                 } else {
@@ -57,6 +58,20 @@ extension Rotor {
                                     ?? AppText.noNextDue(status.app),
                             ]
                         })
+                    // Instances sharing the database (postgres.md): which is alive, what each holds.
+                    if !nodes.isEmpty {
+                        Console.out("")
+                        Console.table(
+                            ["NODE", "STATE", "LAST SEEN", "HOLDS"],
+                            nodes.map { node in
+                                [
+                                    node.name,
+                                    node.record == nil ? "cli" : node.alive ? "running" : "gone",
+                                    node.record.map { StatusReport.ago($0.seenAt, from: now) } ?? "-",
+                                    node.holds.isEmpty ? "-" : node.holds.joined(separator: ", "),
+                                ]
+                            })
+                    }
                 }
                 let worst = statuses.map(\.health.exitStatus).max { $0.severity < $1.severity } ?? .success
                 if worst != .success { throw ExitCode(worst.rawValue) }

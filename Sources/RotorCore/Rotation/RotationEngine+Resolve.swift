@@ -99,22 +99,40 @@ extension RotationEngine {
         }
     }
 
-    /// Imports every spill file left beside the database into its rotation.
+    /// The spilled pair as the rotation's new version, if the rotation still waits for it.
+    private func importSpill(_ spill: SpillFile, tx: LedgerTransaction) throws -> RotationRecord? {
+        guard let record = try tx.store.rotation(id: spill.rotationID), let app = try tx.store.app(id: spill.appID)
+        else { return nil }
+        guard record.state == .requesting || record.state == .lost, app.currentVersion == record.fromVersion
+        else { return nil }
+        // A lost rotation whose pair turned up is open again (the state machine allows lost → rotated).
+        return try storeRotatedPair(
+            ClientPair(clientID: spill.clientID, secret: spill.clientSecret), for: record, source: .imported, tx: tx)
+    }
+
+    /// Imports every spill file left beside the database into its rotation,
+    /// each under its app's lease; a file whose app another process holds
+    /// is left for the next pass.
     func importSpills() async throws -> [RotationOutcome] {
         var outcomes: [RotationOutcome] = []
         for path in SpillFile.paths(database: databasePath) {
             let spill = try SpillFile.read(path, keyring: ledger.keyring)
-            let imported: RotationRecord? = try await ledger.commit { tx in
-                guard let record = try tx.store.rotation(id: spill.rotationID),
-                    let app = try tx.store.app(id: spill.appID)
-                else { return nil }
-                guard record.state == .requesting || record.state == .lost,
-                    app.currentVersion == record.fromVersion
-                else { return nil }
-                // A lost rotation whose pair turned up is open again (the state machine allows lost → rotated).
-                return try storeRotatedPair(
-                    ClientPair(clientID: spill.clientID, secret: spill.clientSecret), for: record, source: .imported,
-                    tx: tx)
+            let appID = spill.appID
+            let imported: RotationRecord?
+            if let app = try await ledger.read({ try $0.app(id: appID) }) {
+                do {
+                    // Under the app's lease: no other process is resolving this rotation meanwhile.
+                    imported = try await withLease(app) { lease in
+                        try await ledger.commit { tx in
+                            try tx.fence(lease)
+                            return try importSpill(spill, tx: tx)
+                        }
+                    }
+                } catch let error as RotorError where error.code == .busy {
+                    continue  // Another process holds the app; the next pass tries again.
+                }
+            } else {
+                imported = nil
             }
             if imported != nil {
                 try? Files.remove(path)

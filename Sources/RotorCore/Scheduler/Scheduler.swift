@@ -117,14 +117,43 @@ public final class Scheduler: Sendable {
         logger.info("scheduler started", metadata: ["concurrency": .stringConvertible(concurrency)])
         state.lock.withLock { state.loopRunning = true }
         defer { state.lock.withLock { state.loopRunning = false } }
+        var unreachableSince: Date?
+        let started = ledger.clock.now
+        var lastSeen: Date?
         while !stop.isStopped && !Task.isCancelled {
             let began = ledger.clock.now
             state.lock.withLock { state.passStartedAt = began }
-            let pass = try await self.pass(all: false, stop: stop)
+            let pass: Pass
+            do {
+                pass = try await self.pass(all: false, stop: stop)
+                if unreachableSince != nil {
+                    logger.notice("the database answers again; the scheduler goes on")
+                    unreachableSince = nil
+                }
+            } catch let error as RotorError where error.code == .databaseUnavailable {
+                // Nothing new starts while the database is gone (leases held lapse, /healthz says 503);
+                // passes are tried again on a backoff, and the first that gets through goes on.
+                let now = ledger.clock.now
+                let outage = now.timeIntervalSince(unreachableSince ?? now)
+                if unreachableSince == nil { unreachableSince = now }
+                logger.warning(
+                    "the database cannot be reached; no new work until it answers",
+                    metadata: ["error": "\(error.message)", "for_seconds": "\(Int(outage))"])
+                state.lock.withLock {
+                    state.passStartedAt = nil
+                    state.passEndedAt = now
+                    state.dirty = true
+                }
+                await sleep(until: now.addingTimeInterval(Self.outageRetry(after: outage)), stop: stop)
+                continue
+            }
             let now = ledger.clock.now
             state.lock.withLock {
                 state.passStartedAt = nil
                 state.passEndedAt = now
+            }
+            if lastSeen.map({ now.timeIntervalSince($0) >= NodeRecord.heartbeat }) ?? true {
+                lastSeen = await recordNode(startedAt: started, now: now) ? now : lastSeen
             }
             // Asleep until the earliest due, retry or poll time; never straight into another
             // pass, so that work that stays due (a claim another process holds) cannot spin.
@@ -137,8 +166,29 @@ public final class Scheduler: Sendable {
         logger.info("scheduler stopped at a safe point")
     }
 
+    /// Records this process as a running node (`--node`): best effort, a
+    /// failed write is tried again after the next pass.
+    private func recordNode(startedAt: Date, now: Date) async -> Bool {
+        let node = NodeRecord(
+            name: LeaseOwner.node, pid: Int64(getpid()), version: RotorVersion.string, startedAt: startedAt, seenAt: now
+        )
+        do {
+            try await ledger.store.commit(durable: false) { try $0.recordNode(node) }
+            return true
+        } catch {
+            logger.warning("could not record this node as running", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
     /// The least time between two passes of `run`.
     static let shortestPause: TimeInterval = 1
+
+    /// How long to wait before the next pass while the database has been
+    /// unreachable for `outage` seconds: 2 s, growing to 30 s.
+    static func outageRetry(after outage: TimeInterval) -> TimeInterval {
+        min(30, max(2, outage / 4))
+    }
 
     /// `rotor run --once`: everything that is due now, including every
     /// unfinished rotation regardless of its backoff (resolving one is safe
@@ -178,7 +228,7 @@ public final class Scheduler: Sendable {
         // 1. Spill files and unfinished rotations (verifications, deliveries, lost answers).
         // The daemon leaves a rotation another process holds to that process, silently.
         let resolved = try await engine.resolveAll(
-            dueBy: all ? nil : now, importingSpills: all, skippingBusy: !all, while: { !stop.isStopped })
+            dueBy: all ? nil : now, importingSpills: true, skippingBusy: !all, while: { !stop.isStopped })
         for outcome in resolved { log(outcome) }
         outcomes += resolved
 

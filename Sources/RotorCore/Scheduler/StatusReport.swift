@@ -16,6 +16,8 @@ public struct AppStatus: Sendable {
     public var pendingDeliveries: Int
     /// The group the app is in, and its role there (`current`, `standby`): its own schedule is ignored.
     public var group: (name: String, role: String)?
+    /// The node whose process holds the app's lease now (it is working on the app).
+    public var heldBy: String?
 
     public enum Health: String, Sendable, CaseIterable {
         case ok, due, rotating, retrying
@@ -43,7 +45,7 @@ public struct AppStatus: Sendable {
             "secret_age_seconds": .int(secretAge), "next_due": .optional(nextDue.map(RFC3339.format)),
             "pending_deliveries": .int(Int64(pendingDeliveries)),
             "schedule": .string(group.map { "group \($0.name) (\($0.role))" } ?? app.schedule.description),
-            "group": .optional(group?.name),
+            "group": .optional(group?.name), "held_by": .optional(heldBy),
         ]
     }
 }
@@ -59,6 +61,7 @@ public enum StatusReport {
             let active = try reader.activeOccurrences()
             let open = Dictionary(try reader.openRotations().map { ($0.appID, $0) }, uniquingKeysWith: { a, _ in a })
             let unsettled = try reader.unsettledTargets()
+            let holders = try NodeStatus.read(reader, now: now).appHolders
             var statuses: [AppStatus] = []
             // Members of a group are rotated on the group's schedule: the standby one next.
             var members: [Int64: (group: String, role: String, next: OccurrenceRecord?)] = [:]
@@ -82,7 +85,7 @@ public enum StatusReport {
                     secretAge: Int64(now.timeIntervalSince(secretCreatedAt)), secretCreatedAt: secretCreatedAt,
                     nextDue: next?.eligibleAt,
                     pendingDeliveries: targets.filter { $0.1?.state != .succeeded }.count,
-                    group: member.map { ($0.group, $0.role) })
+                    group: member.map { ($0.group, $0.role) }, heldBy: holders[app.id])
                 (status.health, status.reason) = health(
                     app, open: open[app.id], last: latest[app.id], targets: targets, next: next, now: now)
                 statuses.append(status)

@@ -94,6 +94,10 @@ public protocol StoreReader {
     func openRotations() throws -> [RotationRecord]
 
     func lease(_ name: String) throws -> Lease?
+    /// Every lease not expired at `now`, by name.
+    func leases(activeAt now: Date) throws -> [Lease]
+    /// Every `rotor run` process recorded, by name.
+    func nodes() throws -> [NodeRecord]
 
     func targets(appID: Int64) throws -> [TargetRecord]
     /// The enabled targets that have not received their app's current
@@ -143,6 +147,8 @@ public protocol StoreReader {
 
 /// Changes inside a write transaction.
 public protocol StoreWriter: StoreReader {
+    /// Records `node` as running (inserted, or its row replaced).
+    func recordNode(_ node: NodeRecord) throws
     func setMeta(_ key: MetaKey, _ value: String) throws
 
     func insertApp(_ app: NewApp, at time: Date) throws -> Int64

@@ -22,7 +22,7 @@ public enum ProcessHardening {
         _ = rotor_set_not_dumpable()
     }
 
-    /// `user@host` for audit events written by a person at the CLI.
+    /// `user@node` for audit events written by a person at the CLI: the node is `--node`, else the host.
     public static func actor() -> String {
         var user = "uid\(geteuid())"
         if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name {
@@ -31,12 +31,7 @@ public enum ProcessHardening {
         if let sudoUser = ProcessInfo.processInfo.environment["SUDO_USER"], !sudoUser.isEmpty, sudoUser != user {
             user = "\(sudoUser)(as \(user))"
         }
-        var host = [CChar](repeating: 0, count: 256)
-        let hostname =
-            gethostname(&host, host.count) == 0
-            ? String(decoding: host.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            : "localhost"
-        return "\(user)@\(hostname)"
+        return "\(user)@\(LeaseOwner.node)"
     }
 }
 

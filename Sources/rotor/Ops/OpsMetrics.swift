@@ -30,6 +30,9 @@ final class OpsMetrics: MetricsFactory, Sendable {
         "rotor_rotation_duration_seconds": "Time from a rotation's start to its end.",
         "rotor_vendor_requests_total": "Requests to the vendor, by endpoint and HTTP status (error: no answer).",
         "rotor_build_info": "Always 1; the version of the running rotor.",
+        "rotor_node_info": "Always 1; this process's node name (--node, default the host's name).",
+        "rotor_node_last_seen_timestamp_seconds":
+            "When each node sharing the database last recorded that it runs (every 30 s while it does).",
         "rotor_app_info": "Always 1; the app's vitalera application ID.",
         "rotor_app_healthy":
             "1 when the app is ok, due, rotating or disabled; 0 when it is retrying, pending delivery, failed or needs action.",
@@ -56,6 +59,7 @@ final class OpsMetrics: MetricsFactory, Sendable {
     init() {
         registry.makeGauge(descriptor: descriptor("rotor_build_info"), labels: [("version", RotorVersion.string)])
             .set(1.0)
+        registry.makeGauge(descriptor: descriptor("rotor_node_info"), labels: [("node", LeaseOwner.node)]).set(1.0)
     }
 
     /// A family's name and help text.
@@ -157,6 +161,13 @@ final class OpsMetrics: MetricsFactory, Sendable {
             }
         }
         if let statuses { Self.appGauges(&text, statuses) }
+        if let nodes = try? await ledger.read({ try $0.nodes() }), !nodes.isEmpty {
+            Self.header(&text, "rotor_node_last_seen_timestamp_seconds", type: "gauge")
+            for node in nodes {
+                text +=
+                    "rotor_node_last_seen_timestamp_seconds{node=\"\(Self.escape(node.name))\"} \(Self.seconds(node.seenAt))\n"
+            }
+        }
         out.append(contentsOf: text.utf8)
         return out
     }

@@ -28,10 +28,11 @@ enum StatusPage {
             }
         }
         let events = try await AuditLog(ledger: ledger).events(AuditQuery(limit: eventCount))
-        return page(apps: apps, events: events, now: now)
+        let nodes = try await ledger.read { try NodeStatus.read($0, now: now).nodes }
+        return page(apps: apps, events: events, nodes: nodes, now: now)
     }
 
-    static func page(apps: [AppTargets], events: [AuditEvent], now: Date) -> String {
+    static func page(apps: [AppTargets], events: [AuditEvent], nodes: [NodeStatus] = [], now: Date) -> String {
         let worst = apps.map(\.status.health.exitStatus).max { $0.severity < $1.severity } ?? .success
         let summary =
             apps.isEmpty
@@ -65,6 +66,9 @@ enum StatusPage {
         }
         for app in apps.sorted(by: { order($0.status, $1.status) }) {
             html += appCard(app, now: now)
+        }
+        if !nodes.isEmpty {
+            html += "</section>\n<section><h2>Nodes</h2>\n" + nodeTable(nodes, now: now)
         }
         html += "</section>\n<section><h2>Latest audit events</h2>\n"
         html += eventTable(events)
@@ -125,6 +129,21 @@ enum StatusPage {
             html += "</tbody></table>\n"
         }
         return html + "</article>\n"
+    }
+
+    /// The instances sharing the database: alive or gone, last seen, what each holds.
+    static func nodeTable(_ nodes: [NodeStatus], now: Date) -> String {
+        var html = "<table class=\"nodes\"><thead><tr><th>Node</th><th>State</th><th>Last seen</th>"
+        html += "<th>Holds</th></tr></thead><tbody>\n"
+        for node in nodes {
+            let state = node.record == nil ? "cli" : node.alive ? "running" : "gone"
+            html += "<tr data-node=\"\(escape(node.name))\" data-state=\"\(state)\">"
+            html += "<td data-label=\"Node\">\(escape(node.name))</td><td data-label=\"State\">\(state)</td>"
+            html +=
+                "<td data-label=\"Last seen\">\(escape(node.record.map { StatusReport.ago($0.seenAt, from: now) } ?? "-"))</td>"
+            html += "<td data-label=\"Holds\">\(escape(node.holds.joined(separator: ", ")))</td></tr>\n"
+        }
+        return html + "</tbody></table>\n"
     }
 
     static func eventTable(_ events: [AuditEvent]) -> String {
