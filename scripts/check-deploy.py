@@ -31,6 +31,7 @@ Run from the repository root after the debug build: scripts/check-deploy.py
 import base64
 import http.server
 import importlib.machinery
+import importlib.util
 import json
 import os
 import re
@@ -43,7 +44,6 @@ import sys
 import tempfile
 import threading
 import time
-import types
 import urllib.error
 import urllib.request
 
@@ -593,7 +593,7 @@ def check_kubernetes_postgres(work, binary):
 
     # Three pods' processes against one real server, the Secret's values as env.
     loader = importlib.machinery.SourceFileLoader("soak", os.path.join(ROOT, "scripts", "soak"))
-    soak = types.ModuleType(loader.name)
+    soak = importlib.util.module_from_spec(importlib.util.spec_from_loader("soak", loader))
     loader.exec_module(soak)
     server = soak.Postgres()
     base = world_traversable(os.path.join(work, "kubernetes-postgres"))

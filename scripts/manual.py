@@ -14,16 +14,43 @@ ALSO. The text of those sections lives here, beside the code that places it.
 import sys
 
 # Items that appear under every command; kept once, in GLOBAL OPTIONS or at the top.
-REPEATED = (".It Fl -db Ar path", ".It Fl -key-file Ar path", ".It Fl -key-command Ar command",
-            ".It Fl -version", ".It Fl h , -help")
+REPEATED = (".It Fl -db Ar path|url", ".It Fl -spill-dir Ar path", ".It Fl -key-file Ar path",
+            ".It Fl -key-command Ar command", ".It Fl -node Ar name", ".It Fl -version", ".It Fl h , -help")
 
 GLOBAL_OPTIONS = r""".Sh "GLOBAL OPTIONS"
 Every command takes these.
 .Bl -tag -width 6n
-.It Fl -db Ar path
+.It Fl -db Ar path|url
 The SQLite database (default
 .Pa rotor.db
-in the working directory).
+in the working directory), or a PostgreSQL database as
+.Li postgres://USER@HOST:PORT/DBNAME ,
+with the settings
+.Li sslmode=disable|require|verify-full
+(default
+.Cm verify-full )
+and
+.Li sslrootcert=PATH
+after a
+.Li ? ;
+its password comes from
+.Ev PGPASSWORD
+or the password file, never from a message or a log line. A URL has no
+.Pa .key
+default: give the master key with
+.Fl -key-file ,
+.Fl -key-command
+or the systemd credential.
+.It Fl -spill-dir Ar path
+Where a new pair the database cannot take is sealed for the next run to
+import (default: beside a SQLite database; for PostgreSQL
+.Ev STATE_DIRECTORY ,
+else the working directory).
+.It Fl -node Ar name
+This process's name among the instances that share a database: in lease
+owners, audit actors,
+.Nm rotor Cm status
+and the metrics (default: the host's name).
 .It Fl -key-file Ar path
 The master key file. Default: the systemd credential
 .Pa rotor.key
@@ -50,6 +77,19 @@ TAIL = r""".Sh ENVIRONMENT
 .It Ev ROTOR_DB
 The database, as
 .Fl -db .
+.It Ev ROTOR_SPILL_DIR , ROTOR_NODE
+As
+.Fl -spill-dir
+and
+.Fl -node .
+.It Ev PGPASSWORD , PGPASSFILE , PGSSLROOTCERT
+For a PostgreSQL
+.Fl -db :
+the password, the password file (default
+.Pa ~/.pgpass ,
+ignored when others may read it) and the certificate authorities
+.Cm verify-full
+trusts, as libpq reads them.
 .It Ev ROTOR_KEY_FILE , ROTOR_KEY_COMMAND
 The master key's source, as
 .Fl -key-file

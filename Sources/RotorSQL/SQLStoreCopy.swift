@@ -116,6 +116,6 @@ extension SQLTransaction {
         let placeholders = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
         let sql = "INSERT INTO \(table.name) (\(table.columns.joined(separator: ", "))) VALUES (\(placeholders))"
         for row in table.rows { try execute(sql: sql, arguments: row) }
-        try followInsertedKeys(of: table.name)
+        if table.columns.contains("id") { try followInsertedKeys(of: table.name) }
     }
 }

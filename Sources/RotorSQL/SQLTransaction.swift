@@ -24,7 +24,7 @@ public protocol SQLTransaction: StoreWriter {
     func hasTable(_ name: String) throws -> Bool
     /// The columns of `table` in order, each with the kind of value it holds (``SQLStoreCopy``).
     func columns(of table: String) throws -> [(name: String, kind: SQLColumnKind)]
-    /// After rows were inserted with their own keys: the next generated key
+    /// After rows were inserted with their own `id`s: the next generated key
     /// follows the largest one (PostgreSQL's identity sequences; SQLite keeps up by itself).
     func followInsertedKeys(of table: String) throws
 }

@@ -93,9 +93,12 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
+    /// `--node` or `ROTOR_NODE`, when given.
+    var nodeName: String? { node ?? Self.setting("ROTOR_NODE") }
+
     /// Applies `--node` (or `ROTOR_NODE`) to this process's lease owners and actors.
     func applyNode() throws {
-        guard let name = node ?? Self.setting("ROTOR_NODE") else { return }
+        guard let name = nodeName else { return }
         guard (1...64).contains(name.count),
             name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-:".contains($0)) })
         else {
@@ -168,6 +171,12 @@ struct GlobalOptions: ParsableArguments {
 enum DatabaseLocation: CustomStringConvertible {
     case sqlite(String)
     case postgres(PostgresLocation)
+
+    /// Whether instances on several hosts may share it.
+    var isShared: Bool {
+        if case .postgres = self { return true }
+        return false
+    }
 
     /// A path or a `postgres://` URL (checked; its password never shown).
     init(_ path: String) throws {

@@ -82,8 +82,10 @@ extension Rotor {
                 // With --once the outcomes are the output, one line each: only warnings beside them.
                 try logs.bootstrap(defaultLevel: global.verbose ? .debug : once ? .warning : .info)
                 let logger = Logger(label: "rotor")
-                // The daemon's events carry the actor `scheduler@NODE`; `--once` run by a person carries theirs.
-                let actor = once ? ProcessHardening.actor() : "scheduler@\(LeaseOwner.node)"
+                // The daemon's events carry the actor `scheduler`, `scheduler@NODE` where instances may share
+                // the database (PostgreSQL, or a node named); `--once` run by a person carries theirs.
+                let shared = try global.nodeName != nil || global.location.isShared
+                let actor = once ? ProcessHardening.actor() : shared ? "scheduler@\(LeaseOwner.node)" : "scheduler"
                 try await withEngine(global, verifyTimeout: TimeInterval(timeout), actor: actor) { engine, delivery in
                     let progress = Progress("rotating due apps", enabled: once && isatty(STDERR_FILENO) == 1)
                     defer { progress.finish() }
