@@ -153,7 +153,7 @@ let package = Package(
         .executableTarget(
             name: "RotorBenchmarks",
             dependencies: [
-                "RotorCore", "RotorSQLite", "RotorTesting", "VitaleraClient", "VitaleraSandbox",
+                "RotorCore", "RotorSQLite", "RotorPostgres", "RotorTesting", "VitaleraClient", "VitaleraSandbox",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

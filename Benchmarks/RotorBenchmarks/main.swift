@@ -9,6 +9,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import RotorCore
+import RotorPostgres
 import RotorSQLite
 import RotorTesting
 import VitaleraClient
@@ -34,7 +35,7 @@ while let flag = arguments.popFirst() {
     case "--idle-seconds": idleSeconds = Int(arguments.popFirst() ?? "") ?? idleSeconds
     case "--rotations": dueRotations = Int(arguments.popFirst() ?? "") ?? dueRotations
     case "--scale-apps": scaleApps = Int(arguments.popFirst() ?? "") ?? scaleApps
-    // One of: apps, grants, audit, idle, rotations, scale; engine and surfaces only when named.
+    // One of: apps, grants, audit, idle, rotations, scale; engine, surfaces and postgres only when named.
     case "--only": only = arguments.popFirst()
     // Writes a seeded database (and its key) to PATH and exits, for profiling.
     case "--seed-only": seedOnly = arguments.popFirst()
@@ -42,7 +43,7 @@ while let flag = arguments.popFirst() {
     case "--bare-loop": bareLoopFile = arguments.popFirst()
     default:
         print(
-            "usage: RotorBenchmarks [--apps N] [--runs N] [--grants N] [--audit-events N] [--only apps|grants|audit|idle|rotations|scale|engine|surfaces] [--idle-seconds N] [--rotations N] [--scale-apps N] [--seed-only PATH]"
+            "usage: RotorBenchmarks [--apps N] [--runs N] [--grants N] [--audit-events N] [--only apps|grants|audit|idle|rotations|scale|engine|surfaces|postgres] [--idle-seconds N] [--rotations N] [--scale-apps N] [--seed-only PATH]"
         )
         exit(64)
     }
@@ -785,4 +786,144 @@ struct BareClient: Sendable {
         let object = (try? JSONSerialization.jsonObject(with: Data(buffer: bytes))) as? [String: Any] ?? [:]
         return object.compactMapValues { $0 as? String }
     }
+}
+
+// 9. PostgreSQL (postgres.md): `dueRotations` due rotations through `rotor
+//    run --once --concurrency 16` on one PostgreSQL database against the same
+//    on a SQLite file, and three such processes at once on PostgreSQL against
+//    one, in alternating rounds on fresh data; then an idle daemon with
+//    `apps` apps on PostgreSQL: its CPU and the server's.
+/// One PostgreSQL round's figures: wall seconds, CPU seconds of the rotor processes, rotations completed.
+struct BackendRound {
+    var wall: Double
+    var cpu: Double
+    var completed: Int
+}
+
+/// The CPU seconds of a PostgreSQL server: the postmaster and every process it started.
+func serverCPUSeconds(_ postmaster: Int32) -> Double {
+    let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+    var total = 0.0
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+        guard let pid = Int32(entry),
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 13
+        else { continue }
+        guard pid == postmaster || Int32(fields[1]) == postmaster else { continue }
+        total += ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks
+    }
+    return total
+}
+
+/// `instances` × `rotor run --once --concurrency 16` at once on a fresh
+/// database of `backend` with `count` due apps at a fresh sandbox.
+func measureBackend(_ backend: CLIBackend, instances: Int, count: Int) async throws -> BackendRound {
+    let vendor = SandboxVendor()
+    var applications: [SandboxApplication] = []
+    for index in 0..<count {
+        applications.append(await vendor.addApplication(name: "app\(index)", id: "app-\(index)"))
+    }
+    let sandbox = try await SandboxServer.start(vendor: vendor)
+    let clock = InstantClock(Date().addingTimeInterval(-2 * 86400))
+    let ledger: Ledger
+    var environment: [String: String] = [:]
+    var keep: [any Sendable] = []
+    switch backend {
+    case .sqlite:
+        let db = try await TestDatabase(clock: clock)
+        ledger = db.ledger
+        environment = ["ROTOR_DB": db.path]
+        keep.append(db)
+    case .postgres:
+        let database = try await SharedPostgres.shared.database()
+        let key = TemporaryDirectory("rotor-bench-key")
+        ledger = try await Ledger.initialize(
+            store: try await PostgresStore.open(try PostgresLocation(url: database.url, environment: [:])),
+            key: .file(key.file("rotor.key")), clock: clock, actor: "bench"
+        ).ledger
+        environment = [
+            "ROTOR_DB": database.urlWithoutPassword, "PGPASSWORD": PostgresServer.password,
+            "ROTOR_KEY_FILE": key.file("rotor.key"), "ROTOR_SPILL_DIR": key.path,
+        ]
+        keep += [database, key]
+    }
+    try await Seeder.addApps(
+        applications.map {
+            (name: "app-\($0.id.dropFirst(4))", applicationID: $0.id, clientID: $0.clientID, secret: $0.clientSecret)
+        },
+        apiURL: sandbox.url, schedule: .every(seconds: 86400), to: ledger)
+    let cpuBefore = childrenCPUSeconds()
+    let start = ContinuousClock.now
+    var processes: [Process] = []
+    for index in 0..<instances {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: rotor)
+        process.arguments = ["run", "--once", "--concurrency", "16", "--node", "bench-\(index)"]
+        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        processes.append(process)
+    }
+    for process in processes { process.waitUntilExit() }
+    let wall = seconds(ContinuousClock.now - start)
+    let cpu = childrenCPUSeconds() - cpuBefore
+    let completed = try await ledger.read { reader in
+        try reader.rotations(appID: nil, limit: 4 * count).filter { $0.state == .completed }.count
+    }
+    try await ledger.store.close()
+    await sandbox.stop()
+    _ = keep
+    return BackendRound(wall: wall, cpu: cpu, completed: completed)
+}
+
+if only == "postgres" {
+    var sqlite: [BackendRound] = []
+    var one: [BackendRound] = []
+    var three: [BackendRound] = []
+    for _ in 0..<runs {
+        sqlite.append(try await measureBackend(.sqlite, instances: 1, count: dueRotations))
+        one.append(try await measureBackend(.postgres, instances: 1, count: dueRotations))
+        three.append(try await measureBackend(.postgres, instances: 3, count: dueRotations))
+    }
+    func line(_ name: String, _ rounds: [BackendRound]) -> String {
+        String(
+            format: "%@ %.2f s, %.2f CPU-s in rotor (%d completed at least)", name, median(rounds.map(\.wall)),
+            median(rounds.map(\.cpu)), rounds.map(\.completed).min() ?? 0)
+    }
+    print("\(dueRotations) due rotations at --concurrency 16, median of \(runs) alternating rounds:")
+    print("  " + line("SQLite, one rotor run --once:", sqlite))
+    print("  " + line("PostgreSQL, one:", one))
+    print("  " + line("PostgreSQL, three at once:", three))
+    print(
+        String(
+            format:
+                "  PostgreSQL/SQLite: %.2fx wall (target: at most 1.5x), %.2fx CPU; three/one on PostgreSQL: %.2fx wall (target: not above 1), %.2fx CPU",
+            median(zip(one, sqlite).map { $0.wall / $1.wall }), median(zip(one, sqlite).map { $0.cpu / $1.cpu }),
+            median(zip(three, one).map { $0.wall / $1.wall }), median(zip(three, one).map { $0.cpu / $1.cpu })))
+
+    // Idle: `apps` apps, none due, one daemon for `idleSeconds`.
+    let database = try await SharedPostgres.shared.database()
+    let key = TemporaryDirectory("rotor-bench-key")
+    let ledger = try await Ledger.initialize(
+        store: try await PostgresStore.open(try PostgresLocation(url: database.url, environment: [:])),
+        key: .file(key.file("rotor.key")), clock: SystemClock(), actor: "bench"
+    ).ledger
+    try await Seeder.addApps(apps, to: ledger)
+    try await ledger.store.close()
+    let postmaster = database.server.pid ?? 0
+    let serverBefore = serverCPUSeconds(postmaster)
+    let usage = try usageOver(
+        [rotor, "run"], seconds: idleSeconds,
+        environment: [
+            "ROTOR_DB": database.urlWithoutPassword, "PGPASSWORD": PostgresServer.password,
+            "ROTOR_KEY_FILE": key.file("rotor.key"), "ROTOR_SPILL_DIR": key.path,
+        ])
+    let server = serverCPUSeconds(postmaster) - serverBefore
+    print(
+        String(
+            format:
+                "idle daemon on PostgreSQL, %d apps, %d s: %.3f CPU s = %.2f%% of one core (target: under 1%%), the server %.3f CPU s = %.2f%%; peak RSS %.1f MiB",
+            apps, idleSeconds, usage.cpu, usage.cpu / Double(idleSeconds) * 100, server,
+            server / Double(idleSeconds + 2) * 100, Double(usage.peakKiB) / 1024))
 }
