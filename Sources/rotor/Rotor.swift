@@ -35,6 +35,7 @@ struct Rotor: AsyncParsableCommand {
 
     static func main() async {
         ProcessHardening.apply()
+        ProcessHardening.hidePasswordsInArguments()
         do {
             var command = try parseAsRoot()
             do {

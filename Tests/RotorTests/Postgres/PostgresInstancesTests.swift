@@ -51,6 +51,32 @@ import VitaleraSandbox
         }
     }
 
+    /// A password given in the URL on the command line is overwritten in
+    /// the process's arguments: `ps` does not show it while the daemon runs.
+    @Test func aPasswordInTheURLLeavesTheProcessArguments() async throws {
+        let database = try await SharedPostgres.shared.database()
+        let cli = try await CLIHarness.on(database)
+        try await cli.initialize()
+        var bare = cli
+        bare.rotor.environment["PGPASSWORD"] = nil
+        bare.rotor.environment["ROTOR_DB"] = nil
+        let daemon = try bare.rotor.start(["run", "--db", database.url, "--node", "argv"])
+        defer { daemon.kill(SIGKILL) }
+        var shown = ""
+        for _ in 0..<300 {
+            // Running and past its start: it has recorded its node.
+            if try await cli.run(["status"]).stdout.contains("argv") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let arguments = FileManager.default.contents(atPath: "/proc/\(daemon.process.processIdentifier)/cmdline")
+        shown = String(decoding: arguments ?? Data(), as: UTF8.self)
+        #expect(daemon.process.isRunning)
+        #expect(shown.contains("postgres://rotor:") && !shown.contains(PostgresServer.password), "\(shown)")
+        daemon.kill(SIGTERM)
+        let result = await daemon.wait()
+        #expect(result.status == 0 && !result.stderr.contains(PostgresServer.password), "\(result)")
+    }
+
     @Test func aNodeNameIsCheckedInOneLine() async throws {
         let cli = try await CLIHarness.on(.postgres)
         try await cli.initialize()

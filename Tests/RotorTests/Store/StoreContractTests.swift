@@ -101,6 +101,65 @@ struct StoreContractTests {
 
     // MARK: leases
 
+    /// A lease whose owner is known to be gone (here: a process that ran and
+    /// ended, so it has no process on this host and no database session) is
+    /// taken over before it expires; one of a live process is not.
+    @Test(arguments: backends)
+    func aLeaseOfAProcessThatIsGoneIsTakenOverBeforeItExpires(_ backend: StoreBackend) async throws {
+        let clock = InstantClock()
+        let db = try await backend.make(clock)
+        let ended = Process()
+        ended.executableURL = URL(fileURLWithPath: "/bin/true")
+        try ended.run()
+        ended.waitUntilExit()
+        func take(_ name: String, _ owner: String) async throws -> Lease {
+            try await db.store.commit(durable: false) { writer in
+                try writer.acquireLease(name, owner: owner, expiresAt: clock.now.addingTimeInterval(60), now: clock.now)
+            }
+        }
+        let gone = "\(LeaseOwner.node)/\(ended.processIdentifier)/1"
+        #expect(try await take("dead", gone).owner == gone)
+        let mine = LeaseOwner.make()
+        #expect(try await take("dead", mine).owner == mine)
+        let alive = "\(LeaseOwner.presence)/2"
+        #expect(try await take("live", alive).owner == alive)
+        #expect(try await take("live", mine).owner == alive)
+    }
+
+    /// The nodes `rotor run` records, and the leases live now, for `rotor status`.
+    @Test(arguments: backends)
+    func nodesAreRecordedAndLiveLeasesListed(_ backend: StoreBackend) async throws {
+        let clock = InstantClock()
+        let db = try await backend.make(clock)
+        let started = clock.now
+        let first = NodeRecord(name: "node-a", pid: 42, version: "1.0", startedAt: started, seenAt: started)
+        try await db.store.commit { try $0.recordNode(first) }
+        clock.advance(by: 30)
+        var seen = first
+        seen.seenAt = clock.now
+        let node = seen
+        try await db.store.commit { try $0.recordNode(node) }
+        try await db.store.commit {
+            try $0.recordNode(NodeRecord(name: "node-b", pid: 7, version: "1.0", startedAt: started, seenAt: started))
+        }
+        let nodes = try await db.store.read { try $0.nodes() }
+        #expect(nodes.map(\.name) == ["node-a", "node-b"])
+        #expect(nodes.first == node)
+        #expect(nodes.first?.isAlive(now: clock.now) == true && nodes.last?.isAlive(now: clock.now) == true)
+        clock.advance(by: 70)
+        #expect(try await db.store.read { try $0.nodes() }.last?.isAlive(now: clock.now) == false)
+
+        for (name, seconds) in [("short", 10.0), ("long", 100.0)] {
+            _ = try await db.store.commit(durable: false) { writer in
+                try writer.acquireLease(
+                    name, owner: "node-a/42/1", expiresAt: clock.now.addingTimeInterval(seconds), now: clock.now)
+            }
+        }
+        clock.advance(by: 20)
+        let live = try await db.store.read { try $0.leases(activeAt: clock.now) }
+        #expect(live.map(\.name) == ["long"] && live.first?.node == "node-a")
+    }
+
     @Test(arguments: backends)
     func aLeaseHasOneHolderAtATimeAndFencesTheLastOne(_ backend: StoreBackend) async throws {
         let clock = InstantClock()
