@@ -272,6 +272,9 @@ def check_systemd(work, binary):
         identity.chown(state)
         mapping = {"/var/lib/rotor": state, "%d": credentials}
         env = dict(base_environment(state), CREDENTIALS_DIRECTORY=credentials, STATE_DIRECTORY=state)
+        for assignment in service.get("Environment", []):
+            variable, value = assignment.split("=", 1)
+            env[variable] = replace_paths(value, mapping)
         cwd = replace_paths(service["WorkingDirectory"][0], mapping)
         for command in service.get("ExecStartPre", []):
             run(shlex.split(replace_paths(command, mapping)), env, identity, cwd=cwd)
