@@ -810,7 +810,10 @@ func serverCPUSeconds(_ postmaster: Int32) -> Double {
             let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 13
         else { continue }
         guard pid == postmaster || Int32(fields[1]) == postmaster else { continue }
-        total += ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks
+        // utime and stime; for the postmaster also cutime and cstime: the backends that have ended.
+        let own = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        let ended = pid == postmaster ? (Double(fields[13]) ?? 0) + (Double(fields[14]) ?? 0) : 0
+        total += (own + ended) / ticks
     }
     return total
 }
@@ -835,7 +838,8 @@ func measureBackend(_ backend: CLIBackend, instances: Int, count: Int) async thr
         environment = ["ROTOR_DB": db.path]
         keep.append(db)
     case .postgres:
-        let database = try await SharedPostgres.shared.database()
+        let database = try await SharedPostgres.Database.create(
+            on: benchServer, name: "r\(UUID().uuidString.prefix(8).lowercased())")
         let key = TemporaryDirectory("rotor-bench-key")
         ledger = try await Ledger.initialize(
             store: try await PostgresStore.open(try PostgresLocation(url: database.url, environment: [:])),
@@ -855,10 +859,17 @@ func measureBackend(_ backend: CLIBackend, instances: Int, count: Int) async thr
     let cpuBefore = childrenCPUSeconds()
     let start = ContinuousClock.now
     var processes: [Process] = []
+    // ROTOR_BENCH_PG_WRAP="COMMAND ARGS" runs each PostgreSQL instance under a command (`perf record -g -o FILE`).
+    let wrap =
+        backend == .postgres
+        ? ProcessInfo.processInfo.environment["ROTOR_BENCH_PG_WRAP"].map { $0.split(separator: " ").map(String.init) }
+            ?? [] : []
     for index in 0..<instances {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: rotor)
-        process.arguments = ["run", "--once", "--concurrency", "16", "--node", "bench-\(index)"]
+        process.executableURL = URL(fileURLWithPath: wrap.first ?? rotor)
+        process.arguments =
+            Array(wrap.dropFirst()) + (wrap.isEmpty ? [] : [rotor])
+            + ["run", "--once", "--concurrency", "16", "--node", "bench-\(index)"]
         process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -877,11 +888,15 @@ func measureBackend(_ backend: CLIBackend, instances: Int, count: Int) async thr
     return BackendRound(wall: wall, cpu: cpu, completed: completed)
 }
 
+/// The benchmark's PostgreSQL server: commits fsynced, as SQLite's are.
+nonisolated(unsafe) var benchServer: PostgresServer!
+
 if only == "postgres" {
+    benchServer = try await PostgresServer.start(fsync: true)
     var sqlite: [BackendRound] = []
     var one: [BackendRound] = []
     var three: [BackendRound] = []
-    for _ in 0..<runs {
+    for _ in 0..<(ProcessInfo.processInfo.environment["ROTOR_BENCH_PG_WRAP"] == nil ? runs : 0) {
         sqlite.append(try await measureBackend(.sqlite, instances: 1, count: dueRotations))
         one.append(try await measureBackend(.postgres, instances: 1, count: dueRotations))
         three.append(try await measureBackend(.postgres, instances: 3, count: dueRotations))
@@ -890,6 +905,11 @@ if only == "postgres" {
         String(
             format: "%@ %.2f s, %.2f CPU-s in rotor (%d completed at least)", name, median(rounds.map(\.wall)),
             median(rounds.map(\.cpu)), rounds.map(\.completed).min() ?? 0)
+    }
+    if let wrap = ProcessInfo.processInfo.environment["ROTOR_BENCH_PG_WRAP"] {
+        let round = try await measureBackend(.postgres, instances: 1, count: dueRotations)
+        print("one PostgreSQL round under \(wrap): \(round.wall) s, \(round.cpu) CPU-s")
+        exit(0)
     }
     print("\(dueRotations) due rotations at --concurrency 16, median of \(runs) alternating rounds:")
     print("  " + line("SQLite, one rotor run --once:", sqlite))
@@ -903,7 +923,7 @@ if only == "postgres" {
             median(zip(three, one).map { $0.wall / $1.wall }), median(zip(three, one).map { $0.cpu / $1.cpu })))
 
     // Idle: `apps` apps, none due, one daemon for `idleSeconds`.
-    let database = try await SharedPostgres.shared.database()
+    let database = try await SharedPostgres.Database.create(on: benchServer, name: "idle")
     let key = TemporaryDirectory("rotor-bench-key")
     let ledger = try await Ledger.initialize(
         store: try await PostgresStore.open(try PostgresLocation(url: database.url, environment: [:])),
@@ -926,4 +946,5 @@ if only == "postgres" {
                 "idle daemon on PostgreSQL, %d apps, %d s: %.3f CPU s = %.2f%% of one core (target: under 1%%), the server %.3f CPU s = %.2f%%; peak RSS %.1f MiB",
             apps, idleSeconds, usage.cpu, usage.cpu / Double(idleSeconds) * 100, server,
             server / Double(idleSeconds + 2) * 100, Double(usage.peakKiB) / 1024))
+    try await benchServer.stop()
 }

@@ -15,8 +15,8 @@ import RotorCore
 /// store's own thread and wait there for each answer. Every write first
 /// takes one transaction-scoped advisory lock, so writes serialize across
 /// instances as SQLite's `BEGIN IMMEDIATE` does on one host (the audit chain
-/// needs one writer at a time anyway), and bumps `change_mark`, which
-/// ``changeMark()`` reads. A read is one REPEATABLE READ transaction.
+/// needs one writer at a time anyway), and, when it changed a row, bumps
+/// `change_mark`, which ``changeMark()`` reads. A read is one REPEATABLE READ transaction.
 ///
 /// A lost connection (the server restarted, the network went) fails the
 /// transaction it was in with ``RotorCore/RotorError/Kind/databaseUnavailable``
@@ -32,6 +32,10 @@ public final class PostgresStore: Store, @unchecked Sendable {
     /// After a failed connection attempt: when to try again, and how many failed in a row.
     private var retryAt: Date?
     private var failedAttempts = 0
+    /// Commit bodies submitted and not yet taken into a batch, under `pendingLock`.
+    private let pendingLock = NSLock()
+    private var pending: [Job] = []
+    private var draining = false
     /// The advisory lock every write takes.
     static let writeLock: Int64 = 0x526F_746F_72  // "Rotor"
     /// How long one statement may go unanswered before its connection is given up.
@@ -141,6 +145,13 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
+    /// Whether the server ended the session: SQLSTATE class 08 (connection
+    /// exception) or 57P (shut down, crashed, starting up), as a restart does.
+    static func meansServerGone(_ error: any Error) -> Bool {
+        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
+        return state.hasPrefix("08") || state.hasPrefix("57P")
+    }
+
     /// A database error in one line, without bound values or the password.
     static func reason(_ error: any Error) -> String {
         if let error = error as? ConnectionLost { return error.reason }
@@ -176,20 +187,19 @@ public final class PostgresStore: Store, @unchecked Sendable {
                 if !durable { try tx.execute(sql: "SET LOCAL synchronous_commit = off") }
             }
             let result = try body(tx)
-            if write { try tx.execute(sql: "UPDATE change_mark SET n = n + 1 WHERE id = 1") }
+            // Others learn of a change from the counter; a transaction that changed nothing leaves it.
+            if write, tx.state.changed { try tx.execute(sql: "UPDATE change_mark SET n = n + 1 WHERE id = 1") }
             try tx.execute(sql: "COMMIT")
             return result
         } catch {
-            if connection.isClosed || error is ConnectionLost {
+            if connection.isClosed || error is ConnectionLost || Self.meansServerGone(error) {
                 throw RotorError(
                     .databaseUnavailable,
                     "lost the connection to the PostgreSQL database \(location): \(Self.reason(error)); nothing of this transaction was kept"
                 )
             }
             try? tx.execute(sql: "ROLLBACK")
-            // The database's own failures are told in one line; the body's errors pass through as they are.
-            guard error is PSQLError || error is PostgresDecodingError else { throw error }
-            throw RotorError(.io, "database error on \(location): \(Self.reason(error))")
+            throw failure(error)
         }
     }
 
@@ -201,10 +211,82 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
+    /// Group commit, as on SQLite: the bodies that concurrent callers submit
+    /// while one transaction is under way share the next one, and its
+    /// commit (one WAL flush instead of one each). Each body runs in its own
+    /// savepoint, so a body that throws is rolled back alone and its caller
+    /// gets the error; a lost connection fails them all. The transaction
+    /// waits for the disk when any of its bodies asked to.
     public func commit<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any StoreWriter) throws -> T)
         async throws -> T
     {
-        try await onThread { try self.transaction(begin: "BEGIN", write: true, durable: durable) { try body($0) } }
+        let slot = Slot<T>()
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let job = Job(
+                run: { tx in slot.value = try body(tx) },
+                finish: { result in
+                    switch result {
+                    case .success: continuation.resume(returning: slot.value!)
+                    case .failure(let error): continuation.resume(throwing: error)
+                    }
+                }, durable: durable)
+            let start: Bool = pendingLock.withLock {
+                pending.append(job)
+                if draining { return false }
+                draining = true
+                return true
+            }
+            if start { queue.async { self.drain() } }
+        }
+    }
+
+    /// One submitted commit body and what resumes its caller.
+    private struct Job {
+        var run: (PostgresTransaction) throws -> Void
+        var finish: (Result<Void, any Error>) -> Void
+        var durable: Bool
+    }
+
+    /// Commits the submitted bodies, a batch a transaction, until none is left. On `queue`.
+    private func drain() {
+        while true {
+            let jobs: [Job] = pendingLock.withLock {
+                let jobs = pending
+                pending = []
+                if jobs.isEmpty { draining = false }
+                return jobs
+            }
+            if jobs.isEmpty { return }
+            var results = [Result<Void, any Error>](repeating: .success(()), count: jobs.count)
+            let shared = jobs.count > 1
+            do {
+                try transaction(begin: "BEGIN", write: true, durable: jobs.contains(where: \.durable)) { tx in
+                    for (index, job) in jobs.enumerated() {
+                        if shared { try tx.execute(sql: "SAVEPOINT job") }
+                        do {
+                            try job.run(tx)
+                            if shared { try tx.execute(sql: "RELEASE SAVEPOINT job") }
+                        } catch {
+                            guard shared, !tx.connection.isClosed, !(error is ConnectionLost),
+                                !Self.meansServerGone(error)
+                            else { throw error }
+                            try tx.execute(sql: "ROLLBACK TO SAVEPOINT job")
+                            try tx.execute(sql: "RELEASE SAVEPOINT job")
+                            results[index] = .failure(failure(error))
+                        }
+                    }
+                }
+            } catch {
+                results = results.map { _ in .failure(error) }
+            }
+            for (job, result) in zip(jobs, results) { job.finish(result) }
+        }
+    }
+
+    /// A body's error as its caller gets it: the database's own in one line, the body's as it is.
+    private func failure(_ error: any Error) -> any Error {
+        guard error is PSQLError || error is PostgresDecodingError else { return error }
+        return RotorError(.io, "database error on \(location): \(Self.reason(error))")
     }
 
     /// A commit is durable when it returns, or, made with `durable: false`,
@@ -324,4 +406,10 @@ extension PostgresStore {
         if !rest.isEmpty { statements.append(rest) }
         return statements
     }
+}
+
+/// Where a commit body leaves its result for its caller; written on the
+/// store's thread before the caller is resumed.
+private final class Slot<T>: @unchecked Sendable {
+    var value: T?
 }

@@ -22,6 +22,9 @@ struct PostgresTransaction: SQLTransaction {
     /// What the last statement reported.
     final class State: @unchecked Sendable {
         var changesCount = 0
+        /// Whether a statement inserted, changed or deleted a row others should hear of
+        /// (a node's own heartbeat is not news: it would wake every instance for nothing).
+        var changed = false
     }
 
     static let logger = Logger(label: "rotor.postgres")
@@ -55,6 +58,11 @@ struct PostgresTransaction: SQLTransaction {
         defer { timeout.cancel() }
         let result = try answer.futureResult.wait()
         state.changesCount = result.metadata.rows ?? 0
+        if state.changesCount > 0, ["INSERT", "UPDATE", "DELETE"].contains(result.metadata.command),
+            !sql.hasPrefix("INSERT INTO nodes ")
+        {
+            state.changed = true
+        }
         return result
     }
 

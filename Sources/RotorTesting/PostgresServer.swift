@@ -51,7 +51,8 @@ public final class PostgresServer: Sendable {
     /// `initdb`, then the server on a free loopback port. With `tls`, it
     /// also serves TLS with a certificate for `localhost` and 127.0.0.1
     /// signed by a certificate authority of its own, ``certificateAuthority``.
-    public static func start(tls: Bool = false) async throws -> PostgresServer {
+    /// With `fsync`, commits reach the disk as in production (the tests' servers skip it).
+    public static func start(tls: Bool = false, fsync: Bool = false) async throws -> PostgresServer {
         guard let binaries = installed else {
             throw RotorError(.io, "PostgreSQL is not installed: apt-get install postgresql (.ci/run does)")
         }
@@ -71,6 +72,7 @@ public final class PostgresServer: Sendable {
                 "--pwfile=\(directory.file("password"))", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8",
             ])
         if tls { try await server.makeCertificates() }
+        if fsync { try directory.write("fsync", "on\n", mode: 0o644) }
         for _ in 0..<10 {
             let started = PostgresServer(
                 directory: directory, port: Int.random(in: 20000...60000), binaries: binaries)
@@ -108,7 +110,8 @@ public final class PostgresServer: Sendable {
                 ? ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", "\(binaries)/postgres"] : [])
             + [
                 "-D", data, "-p", "\(port)", "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
-                "-c", "fsync=off", "-c", "max_connections=200",
+                "-c", "fsync=\(FileManager.default.fileExists(atPath: directory.file("fsync")) ? "on" : "off")",
+                "-c", "max_connections=200",
             ]
             + (servesTLS
                 ? [

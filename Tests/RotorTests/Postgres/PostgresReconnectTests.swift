@@ -36,7 +36,11 @@ import Testing
         let deadline = Date().addingTimeInterval(60)
         var reconnected = false
         while !reconnected, Date() < deadline {
-            reconnected = (try? await store.commit(durable: true) { _ in }) != nil
+            reconnected =
+                (try? await store.commit(durable: true) { writer in
+                    _ = try writer.acquireLease(
+                        "reconnected", owner: "test/1/1", expiresAt: Date().addingTimeInterval(60), now: Date())
+                }) != nil
             if !reconnected { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(reconnected)
