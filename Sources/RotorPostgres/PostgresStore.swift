@@ -6,6 +6,7 @@ import NIOPosix
 import NIOSSL
 import PostgresNIO
 import RotorCore
+import RotorSQL
 
 /// The PostgreSQL implementation of ``RotorCore/Store`` (postgres.md), on
 /// postgres-nio: several Rotor instances on one database, coordinated by
@@ -175,21 +176,20 @@ public final class PostgresStore: Store, @unchecked Sendable {
     {
         let connection = try connection()
         let tx = PostgresTransaction(connection: connection, state: PostgresTransaction.State())
-        do {
-            try tx.execute(sql: begin)
-        } catch {
-            throw RotorError(
-                .databaseUnavailable, "the PostgreSQL database \(location) did not answer: \(Self.reason(error))")
+        // BEGIN, the write lock and the commit mode go in one round trip.
+        var opening: [(sql: String, arguments: StatementArguments)] = [(begin, [])]
+        if write {
+            opening.append(("SELECT pg_advisory_xact_lock(?)", [Self.writeLock]))
+            if !durable { opening.append(("SET LOCAL synchronous_commit = off", [])) }
         }
         do {
-            if write {
-                try tx.execute(sql: "SELECT pg_advisory_xact_lock(?)", arguments: [Self.writeLock])
-                if !durable { try tx.execute(sql: "SET LOCAL synchronous_commit = off") }
-            }
+            try tx.runAll(opening)
             let result = try body(tx)
             // Others learn of a change from the counter; a transaction that changed nothing leaves it.
-            if write, tx.state.changed { try tx.execute(sql: "UPDATE change_mark SET n = n + 1 WHERE id = 1") }
-            try tx.execute(sql: "COMMIT")
+            // The counter and COMMIT go in one round trip.
+            var closing: [(sql: String, arguments: StatementArguments)] = [("COMMIT", [])]
+            if write, tx.state.changed { closing.insert(("UPDATE change_mark SET n = n + 1 WHERE id = 1", []), at: 0) }
+            try tx.runAll(closing)
             return result
         } catch {
             if connection.isClosed || error is ConnectionLost || Self.meansServerGone(error) {
@@ -303,9 +303,10 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
+    /// A backup of PostgreSQL is a SQLite file, which this module does not
+    /// write: `rotor backup` copies the store into one (``RotorSQL/SQLStoreCopy``).
     public func backup(to destination: String) async throws {
-        throw RotorError(
-            .invalidInput, "a backup of a PostgreSQL database into a SQLite file is not built yet; use pg_dump")
+        throw RotorError(.invalidInput, "back up a PostgreSQL database with `rotor backup PATH` (a SQLite copy)")
     }
 
     public func close() async throws {

@@ -32,6 +32,53 @@ struct PostgresTransaction: SQLTransaction {
     /// Runs one statement; `?` placeholders become `$1`, `$2`, … in order.
     @discardableResult
     func run(_ sql: String, _ arguments: StatementArguments) throws -> PostgresQueryResult {
+        try runAll([(sql, arguments)])
+    }
+
+    /// Runs statements in order, sent together and answered together: one
+    /// round trip for all (the server runs them one after another). Each
+    /// answer is checked in order; the first error is thrown. Returns the last answer.
+    @discardableResult
+    func runAll(_ statements: [(sql: String, arguments: StatementArguments)]) throws -> PostgresQueryResult {
+        // postgres-nio leaves a query on a connection already closed unanswered: fail it here,
+        // and give up a connection whose answer does not come.
+        guard !connection.isClosed else {
+            throw ConnectionLost(reason: "the connection is closed")
+        }
+        let answers = statements.map { statement in
+            let answer = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+            connection.query(
+                PostgresQuery(unsafeSQL: Self.numbered(statement.sql), binds: Self.bindings(statement.arguments)),
+                logger: Self.logger
+            ).cascade(to: answer)
+            return answer
+        }
+        let timeout = connection.eventLoop.scheduleTask(in: PostgresStore.answerTimeout) { [connection] in
+            let lost = ConnectionLost(
+                reason: "no answer within \(PostgresStore.answerTimeout.nanoseconds / 1_000_000_000) s")
+            for answer in answers { answer.fail(lost) }
+            let closing: EventLoopFuture<Void> = connection.close()
+            closing.whenComplete { _ in }
+        }
+        defer { timeout.cancel() }
+        var results: [Result<PostgresQueryResult, any Error>] = []
+        for answer in answers { results.append(Result { try answer.futureResult.wait() }) }
+        var last: PostgresQueryResult?
+        for (statement, result) in zip(statements, results) {
+            let answer = try result.get()
+            state.changesCount = answer.metadata.rows ?? 0
+            if state.changesCount > 0, ["INSERT", "UPDATE", "DELETE"].contains(answer.metadata.command),
+                !statement.sql.hasPrefix("INSERT INTO nodes ")
+            {
+                state.changed = true
+            }
+            last = answer
+        }
+        guard let last else { throw ConnectionLost(reason: "no statement was sent") }
+        return last
+    }
+
+    static func bindings(_ arguments: StatementArguments) -> PostgresBindings {
         var bindings = PostgresBindings(capacity: arguments.count)
         for argument in arguments {
             switch argument.cell {
@@ -41,29 +88,7 @@ struct PostgresTransaction: SQLTransaction {
             case .bytes(let value): bindings.append(ByteBuffer(bytes: value))
             }
         }
-        // postgres-nio leaves a query on a connection already closed unanswered: fail it here,
-        // and give up a connection whose answer does not come.
-        guard !connection.isClosed else {
-            throw ConnectionLost(reason: "the connection is closed")
-        }
-        let answer = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
-        connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: bindings), logger: Self.logger)
-            .cascade(to: answer)
-        let timeout = connection.eventLoop.scheduleTask(in: PostgresStore.answerTimeout) { [connection] in
-            answer.fail(
-                ConnectionLost(reason: "no answer within \(PostgresStore.answerTimeout.nanoseconds / 1_000_000_000) s"))
-            let closing: EventLoopFuture<Void> = connection.close()
-            closing.whenComplete { _ in }
-        }
-        defer { timeout.cancel() }
-        let result = try answer.futureResult.wait()
-        state.changesCount = result.metadata.rows ?? 0
-        if state.changesCount > 0, ["INSERT", "UPDATE", "DELETE"].contains(result.metadata.command),
-            !sql.hasPrefix("INSERT INTO nodes ")
-        {
-            state.changed = true
-        }
-        return result
+        return bindings
     }
 
     func rows(_ sql: String, _ arguments: StatementArguments, _ body: (SQLRow) throws -> Void) throws {
