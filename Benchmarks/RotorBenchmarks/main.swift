@@ -909,6 +909,7 @@ if only == "postgres" {
     if let wrap = ProcessInfo.processInfo.environment["ROTOR_BENCH_PG_WRAP"] {
         let round = try await measureBackend(.postgres, instances: 1, count: dueRotations)
         print("one PostgreSQL round under \(wrap): \(round.wall) s, \(round.cpu) CPU-s")
+        try await benchServer.stop()
         exit(0)
     }
     print("\(dueRotations) due rotations at --concurrency 16, median of \(runs) alternating rounds:")
