@@ -910,6 +910,7 @@ if only == "postgres" {
         let round = try await measureBackend(.postgres, instances: 1, count: dueRotations)
         print("one PostgreSQL round under \(wrap): \(round.wall) s, \(round.cpu) CPU-s")
         try await benchServer.stop()
+        try? FileManager.default.removeItem(atPath: benchServer.directory.path)
         exit(0)
     }
     print("\(dueRotations) due rotations at --concurrency 16, median of \(runs) alternating rounds:")
@@ -948,4 +949,5 @@ if only == "postgres" {
             apps, idleSeconds, usage.cpu, usage.cpu / Double(idleSeconds) * 100, server,
             server / Double(idleSeconds + 2) * 100, Double(usage.peakKiB) / 1024))
     try await benchServer.stop()
+    try? FileManager.default.removeItem(atPath: benchServer.directory.path)
 }
