@@ -437,17 +437,22 @@ def start_sandbox(binary, work):
     return sandbox, fields
 
 
+def kustomize(path):
+    """The objects `kubectl kustomize` renders from `path`, by kind."""
+    rendered = subprocess.run(["kubectl", "kustomize", os.path.join(ROOT, path)], capture_output=True, text=True)
+    check(rendered.returncode == 0, f"kubectl kustomize {path}: {rendered.stderr}")
+    by_kind = {}
+    for document in yaml.safe_load_all(rendered.stdout):
+        if document:
+            by_kind.setdefault(document["kind"], []).append(document)
+    return by_kind
+
+
 def check_kubernetes(work, binary):
     if not shutil.which("kubectl"):
         print("check-deploy: SKIPPED: deploy/kubernetes needs kubectl (for `kubectl kustomize`), which is not installed")
         return
-    rendered = subprocess.run(
-        ["kubectl", "kustomize", os.path.join(ROOT, "deploy/kubernetes")], capture_output=True, text=True)
-    check(rendered.returncode == 0, f"kubectl kustomize: {rendered.stderr}")
-    documents = [d for d in yaml.safe_load_all(rendered.stdout) if d]
-    by_kind = {}
-    for document in documents:
-        by_kind.setdefault(document["kind"], []).append(document)
+    by_kind = kustomize("deploy/kubernetes")
     deployments = by_kind["Deployment"]
     check(len(deployments) == 1, "one Deployment")
     deployment = deployments[0]
@@ -570,13 +575,7 @@ def check_kubernetes_postgres(work, binary):
     if not shutil.which("kubectl"):
         print("check-deploy: SKIPPED: deploy/kubernetes/postgres needs kubectl, which is not installed")
         return
-    rendered = subprocess.run(
-        ["kubectl", "kustomize", os.path.join(ROOT, "deploy/kubernetes/postgres")], capture_output=True, text=True)
-    check(rendered.returncode == 0, f"kubectl kustomize: {rendered.stderr}")
-    documents = [d for d in yaml.safe_load_all(rendered.stdout) if d]
-    by_kind = {}
-    for document in documents:
-        by_kind.setdefault(document["kind"], []).append(document)
+    by_kind = kustomize("deploy/kubernetes/postgres")
     check("PersistentVolumeClaim" not in by_kind, "the PostgreSQL variant needs no volume claim")
     check(len(by_kind.get("PodDisruptionBudget", [])) == 1, "the PostgreSQL variant keeps a replica through drains")
     deployment = by_kind["Deployment"][0]

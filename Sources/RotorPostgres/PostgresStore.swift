@@ -33,10 +33,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
     /// After a failed connection attempt: when to try again, and how many failed in a row.
     private var retryAt: Date?
     private var failedAttempts = 0
-    /// Commit bodies submitted and not yet taken into a batch, under `pendingLock`.
-    private let pendingLock = NSLock()
-    private var pending: [Job] = []
-    private var draining = false
+    /// The submitted commit bodies, taken in batches on the store's thread.
+    private var batched: CommitBatches<PostgresTransaction>!
     /// The advisory lock every write takes.
     static let writeLock: Int64 = 0x526F_746F_72  // "Rotor"
     /// How long one statement may go unanswered before its connection is given up.
@@ -45,6 +43,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     private init(location: PostgresLocation, configuration: PostgresConnection.Configuration) {
         self.location = location
         self.configuration = configuration
+        batched = CommitBatches(worker: queue) { [unowned self] jobs in commitBatch(jobs) }
     }
 
     deinit {
@@ -220,67 +219,36 @@ public final class PostgresStore: Store, @unchecked Sendable {
     public func commit<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any StoreWriter) throws -> T)
         async throws -> T
     {
-        let slot = Slot<T>()
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let job = Job(
-                run: { tx in slot.value = try body(tx) },
-                finish: { result in
-                    switch result {
-                    case .success: continuation.resume(returning: slot.value!)
-                    case .failure(let error): continuation.resume(throwing: error)
-                    }
-                }, durable: durable)
-            let start: Bool = pendingLock.withLock {
-                pending.append(job)
-                if draining { return false }
-                draining = true
-                return true
-            }
-            if start { queue.async { self.drain() } }
-        }
+        try await batched.submit(durable: durable) { try body($0) }
     }
 
-    /// One submitted commit body and what resumes its caller.
-    private struct Job {
-        var run: (PostgresTransaction) throws -> Void
-        var finish: (Result<Void, any Error>) -> Void
-        var durable: Bool
-    }
+    private typealias Job = CommitBatches<PostgresTransaction>.Job
 
-    /// Commits the submitted bodies, a batch a transaction, until none is left. On `queue`.
-    private func drain() {
-        while true {
-            let jobs: [Job] = pendingLock.withLock {
-                let jobs = pending
-                pending = []
-                if jobs.isEmpty { draining = false }
-                return jobs
-            }
-            if jobs.isEmpty { return }
-            var results = [Result<Void, any Error>](repeating: .success(()), count: jobs.count)
-            let shared = jobs.count > 1
-            do {
-                try transaction(begin: "BEGIN", write: true, durable: jobs.contains(where: \.durable)) { tx in
-                    for (index, job) in jobs.enumerated() {
-                        if shared { try tx.execute(sql: "SAVEPOINT job") }
-                        do {
-                            try job.run(tx)
-                            if shared { try tx.execute(sql: "RELEASE SAVEPOINT job") }
-                        } catch {
-                            guard shared, !tx.connection.isClosed, !(error is ConnectionLost),
-                                !Self.meansServerGone(error)
-                            else { throw error }
-                            try tx.execute(sql: "ROLLBACK TO SAVEPOINT job")
-                            try tx.execute(sql: "RELEASE SAVEPOINT job")
-                            results[index] = .failure(failure(error))
-                        }
+    /// Commits one batch in one transaction. On the store's thread.
+    private func commitBatch(_ jobs: [Job]) {
+        var results = [Result<Void, any Error>](repeating: .success(()), count: jobs.count)
+        let shared = jobs.count > 1
+        do {
+            try transaction(begin: "BEGIN", write: true, durable: jobs.contains(where: \.durable)) { tx in
+                for (index, job) in jobs.enumerated() {
+                    if shared { try tx.execute(sql: "SAVEPOINT job") }
+                    do {
+                        try job.run(tx)
+                        if shared { try tx.execute(sql: "RELEASE SAVEPOINT job") }
+                    } catch {
+                        guard shared, !tx.connection.isClosed, !(error is ConnectionLost),
+                            !Self.meansServerGone(error)
+                        else { throw error }
+                        try tx.execute(sql: "ROLLBACK TO SAVEPOINT job")
+                        try tx.execute(sql: "RELEASE SAVEPOINT job")
+                        results[index] = .failure(failure(error))
                     }
                 }
-            } catch {
-                results = results.map { _ in .failure(error) }
             }
-            for (job, result) in zip(jobs, results) { job.finish(result) }
+        } catch {
+            results = results.map { _ in .failure(error) }
         }
+        for (job, result) in zip(jobs, results) { job.finish(result) }
     }
 
     /// A body's error as its caller gets it: the database's own in one line, the body's as it is.
@@ -407,10 +375,4 @@ extension PostgresStore {
         if !rest.isEmpty { statements.append(rest) }
         return statements
     }
-}
-
-/// Where a commit body leaves its result for its caller; written on the
-/// store's thread before the caller is resumed.
-private final class Slot<T>: @unchecked Sendable {
-    var value: T?
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RotorCore
+import RotorSQL
 
 /// Group commit: the write transactions that concurrent callers submit
 /// while one is being committed share the next SQLite transaction and the
@@ -20,26 +21,18 @@ import RotorCore
 /// synced: its commits reach the disk with the next fsync, which covers the
 /// whole WAL, so commits become durable in the order they were made.
 final class GroupCommit: @unchecked Sendable {
-    /// One submitted body and the continuation waiting for it.
-    private struct Job {
-        var run: (Database) throws -> Void
-        var finish: (Result<Void, any Error>) -> Void
-        /// The caller waits for the fsync.
-        var durable: Bool
-    }
+    private typealias Job = CommitBatches<Database>.Job
 
     private let queue: DatabaseQueue
     private let wal: WALSync
     private let translate: @Sendable (any Error) -> any Error
     private let lock = NSLock()
-    private var pending: [Job] = []
-    private var draining = false
     private var batches = 0
     /// Committed durable jobs waiting for an fsync, with their results.
     private var unsynced: [(Job, Result<Void, any Error>)] = []
     private var syncing = false
-    /// Runs the batches, one at a time.
-    let worker = DispatchQueue(label: "rotor.group-commit")
+    /// The submitted bodies, taken in batches on a thread of their own.
+    private var batched: CommitBatches<Database>!
     /// Runs the fsyncs, one at a time.
     private let syncer = DispatchQueue(label: "rotor.group-commit.sync")
 
@@ -47,92 +40,73 @@ final class GroupCommit: @unchecked Sendable {
         self.queue = queue
         self.wal = wal
         self.translate = translate
+        batched = CommitBatches(worker: DispatchQueue(label: "rotor.group-commit")) { [unowned self] jobs in
+            commitBatch(jobs)
+        }
     }
+
+    /// Runs the batches, one at a time.
+    var worker: DispatchQueue { batched.worker }
 
     /// How many shared transactions have been committed (for tests).
     var batchCount: Int { lock.withLock { batches } }
 
     /// Bodies submitted and not yet taken into a batch.
-    var waiting: Int { lock.withLock { pending.count } }
+    var waiting: Int { batched.waiting }
 
     func submit<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let slot = Slot<T>()
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let job = Job(
-                run: { db in slot.value = try body(db) },
-                finish: { result in
-                    switch result {
-                    case .success: continuation.resume(returning: slot.value!)
-                    case .failure(let error): continuation.resume(throwing: error)
-                    }
-                }, durable: durable)
-            let start: Bool = lock.withLock {
-                pending.append(job)
-                if draining { return false }
-                draining = true
-                return true
-            }
-            if start { worker.async { self.drain() } }
-        }
+        try await batched.submit(durable: durable, body)
     }
 
-    private func drain() {
-        while true {
-            let jobs: [Job] = lock.withLock {
-                let jobs = pending
-                pending = []
-                if jobs.isEmpty { draining = false }
-                return jobs
-            }
-            if jobs.isEmpty { return }
-            var results = [Result<Void, any Error>](repeating: .success(()), count: jobs.count)
-            var resumed = [Bool](repeating: false, count: jobs.count)
-            do {
-                let changed = try queue.writeWithoutTransaction { db in
-                    let changesBefore = db.totalChangesCount
-                    try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
-                    do {
-                        for (index, job) in jobs.enumerated() {
-                            try db.cachedStatement(sql: "SAVEPOINT job").execute()
-                            do {
-                                try job.run(db)
-                                try db.cachedStatement(sql: "RELEASE job").execute()
-                            } catch {
-                                // SQLite ends the whole transaction on some errors (full disk, I/O):
-                                // then nothing of the batch holds.
-                                guard db.isInsideTransaction else { throw error }
-                                try db.cachedStatement(sql: "ROLLBACK TO job").execute()
-                                try db.cachedStatement(sql: "RELEASE job").execute()
-                                results[index] = .failure(error)
-                            }
+    /// Commits one batch in one transaction. On the worker.
+    private func commitBatch(_ jobs: [Job]) {
+        var results = [Result<Void, any Error>](repeating: .success(()), count: jobs.count)
+        var resumed = [Bool](repeating: false, count: jobs.count)
+        do {
+            let changed = try queue.writeWithoutTransaction { db in
+                let changesBefore = db.totalChangesCount
+                try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
+                do {
+                    for (index, job) in jobs.enumerated() {
+                        try db.cachedStatement(sql: "SAVEPOINT job").execute()
+                        do {
+                            try job.run(db)
+                            try db.cachedStatement(sql: "RELEASE job").execute()
+                        } catch {
+                            // SQLite ends the whole transaction on some errors (full disk, I/O):
+                            // then nothing of the batch holds.
+                            guard db.isInsideTransaction else { throw error }
+                            try db.cachedStatement(sql: "ROLLBACK TO job").execute()
+                            try db.cachedStatement(sql: "RELEASE job").execute()
+                            results[index] = .failure(error)
                         }
-                        try db.cachedStatement(sql: "COMMIT").execute()
-                    } catch {
-                        if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
-                        throw error
                     }
-                    return db.totalChangesCount != changesBefore
+                    try db.cachedStatement(sql: "COMMIT").execute()
+                } catch {
+                    if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+                    throw error
                 }
-                if changed { wal.noteUnsynced() }
-                // A durable job whose body succeeded waits for the fsync, even in a
-                // batch of reads: it may rely on what an earlier batch wrote.
-                let waiting = jobs.indices.filter { jobs[$0].durable && (try? results[$0].get()) != nil }
-                let startSync: Bool = lock.withLock {
-                    batches += 1
-                    unsynced += waiting.map { (jobs[$0], results[$0]) }
-                    if waiting.isEmpty || syncing { return false }
-                    syncing = true
-                    return true
-                }
-                for index in waiting { resumed[index] = true }
-                if startSync { syncer.async { self.sync() } }
-            } catch {
-                let failure = translate(error)
-                results = results.map { _ in .failure(failure) }
+                return db.totalChangesCount != changesBefore
             }
-            for index in jobs.indices where !resumed[index] {
-                jobs[index].finish(results[index].mapError { translate($0) })
+            if changed { wal.noteUnsynced() }
+            // A durable job whose body succeeded waits for the fsync, even in a
+            // batch of reads: it may rely on what an earlier batch wrote.
+            let waiting = jobs.indices.filter { jobs[$0].durable && (try? results[$0].get()) != nil }
+            let startSync: Bool = lock.withLock {
+                batches += 1
+                unsynced += waiting.map { (jobs[$0], results[$0]) }
+                if waiting.isEmpty || syncing { return false }
+                syncing = true
+                return true
             }
+            for index in waiting { resumed[index] = true }
+            if startSync { syncer.async { self.sync() } }
+        } catch {
+            let failure = translate(error)
+            results = results.map { _ in .failure(failure) }
+        }
+        for index in jobs.indices where !resumed[index] {
+            jobs[index].finish(results[index].mapError { translate($0) })
         }
     }
 
@@ -154,10 +128,4 @@ final class GroupCommit: @unchecked Sendable {
             }
         }
     }
-}
-
-/// Where a job leaves its result for its continuation; written on the commit
-/// thread before the job is handed on under a lock, read when it resumes.
-private final class Slot<T>: @unchecked Sendable {
-    var value: T?
 }
