@@ -52,12 +52,21 @@ extension Ledger {
         let databaseID = UUID().uuidString.lowercased()
         let root = Keyring.newRoot()
         let keyring = Keyring(master: key, databaseID: databaseID, root: root)
-        try await store.commit { writer in
+        // Several instances may initialise one shared database at once (pods starting together):
+        // the first to commit binds it; the others find it bound and open it as it is.
+        let bound = try await store.commit { writer -> Bool in
+            guard try writer.meta(.databaseID) == nil else { return false }
             try writer.setMeta(.databaseID, databaseID)
             try writer.setMeta(.keyID, key.id)
             try writer.setMeta(.keyCheck, key.checkValue(databaseID: databaseID))
             try writer.setMeta(.derivationRoot, try keyring.seal(root, for: .derivationRoot).base64EncodedString())
             try writer.setMeta(.createdAt, RFC3339.format(clock.now))
+            return true
+        }
+        guard bound else {
+            var notices: [String] = []
+            let ledger = try await open(store: store, key: source, clock: clock, actor: actor, notices: &notices)
+            return Initialization(ledger: ledger, createdDatabase: false, createdKeyFile: createdKey)
         }
         return Initialization(
             ledger: Ledger(store: store, keyring: keyring, clock: clock, actor: actor), createdDatabase: true,

@@ -77,6 +77,22 @@ import VitaleraSandbox
         #expect(result.status == 0 && !result.stderr.contains(PostgresServer.password), "\(result)")
     }
 
+    /// Pods that start together each run `rotor init` on the shared
+    /// database: one binds it, the others find it bound; the key works after.
+    @Test func initsAtOnceBindTheDatabaseOnce() async throws {
+        let cli = try await CLIHarness.on(.postgres)
+        try await cli.expectSuccess(["key", "generate", cli.keyFile])
+        let running = try (0..<4).map { _ in try cli.rotor.start(["init"]) }
+        var results: [RotorProcess.Result] = []
+        for process in running { results.append(await process.wait()) }
+        #expect(results.allSatisfy { $0.status == 0 }, "\(results)")
+        #expect(results.filter { $0.stdout.contains("Initialised") }.count == 1, "\(results)")
+        try await cli.addApp("billing", secret: "init-canary-secret")
+        let shown = try await cli.expectSuccess(["secret", "show", "billing", "--field", "client_secret"])
+        #expect(shown.stdout == "init-canary-secret\n")
+        #expect(try await cli.run(["audit", "verify"]).status == 0)
+    }
+
     @Test func aNodeNameIsCheckedInOneLine() async throws {
         let cli = try await CLIHarness.on(.postgres)
         try await cli.initialize()
