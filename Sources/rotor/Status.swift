@@ -58,8 +58,9 @@ extension Rotor {
                                     ?? AppText.noNextDue(status.app),
                             ]
                         })
-                    // Instances sharing the database (postgres.md): which is alive, what each holds.
-                    if !nodes.isEmpty {
+                    // Instances sharing a PostgreSQL database (postgres.md): which is alive, what each holds.
+                    // On SQLite the output stays one line per app.
+                    if try global.location.isShared, !nodes.isEmpty {
                         Console.out("")
                         Console.table(
                             ["NODE", "STATE", "LAST SEEN", "HOLDS"],

@@ -54,6 +54,9 @@ struct DaemonTests {
             let audit = try await cli.expectSuccess(["audit", "--action", "rotation.started", "--format", "jsonl"])
                 .stdout
             #expect(audit.contains("\"actor\":\"scheduler\""))
+            // On SQLite `rotor status` stays one line per app after a daemon recorded its node.
+            let status = try await cli.run(["status"]).stdout
+            #expect(status.split(separator: "\n").count == 2, "\(status)")
         }
     }
 
