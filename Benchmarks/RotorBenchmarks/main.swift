@@ -820,7 +820,9 @@ func serverCPUSeconds(_ postmaster: Int32) -> Double {
 
 /// `instances` × `rotor run --once --concurrency 16` at once on a fresh
 /// database of `backend` with `count` due apps at a fresh sandbox.
-func measureBackend(_ backend: CLIBackend, instances: Int, count: Int) async throws -> BackendRound {
+func measureBackend(_ backend: CLIBackend, on server: PostgresServer, instances: Int, count: Int) async throws
+    -> BackendRound
+{
     let vendor = SandboxVendor()
     var applications: [SandboxApplication] = []
     for index in 0..<count {
@@ -839,7 +841,7 @@ func measureBackend(_ backend: CLIBackend, instances: Int, count: Int) async thr
         keep.append(db)
     case .postgres:
         let database = try await SharedPostgres.Database.create(
-            on: benchServer, name: "r\(UUID().uuidString.prefix(8).lowercased())")
+            on: server, name: "r\(UUID().uuidString.prefix(8).lowercased())")
         let key = TemporaryDirectory("rotor-bench-key")
         ledger = try await Ledger.initialize(
             store: try await PostgresStore.open(try PostgresLocation(url: database.url, environment: [:])),
@@ -888,18 +890,16 @@ func measureBackend(_ backend: CLIBackend, instances: Int, count: Int) async thr
     return BackendRound(wall: wall, cpu: cpu, completed: completed)
 }
 
-/// The benchmark's PostgreSQL server: commits fsynced, as SQLite's are.
-nonisolated(unsafe) var benchServer: PostgresServer!
-
 if only == "postgres" {
-    benchServer = try await PostgresServer.start(fsync: true)
+    // The benchmark's own server: commits fsynced, as SQLite's are.
+    let benchServer = try await PostgresServer.start(fsync: true)
     var sqlite: [BackendRound] = []
     var one: [BackendRound] = []
     var three: [BackendRound] = []
     for _ in 0..<(ProcessInfo.processInfo.environment["ROTOR_BENCH_PG_WRAP"] == nil ? runs : 0) {
-        sqlite.append(try await measureBackend(.sqlite, instances: 1, count: dueRotations))
-        one.append(try await measureBackend(.postgres, instances: 1, count: dueRotations))
-        three.append(try await measureBackend(.postgres, instances: 3, count: dueRotations))
+        sqlite.append(try await measureBackend(.sqlite, on: benchServer, instances: 1, count: dueRotations))
+        one.append(try await measureBackend(.postgres, on: benchServer, instances: 1, count: dueRotations))
+        three.append(try await measureBackend(.postgres, on: benchServer, instances: 3, count: dueRotations))
     }
     func line(_ name: String, _ rounds: [BackendRound]) -> String {
         String(
@@ -907,7 +907,7 @@ if only == "postgres" {
             median(rounds.map(\.cpu)), rounds.map(\.completed).min() ?? 0)
     }
     if let wrap = ProcessInfo.processInfo.environment["ROTOR_BENCH_PG_WRAP"] {
-        let round = try await measureBackend(.postgres, instances: 1, count: dueRotations)
+        let round = try await measureBackend(.postgres, on: benchServer, instances: 1, count: dueRotations)
         print("one PostgreSQL round under \(wrap): \(round.wall) s, \(round.cpu) CPU-s")
         try await benchServer.stop()
         try? FileManager.default.removeItem(atPath: benchServer.directory.path)

@@ -68,12 +68,6 @@ public final class PostgresStore: Store, @unchecked Sendable {
         return store
     }
 
-    /// Whether the store has a live connection now (what `/healthz` asks);
-    /// when it has none it tries to make one, within the backoff.
-    public func isReachable() async -> Bool {
-        (try? await onThread { _ = try self.connection() }) != nil
-    }
-
     /// The open connection, made again if it was lost. Only on `queue`.
     private func connection() throws -> PostgresConnection {
         if let current, !current.isClosed { return current }

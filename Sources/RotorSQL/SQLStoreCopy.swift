@@ -44,7 +44,8 @@ public enum SQLStoreCopy {
     public static func copy(from source: any Store, to destination: any Store) async throws -> [String: Int] {
         try await destination.migrate()
         let empty = try await destination.read { reader in
-            try sqlTransaction(reader).map { tx in try tx.meta(.databaseID) == nil && tx.isEmpty(tables) } ?? false
+            let tx = try transaction(reader)
+            return try tx.meta(.databaseID) == nil && tx.isEmpty(tables)
         }
         guard empty else {
             throw RotorError(
@@ -66,10 +67,6 @@ public enum SQLStoreCopy {
             for table in snapshot.tables { try tx.insert(table) }
         }
         return snapshot.counts
-    }
-
-    static func sqlTransaction(_ reader: any StoreReader) -> (any SQLTransaction)? {
-        reader as? any SQLTransaction
     }
 
     static func transaction(_ reader: any StoreReader) throws -> any SQLTransaction {
