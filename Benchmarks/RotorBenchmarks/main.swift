@@ -515,7 +515,7 @@ if only == "surfaces" {
     let db = try await TestDatabase(clock: InstantClock(Date()))
     try await Seeder.addApps(
         apps, to: db.ledger, schedule: .every(seconds: 30 * 86400), targetDirectory: db.directory.path)
-    let port = Int.random(in: 20000...40000)
+    let port = Int.random(in: 20000...32000)
     let daemon = Process()
     daemon.executableURL = URL(fileURLWithPath: rotor)
     daemon.arguments = ["run", "--db", db.path, "--listen", "127.0.0.1:\(port)"]

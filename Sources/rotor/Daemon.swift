@@ -19,6 +19,17 @@ struct SchedulerService: Service {
     }
 }
 
+/// A server of the daemon's whose bind failure reads as `checkBindable`'s.
+struct ListeningService<Server: Service>: Service {
+    let server: Server
+    let host: String
+    let port: Int
+
+    func run() async throws {
+        try await OpsServer.listening(host: host, port: port) { try await server.run() }
+    }
+}
+
 /// After the first SIGTERM or SIGINT started a graceful shutdown, a second
 /// one ends the process at once (an interrupted rotation is resolved by the
 /// next run, like after a crash).

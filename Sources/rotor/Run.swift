@@ -116,8 +116,10 @@ extension Rotor {
                         MetricsSystem.bootstrap(metrics)
                         services.append(
                             .init(
-                                service: OpsServer.application(
-                                    ledger: engine.ledger, scheduler: scheduler, metrics: metrics, token: token,
+                                service: ListeningService(
+                                    server: OpsServer.application(
+                                        ledger: engine.ledger, scheduler: scheduler, metrics: metrics, token: token,
+                                        host: host, port: port),
                                     host: host, port: port)))
                     }
                     if let (path, settings) = socket {

@@ -41,33 +41,35 @@ extension Rotor {
                     name: "Demo App", organization: "org-demo", id: "app-demo")
                 let user = await vendor.addUser(username: "admin@demo.example", organization: "org-demo")
                 let host = self.host
-                try await SandboxServer(vendor: vendor).run(host: host, port: port, signals: true) { bound in
-                    let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)"
-                    Console.out(
-                        """
-                        vitalera sandbox listening on \(url)
+                try await OpsServer.listening(host: host, port: port, option: "--port") {
+                    try await SandboxServer(vendor: vendor).run(host: host, port: port, signals: true) { bound in
+                        let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)"
+                        Console.out(
+                            """
+                            vitalera sandbox listening on \(url)
 
-                        Demo application:
-                          application id  \(application.id)
-                          client id       \(application.clientID)
-                          client secret   \(application.clientSecret)
-                        Demo user (for `rotor identity add`):
-                          username        \(user.username)
-                          password        \(user.password)
+                            Demo application:
+                              application id  \(application.id)
+                              client id       \(application.clientID)
+                              client secret   \(application.clientSecret)
+                            Demo user (for `rotor identity add`):
+                              username        \(user.username)
+                              password        \(user.password)
 
-                        Try it:
-                          rotor init
-                          echo '\(application.clientSecret)' | rotor app add demo --application-id \(application.id) \\
-                              --client-id \(application.clientID) --client-secret-stdin --api-url \(url)
+                            Try it:
+                              rotor init
+                              echo '\(application.clientSecret)' | rotor app add demo --application-id \(application.id) \\
+                                  --client-id \(application.clientID) --client-secret-stdin --api-url \(url)
 
-                        Faults (endpoint: grant, password, refresh, validate, rotate):
-                          curl -X POST \(url)/_sandbox/faults -d '{"endpoint":"rotate","status":503,"retry_after":5}'
-                          curl -X POST \(url)/_sandbox/faults -d '{"endpoint":"rotate","after_commit":"drop"}'
-                          curl -X POST \(url)/_sandbox/faults -d '{"endpoint":"grant","latency_ms":2000,"count":3}'
-                          curl -X DELETE \(url)/_sandbox/faults
-                        More applications: curl -X POST \(url)/_sandbox/applications -d '{"name":"Billing"}'
-                        State: curl \(url)/_sandbox/applications   Settings: curl \(url)/_sandbox/settings
-                        """)
+                            Faults (endpoint: grant, password, refresh, validate, rotate):
+                              curl -X POST \(url)/_sandbox/faults -d '{"endpoint":"rotate","status":503,"retry_after":5}'
+                              curl -X POST \(url)/_sandbox/faults -d '{"endpoint":"rotate","after_commit":"drop"}'
+                              curl -X POST \(url)/_sandbox/faults -d '{"endpoint":"grant","latency_ms":2000,"count":3}'
+                              curl -X DELETE \(url)/_sandbox/faults
+                            More applications: curl -X POST \(url)/_sandbox/applications -d '{"name":"Billing"}'
+                            State: curl \(url)/_sandbox/applications   Settings: curl \(url)/_sandbox/settings
+                            """)
+                    }
                 }
             }
         }

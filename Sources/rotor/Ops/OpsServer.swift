@@ -31,14 +31,31 @@ enum OpsServer {
                 .bind(host: host, port: port).get()
             try await channel.close()
         } catch {
-            let reason =
-                (error as? IOError).map { String(cString: strerror($0.errnoCode)) }
-                ?? String(String(describing: error).prefix(120))
-            throw RotorError(
-                .io,
-                "cannot listen on \(UserText.shown(host)):\(port): \(reason); stop what holds it or pick another \(option)"
-            )
+            throw cannotListen(host: host, port: port, option: option, error)
         }
+    }
+
+    /// Runs a server whose address passed `checkBindable`: another process
+    /// may take the port in between, and its bind failure is then the same
+    /// one line, not the event loop's error.
+    static func listening(
+        host: String, port: Int, option: String = "--listen address", _ body: () async throws -> Void
+    ) async throws {
+        do {
+            try await body()
+        } catch let error as IOError where [EADDRINUSE, EADDRNOTAVAIL, EACCES].contains(error.errnoCode) {
+            throw cannotListen(host: host, port: port, option: option, error)
+        }
+    }
+
+    static func cannotListen(host: String, port: Int, option: String, _ error: any Error) -> RotorError {
+        let reason =
+            (error as? IOError).map { String(cString: strerror($0.errnoCode)) }
+            ?? String(String(describing: error).prefix(120))
+        return RotorError(
+            .io,
+            "cannot listen on \(UserText.shown(host)):\(port): \(reason); stop what holds it or pick another \(option)"
+        )
     }
 
     static func application(
