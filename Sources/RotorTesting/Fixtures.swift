@@ -49,21 +49,50 @@ extension Array where Element == UInt8 {
     func sha256() -> [UInt8] { Array(SHA256.hash(data: self)) }
 }
 
-/// Holds the database's write lock from another connection for `seconds`,
-/// as another process would. The wait runs on a thread of its own, so the
-/// concurrency pool (and the code under test) keeps running meanwhile.
-public func holdWriteLock(on path: String, for seconds: TimeInterval) async throws {
-    let store = try SQLiteStore.open(path: path)
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        Thread.detachNewThread {
-            continuation.resume(
-                with: Result {
+/// The database's write lock, held from another connection as another
+/// process would hold it, on a thread of its own (so the concurrency pool,
+/// and the code under test, keep running) until ``release()``.
+public final class HeldWriteLock: Sendable {
+    private let released = DispatchSemaphore(value: 0)
+    private let ended = DispatchSemaphore(value: 0)
+
+    /// Returns once the lock is held.
+    public static func take(on path: String) async throws -> HeldWriteLock {
+        let store = try SQLiteStore.open(path: path)
+        let lock = HeldWriteLock()
+        // The thread keeps the semaphores, not the lock: a lock let go without release() is released.
+        let (released, ended) = (lock.released, lock.ended)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread.detachNewThread {
+                var held = false
+                do {
                     try store.withConnection { db in
                         try db.execute(sql: "BEGIN IMMEDIATE")
-                        Thread.sleep(forTimeInterval: seconds)
-                        try db.execute(sql: "ROLLBACK")
+                        held = true
+                        continuation.resume()
+                        released.wait()
+                        try? db.execute(sql: "ROLLBACK")
                     }
-                })
+                } catch {
+                    if !held { continuation.resume(throwing: error) }
+                }
+                ended.signal()
+            }
+        }
+        return lock
+    }
+
+    /// Lets the lock go and returns once it is free.
+    public func release() async {
+        released.signal()
+        let ended = self.ended
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                ended.wait()
+                continuation.resume()
+            }
         }
     }
+
+    deinit { released.signal() }
 }

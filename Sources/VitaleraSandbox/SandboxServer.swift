@@ -169,6 +169,7 @@ public struct SandboxServer: Sendable {
         }
         let which = endpoint(body)
         let fault = await vendor.begin(which)
+        await vendor.waitIfHeld(which)
         if let latency = fault?.latencyMS {
             try await Task.sleep(for: .milliseconds(latency))
         }

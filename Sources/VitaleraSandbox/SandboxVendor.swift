@@ -12,6 +12,9 @@ public actor SandboxVendor {
     private var refreshTokens: [String: String] = [:]
     private var faults: [SandboxFault] = []
     private var counts: [SandboxEndpoint: Int] = [:]
+    /// Endpoints whose answers wait for `release`, and the answers waiting.
+    private var held: Set<SandboxEndpoint> = []
+    private var waiting: [SandboxEndpoint: [CheckedContinuation<Void, Never>]] = [:]
     private let signingKey = SymmetricKey(size: .bits256)
     private let clock: any WallClock
 
@@ -70,6 +73,24 @@ public actor SandboxVendor {
     }
 
     public func activeFaults() -> [SandboxFault] { faults }
+
+    /// From now on, requests to `endpoint` are counted and then wait, before
+    /// the vendor acts on them, until ``release(_:)``: a test can put
+    /// something in place while an answer is on its way, however busy the machine.
+    public func hold(_ endpoint: SandboxEndpoint) {
+        held.insert(endpoint)
+    }
+
+    /// Lets the waiting requests to `endpoint` and all later ones through.
+    public func release(_ endpoint: SandboxEndpoint) {
+        held.remove(endpoint)
+        for continuation in waiting.removeValue(forKey: endpoint) ?? [] { continuation.resume() }
+    }
+
+    func waitIfHeld(_ endpoint: SandboxEndpoint) async {
+        guard held.contains(endpoint) else { return }
+        await withCheckedContinuation { waiting[endpoint, default: []].append($0) }
+    }
 
     /// Counts a request and takes the first fault for its endpoint, if any.
     func begin(_ endpoint: SandboxEndpoint) -> SandboxFault? {

@@ -247,16 +247,18 @@ struct RotationCrashTests {
 
     @Test func aLockedDatabaseAtCommitSpillsAndTheNextRunImports() async throws {
         try await withSetup(.sqlite, environment: ["ROTOR_BUSY_TIMEOUT": "0.5"]) { setup in
-            // The answer takes 4 s: time enough for the lock below to be taken first on a busy machine.
-            await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, latencyMS: 4000))
+            // The vendor acts on the rotate request only once another process holds the write lock.
             let vendor = setup.sandbox.vendor
+            await vendor.hold(.rotate)
             let path = setup.cli.db
             let lock = Task {
                 while await vendor.requestCount(.rotate) == 0 { try await Task.sleep(for: .milliseconds(5)) }
-                try await holdWriteLock(on: path, for: 6)
+                let lock = try await HeldWriteLock.take(on: path)
+                await vendor.release(.rotate)
+                return lock
             }
             let result = try await setup.cli.run(["rotate", "billing"])
-            try await lock.value
+            await (try await lock.value).release()
             #expect(result.status == 4, "\(result)")
             #expect(result.errorLines.count == 1)
             #expect(result.stderr.contains("run --once"))
@@ -281,11 +283,13 @@ struct RotationCrashTests {
         let server = try await PostgresServer.start()
         let database = try await SharedPostgres.Database.create(on: server)
         try await withSetup(.postgres, on: database) { setup in
-            await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, latencyMS: 4000))
+            // The vendor acts on the rotate request only once the server is down.
             let vendor = setup.sandbox.vendor
+            await vendor.hold(.rotate)
             let down = Task {
                 while await vendor.requestCount(.rotate) == 0 { try await Task.sleep(for: .milliseconds(5)) }
                 try await server.stop()
+                await vendor.release(.rotate)
             }
             let running = try setup.cli.rotor.start(["rotate", "billing"])
             let guardTimer = Task {

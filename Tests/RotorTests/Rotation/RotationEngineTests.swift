@@ -280,14 +280,15 @@ struct RotationEngineTests {
 
     @Test func aLockedDatabaseAtCommitSpillsThePairAndTheNextRunImportsIt() async throws {
         try await withSetup(busyTimeout: 0.5) { setup in
-            // The answer takes 4 s: time enough for the lock below to be taken first on a busy machine.
-            await setup.sandbox.vendor.inject(SandboxFault(endpoint: .rotate, latencyMS: 4000))
+            // The vendor acts on the rotate request only once another process holds the write lock.
             let vendor = setup.sandbox.vendor
+            await vendor.hold(.rotate)
             let path = setup.db.path
             let lock = Task {
                 while await vendor.requestCount(.rotate) == 0 { try await Task.sleep(for: .milliseconds(5)) }
-                // Another process holds the write lock while the answer comes back.
-                try await holdWriteLock(on: path, for: 6)
+                let lock = try await HeldWriteLock.take(on: path)
+                await vendor.release(.rotate)
+                return lock
             }
             // One engine throughout: its lease could not be released while the lock was held,
             // and a crashed process's lease is taken over the same way (its pid is gone).
@@ -299,7 +300,7 @@ struct RotationEngineTests {
                 #expect(error.exitStatus == .operatorAction)
                 #expect(error.message.contains("spill"))
             }
-            try await lock.value
+            await (try await lock.value).release()
             let spills = SpillFile.paths(database: setup.db.path)
             try #require(spills.count == 1)
             let spill = spills[0]
