@@ -163,7 +163,8 @@ let package = Package(
         .testTarget(
             name: "RotorTests",
             dependencies: [
-                "RotorCore", "RotorSQLite", "RotorTesting", "VitaleraClient", "VitaleraSandbox",
+                "RotorCore", "RotorSQLite", "RotorPostgres", "RotorSQL", "RotorTesting", "VitaleraClient",
+                "VitaleraSandbox",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),

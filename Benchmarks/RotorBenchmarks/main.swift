@@ -129,7 +129,8 @@ func timeProcess(_ launch: [String], environment: [String: String] = [:]) throws
     return seconds(elapsed)
 }
 
-func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+/// The middle value; NaN for none (`--runs 0`).
+func median(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.sorted()[values.count / 2] }
 
 /// A duration in seconds.
 func seconds(_ duration: Duration) -> Double {
@@ -793,6 +794,11 @@ struct BareClient: Sendable {
 //    on a SQLite file, and three such processes at once on PostgreSQL against
 //    one, in alternating rounds on fresh data; then an idle daemon with
 //    `apps` apps on PostgreSQL: its CPU and the server's.
+/// What the server counted in a census round: calls and the statement's start.
+final class CensusBox: @unchecked Sendable {
+    var rows: [(calls: Int, query: String)] = []
+}
+
 /// One PostgreSQL round's figures: wall seconds, CPU seconds of the rotor processes, rotations completed.
 struct BackendRound {
     var wall: Double
@@ -820,9 +826,10 @@ func serverCPUSeconds(_ postmaster: Int32) -> Double {
 
 /// `instances` × `rotor run --once --concurrency 16` at once on a fresh
 /// database of `backend` with `count` due apps at a fresh sandbox.
-func measureBackend(_ backend: CLIBackend, on server: PostgresServer, instances: Int, count: Int) async throws
-    -> BackendRound
-{
+func measureBackend(
+    _ backend: CLIBackend, on server: PostgresServer, instances: Int, count: Int, binary: String = rotor,
+    around: (before: () async throws -> Void, after: () async throws -> Void) = ({}, {})
+) async throws -> BackendRound {
     let vendor = SandboxVendor()
     var applications: [SandboxApplication] = []
     for index in 0..<count {
@@ -858,6 +865,7 @@ func measureBackend(_ backend: CLIBackend, on server: PostgresServer, instances:
             (name: "app-\($0.id.dropFirst(4))", applicationID: $0.id, clientID: $0.clientID, secret: $0.clientSecret)
         },
         apiURL: sandbox.url, schedule: .every(seconds: 86400), to: ledger)
+    try await around.before()
     let cpuBefore = childrenCPUSeconds()
     let start = ContinuousClock.now
     var processes: [Process] = []
@@ -868,9 +876,9 @@ func measureBackend(_ backend: CLIBackend, on server: PostgresServer, instances:
             ?? [] : []
     for index in 0..<instances {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: wrap.first ?? rotor)
+        process.executableURL = URL(fileURLWithPath: wrap.first ?? binary)
         process.arguments =
-            Array(wrap.dropFirst()) + (wrap.isEmpty ? [] : [rotor])
+            Array(wrap.dropFirst()) + (wrap.isEmpty ? [] : [binary])
             + ["run", "--once", "--concurrency", "16", "--node", "bench-\(index)"]
         process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
@@ -881,6 +889,7 @@ func measureBackend(_ backend: CLIBackend, on server: PostgresServer, instances:
     for process in processes { process.waitUntilExit() }
     let wall = seconds(ContinuousClock.now - start)
     let cpu = childrenCPUSeconds() - cpuBefore
+    try await around.after()
     let completed = try await ledger.read { reader in
         try reader.rotations(appID: nil, limit: 4 * count).filter { $0.state == .completed }.count
     }
@@ -896,10 +905,19 @@ if only == "postgres" {
     var sqlite: [BackendRound] = []
     var one: [BackendRound] = []
     var three: [BackendRound] = []
+    // ROTOR_BENCH_BASELINE=PATH: another build of rotor (an earlier commit), one instance on PostgreSQL
+    // in the same alternating rounds, to compare a change with.
+    let baselineBinary = ProcessInfo.processInfo.environment["ROTOR_BENCH_BASELINE"]
+    var baseline: [BackendRound] = []
     for _ in 0..<(ProcessInfo.processInfo.environment["ROTOR_BENCH_PG_WRAP"] == nil ? runs : 0) {
         sqlite.append(try await measureBackend(.sqlite, on: benchServer, instances: 1, count: dueRotations))
         one.append(try await measureBackend(.postgres, on: benchServer, instances: 1, count: dueRotations))
         three.append(try await measureBackend(.postgres, on: benchServer, instances: 3, count: dueRotations))
+        if let baselineBinary {
+            baseline.append(
+                try await measureBackend(
+                    .postgres, on: benchServer, instances: 1, count: dueRotations, binary: baselineBinary))
+        }
     }
     func line(_ name: String, _ rounds: [BackendRound]) -> String {
         String(
@@ -917,12 +935,85 @@ if only == "postgres" {
     print("  " + line("SQLite, one rotor run --once:", sqlite))
     print("  " + line("PostgreSQL, one:", one))
     print("  " + line("PostgreSQL, three at once:", three))
+    if let baselineBinary {
+        print("  " + line("PostgreSQL, one, \(baselineBinary):", baseline))
+        print(
+            String(
+                format: "  this build/that one on PostgreSQL: %.2fx wall, %.2fx CPU",
+                median(zip(one, baseline).map { $0.wall / $1.wall }),
+                median(zip(one, baseline).map { $0.cpu / $1.cpu })))
+    }
     print(
         String(
             format:
                 "  PostgreSQL/SQLite: %.2fx wall (target: at most 1.5x), %.2fx CPU; three/one on PostgreSQL: %.2fx wall (target: not above 1), %.2fx CPU",
             median(zip(one, sqlite).map { $0.wall / $1.wall }), median(zip(one, sqlite).map { $0.cpu / $1.cpu }),
             median(zip(three, one).map { $0.wall / $1.wall }), median(zip(three, one).map { $0.cpu / $1.cpu })))
+
+    // The statements of one round on PostgreSQL, counted by the server (pg_stat_statements).
+    try await benchServer.psql("postgres", "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+    try await benchServer.restart()
+    try await benchServer.psql("postgres", "CREATE EXTENSION pg_stat_statements")
+    let census = CensusBox()
+    let counted = try await measureBackend(
+        .postgres, on: benchServer, instances: 1, count: dueRotations,
+        around: (
+            before: { try await benchServer.psql("postgres", "SELECT pg_stat_statements_reset()") },
+            after: {
+                census.rows = try await benchServer.psql(
+                    "postgres",
+                    """
+                    SELECT calls || '|' || regexp_replace(left(query, 110), '\\s+', ' ', 'g') FROM pg_stat_statements
+                    WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC
+                    """
+                ).split(separator: "\n").compactMap { line in
+                    line.split(separator: "|", maxSplits: 1).count == 2
+                        ? (Int(line.split(separator: "|")[0]) ?? 0, String(line.split(separator: "|", maxSplits: 1)[1]))
+                        : nil
+                }
+            }
+        ))
+    let statements = census.rows.map(\.calls).reduce(0, +)
+    print(
+        String(
+            format:
+                "statements of one PostgreSQL round: %d for %d completed rotations = %.1f a rotation; the most called:",
+            statements, counted.completed, Double(statements) / Double(max(counted.completed, 1))))
+    for (calls, query) in census.rows.prefix(40) {
+        print(String(format: "  %6.2f  %@", Double(calls) / Double(max(counted.completed, 1)), query))
+    }
+
+    // One statement's round trip: the store's (a read transaction of 2,000
+    // statements, from its own thread through postgres-nio) against libpq's
+    // (pgbench, the same statement over TCP, extended protocol), alternating.
+    let pingDatabase = try await SharedPostgres.Database.create(on: benchServer, name: "ping")
+    let pingKey = TemporaryDirectory("rotor-bench-key")
+    let pingStore = try await Ledger.initialize(
+        store: try await PostgresStore.open(try PostgresLocation(url: pingDatabase.url, environment: [:])),
+        key: .file(pingKey.file("rotor.key")), clock: SystemClock(), actor: "bench"
+    ).ledger.store
+    try pingKey.write("ping.sql", "SELECT value FROM meta WHERE key = 'database_id';\n", mode: 0o644)
+    var storeRoundTrips: [Double] = []
+    var libpqRoundTrips: [Double] = []
+    for _ in 0..<max(runs, 1) {
+        let start = ContinuousClock.now
+        // `meta` is two statements: whether the table exists, then the value.
+        try await pingStore.read { reader in for _ in 0..<1000 { _ = try reader.meta(.databaseID) } }
+        storeRoundTrips.append(seconds(ContinuousClock.now - start) / 2000 * 1e6)
+        let pgbench = try timeProcess(
+            [
+                "\(benchServer.binaries)/pgbench", "-n", "-M", "extended", "-c", "1", "-t", "2000", "-f",
+                pingKey.file("ping.sql"), "-h", "127.0.0.1", "-p", "\(benchServer.port)", "-U", PostgresServer.user,
+                pingDatabase.name,
+            ], environment: ["PGPASSWORD": PostgresServer.password])
+        libpqRoundTrips.append(pgbench / 2000 * 1e6)
+    }
+    try await pingStore.close()
+    print(
+        String(
+            format:
+                "one statement's round trip: the store %.0f µs, libpq (pgbench, process start included) %.0f µs: %.2fx",
+            median(storeRoundTrips), median(libpqRoundTrips), median(storeRoundTrips) / median(libpqRoundTrips)))
 
     // Idle: `apps` apps, none due, one daemon for `idleSeconds`.
     let database = try await SharedPostgres.Database.create(on: benchServer, name: "idle")

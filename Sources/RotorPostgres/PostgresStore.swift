@@ -34,7 +34,9 @@ public final class PostgresStore: Store, @unchecked Sendable {
     private var retryAt: Date?
     private var failedAttempts = 0
     /// The submitted commit bodies, taken in batches on the store's thread.
-    private var batched: CommitBatches<PostgresTransaction>!
+    private(set) var batched: CommitBatches<PostgresTransaction>!
+    /// Tables known to exist; touched only on `queue`.
+    private let catalog = PostgresTransaction.Catalog()
     /// The advisory lock every write takes.
     static let writeLock: Int64 = 0x526F_746F_72  // "Rotor"
     /// How long one statement may go unanswered before its connection is given up.
@@ -168,7 +170,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         throws -> T
     {
         let connection = try connection()
-        let tx = PostgresTransaction(connection: connection, state: PostgresTransaction.State())
+        let tx = PostgresTransaction(connection: connection, state: PostgresTransaction.State(), catalog: catalog)
         // BEGIN, the write lock and the commit mode go in one round trip.
         var opening: [(sql: String, arguments: StatementArguments)] = [(begin, [])]
         if write {
@@ -178,6 +180,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         do {
             try tx.runAll(opening)
             let result = try body(tx)
+            try tx.finish()
             // Others learn of a change from the counter; a transaction that changed nothing leaves it.
             // The counter and COMMIT go in one round trip.
             var closing: [(sql: String, arguments: StatementArguments)] = [("COMMIT", [])]
@@ -206,10 +209,13 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     /// Group commit, as on SQLite: the bodies that concurrent callers submit
     /// while one transaction is under way share the next one, and its
-    /// commit (one WAL flush instead of one each). Each body runs in its own
-    /// savepoint, so a body that throws is rolled back alone and its caller
-    /// gets the error; a lost connection fails them all. The transaction
-    /// waits for the disk when any of its bodies asked to.
+    /// commit (one WAL flush instead of one each). A body that throws is
+    /// undone alone and its caller gets the error: the transaction is rolled
+    /// back and the others are run again without it in a new one (a
+    /// savepoint a body would cost two round trips each time, and a body
+    /// only reads and writes through its writer, so running it again is
+    /// safe). A lost connection fails them all. The transaction waits for
+    /// the disk when any of its bodies asked to.
     public func commit<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any StoreWriter) throws -> T)
         async throws -> T
     {
@@ -218,29 +224,39 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     private typealias Job = CommitBatches<PostgresTransaction>.Job
 
+    /// The body of a batch that threw, ending its transaction.
+    private struct BodyFailed: Error {
+        var index: Int
+        var error: any Error
+    }
+
     /// Commits one batch in one transaction. On the store's thread.
     private func commitBatch(_ jobs: [Job]) {
         var results = [Result<Void, any Error>](repeating: .success(()), count: jobs.count)
-        let shared = jobs.count > 1
-        do {
-            try transaction(begin: "BEGIN", write: true, durable: jobs.contains(where: \.durable)) { tx in
-                for (index, job) in jobs.enumerated() {
-                    if shared { try tx.execute(sql: "SAVEPOINT job") }
-                    do {
-                        try job.run(tx)
-                        if shared { try tx.execute(sql: "RELEASE SAVEPOINT job") }
-                    } catch {
-                        guard shared, !tx.connection.isClosed, !(error is ConnectionLost),
-                            !Self.meansServerGone(error)
-                        else { throw error }
-                        try tx.execute(sql: "ROLLBACK TO SAVEPOINT job")
-                        try tx.execute(sql: "RELEASE SAVEPOINT job")
-                        results[index] = .failure(failure(error))
+        var remaining = Array(jobs.indices)
+        while !remaining.isEmpty {
+            do {
+                try transaction(begin: "BEGIN", write: true, durable: remaining.contains { jobs[$0].durable }) {
+                    tx in
+                    for index in remaining {
+                        do {
+                            try jobs[index].run(tx)
+                        } catch {
+                            guard remaining.count > 1, !tx.connection.isClosed, !(error is ConnectionLost),
+                                !Self.meansServerGone(error)
+                            else { throw error }
+                            throw BodyFailed(index: index, error: error)
+                        }
                     }
                 }
+                break
+            } catch let failed as BodyFailed {
+                results[failed.index] = .failure(failure(failed.error))
+                remaining.removeAll { $0 == failed.index }
+            } catch {
+                for index in remaining { results[index] = .failure(error) }
+                break
             }
-        } catch {
-            results = results.map { _ in .failure(error) }
         }
         for (job, result) in zip(jobs, results) { job.finish(result) }
     }

@@ -15,16 +15,33 @@ struct ConnectionLost: Error, CustomStringConvertible {
 /// primitives. The body of a transaction is synchronous (``RotorCore/Store``):
 /// each statement waits for its answer on the store's own thread, never on
 /// an event loop or a thread of Swift's pool.
+///
+/// Each statement is a round trip to the server, so a transaction keeps
+/// what it read that only it can change while it holds the write lock:
+/// `meta` values, and the audit head, which it writes once, before COMMIT,
+/// however many events it appended (``finish()``).
 struct PostgresTransaction: SQLTransaction {
     let connection: PostgresConnection
     let state: State
+    let catalog: Catalog
 
-    /// What the last statement reported.
+    /// What the statements so far reported, and what the transaction keeps.
     final class State: @unchecked Sendable {
         var changesCount = 0
         /// Whether a statement inserted, changed or deleted a row others should hear of
         /// (a node's own heartbeat is not news: it would wake every instance for nothing).
         var changed = false
+        var meta: [MetaKey: String?] = [:]
+        /// The audit head as this transaction last read or moved it; nil when not read yet.
+        var head: AuditHead??
+        /// The head moved and is written before COMMIT.
+        var headMoved = false
+    }
+
+    /// Tables known to exist, kept for the store's life (none is ever
+    /// dropped). Touched only on the store's thread.
+    final class Catalog: @unchecked Sendable {
+        var tables: Set<String> = []
     }
 
     static let logger = Logger(label: "rotor.postgres")
@@ -129,10 +146,50 @@ struct PostgresTransaction: SQLTransaction {
     }
 
     func hasTable(_ name: String) throws -> Bool {
+        if catalog.tables.contains(name) { return true }
         let count: Int64 =
             try value(
                 "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?", [name]) ?? 0
+        if count > 0 { catalog.tables.insert(name) }
         return count > 0
+    }
+
+    func meta(_ key: MetaKey) throws -> String? {
+        if let known = state.meta[key] { return known }
+        let value = try readMeta(key)
+        state.meta[key] = value
+        return value
+    }
+
+    func setMeta(_ key: MetaKey, _ value: String) throws {
+        try writeMeta(key, value)
+        state.meta[key] = value
+    }
+
+    func auditHead() throws -> AuditHead? {
+        if let known = state.head { return known }
+        let head = try readAuditHead()
+        state.head = head
+        return head
+    }
+
+    func appendAudit(_ event: AuditEvent, head: AuditHead) throws {
+        try insertAuditEvent(event)
+        state.head = head
+        state.headMoved = true
+    }
+
+    func pruneAudit(through id: Int64, head: AuditHead) throws {
+        try deleteAuditEvents(through: id)
+        state.head = head
+        state.headMoved = true
+    }
+
+    /// Writes what the transaction kept back until COMMIT: the audit head, once.
+    func finish() throws {
+        guard state.headMoved, let head = state.head ?? nil else { return }
+        try writeAuditHead(head)
+        state.headMoved = false
     }
 
     func columns(of table: String) throws -> [(name: String, kind: SQLColumnKind)] {

@@ -4,6 +4,11 @@ import RotorCore
 /// The store's reads and writes of the audit chain.
 extension SQLTransaction {
     public func auditHead() throws -> AuditHead? {
+        try readAuditHead()
+    }
+
+    /// `auditHead`'s statement, for a backend that keeps the head it read.
+    public func readAuditHead() throws -> AuditHead? {
         try one("SELECT last_id, last_hash, base_id, base_hash, mac FROM audit_head WHERE id = 1") { row in
             AuditHead(lastID: row[0], lastHash: row[1], baseID: row[2], baseHash: row[3], mac: row[4])
         }
@@ -40,13 +45,20 @@ extension SQLTransaction {
     }
 
     public func pruneAudit(through id: Int64, head: AuditHead) throws {
+        try deleteAuditEvents(through: id)
+        try writeAuditHead(head)
+    }
+
+    public func deleteAuditEvents(through id: Int64) throws {
         try execute(sql: "DELETE FROM audit_events WHERE id <= ?", arguments: [id])
-        try execute(
-            sql: "UPDATE audit_head SET base_id = ?, base_hash = ?, mac = ? WHERE id = 1",
-            arguments: [head.baseID, head.baseHash, head.mac])
     }
 
     public func appendAudit(_ event: AuditEvent, head: AuditHead) throws {
+        try insertAuditEvent(event)
+        try writeAuditHead(head)
+    }
+
+    public func insertAuditEvent(_ event: AuditEvent) throws {
         try execute(
             sql: """
                 INSERT INTO audit_events (id, time, actor, action, outcome, app, rotation_id, detail, prev_hash, hash)
@@ -56,6 +68,9 @@ extension SQLTransaction {
                 event.id, event.time, event.actor, event.action, event.outcome, event.app, event.rotationID,
                 event.detail, event.prevHash, event.hash,
             ])
+    }
+
+    public func writeAuditHead(_ head: AuditHead) throws {
         try execute(
             sql: """
                 INSERT INTO audit_head (id, last_id, last_hash, base_id, base_hash, mac) VALUES (1, ?, ?, ?, ?, ?)

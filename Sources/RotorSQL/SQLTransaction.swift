@@ -62,11 +62,20 @@ extension SQLTransaction {
     }
 
     public func meta(_ key: MetaKey) throws -> String? {
+        try readMeta(key)
+    }
+
+    /// `meta`'s statements, for a backend that keeps what it read.
+    public func readMeta(_ key: MetaKey) throws -> String? {
         guard try hasTable("meta") else { return nil }  // a database not initialised yet
         return try value("SELECT value FROM meta WHERE key = ?", [key.rawValue]) as String?
     }
 
     public func setMeta(_ key: MetaKey, _ value: String) throws {
+        try writeMeta(key, value)
+    }
+
+    public func writeMeta(_ key: MetaKey, _ value: String) throws {
         try execute(
             sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             arguments: [key.rawValue, value])

@@ -25,7 +25,10 @@ public protocol Store: Sendable {
     /// committed and visible (a power cut may lose it, a crash of the process
     /// cannot). Commits become durable in the order they were made: a durable
     /// commit makes every earlier one durable too. In PostgreSQL, `durable:
-    /// false` is `SET LOCAL synchronous_commit = off`.
+    /// false` is `SET LOCAL synchronous_commit = off`. A backend may run a
+    /// body more than once and keep the last run (PostgreSQL runs the
+    /// others of a group commit again when one throws), so a body does
+    /// nothing but read and write through its writer.
     func commit<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any StoreWriter) throws -> T)
         async throws -> T
     /// Returns once every commit made so far is durable.
