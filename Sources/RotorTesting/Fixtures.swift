@@ -96,3 +96,22 @@ public final class HeldWriteLock: Sendable {
 
     deinit { released.signal() }
 }
+
+/// Holds a worker queue with a job that waits, and returns once the job
+/// runs (the worker finished whatever it had before): the test queues work
+/// behind it, then signals the returned gate to let the worker go.
+public func hold(_ worker: DispatchQueue) async -> DispatchSemaphore {
+    let gate = DispatchSemaphore(value: 0)
+    let held = DispatchSemaphore(value: 0)
+    worker.async {
+        held.signal()
+        gate.wait()
+    }
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            held.wait()
+            continuation.resume()
+        }
+    }
+    return gate
+}

@@ -25,19 +25,7 @@ struct GroupCommitTests {
         durable: @escaping @Sendable (Int) -> Bool = { _ in true },
         whileHeld: () async throws -> Void = {}
     ) async throws -> [Result<Void, any Error>] {
-        let gate = DispatchSemaphore(value: 0)
-        // Held once this runs: the worker has finished whatever it drained before.
-        let held = DispatchSemaphore(value: 0)
-        db.store.group.worker.async {
-            held.signal()
-            gate.wait()
-        }
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                held.wait()
-                continuation.resume()
-            }
-        }
+        let gate = await hold(db.store.group.worker)
         return try await withThrowingTaskGroup(of: (Int, Result<Void, any Error>).self) { group in
             for index in 0..<count {
                 group.addTask {

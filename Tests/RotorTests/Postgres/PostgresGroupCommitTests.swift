@@ -18,18 +18,7 @@ struct PostgresGroupCommitTests {
         _ ledger: Ledger, _ store: PostgresStore, count: Int, failing: [Int: Failure]
     ) async throws -> (results: [Result<Void, any Error>], runs: [Int]) {
         let runs = Runs(count)
-        let gate = DispatchSemaphore(value: 0)
-        let held = DispatchSemaphore(value: 0)
-        store.batched.worker.async {
-            held.signal()
-            gate.wait()
-        }
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                held.wait()
-                continuation.resume()
-            }
-        }
+        let gate = await hold(store.batched.worker)
         let results = try await withThrowingTaskGroup(of: (Int, Result<Void, any Error>).self) { group in
             for index in 0..<count {
                 group.addTask {
