@@ -19,7 +19,7 @@ struct ConnectionLost: Error, CustomStringConvertible {
 /// Each statement is a round trip to the server, so a transaction keeps
 /// what it read that only it can change while it holds the write lock:
 /// `meta` values, and the audit head, which it writes once, before COMMIT,
-/// however many events it appended (``finish()``).
+/// with the events it appended in one statement (``finish()``).
 struct PostgresTransaction: SQLTransaction {
     let connection: PostgresConnection
     let state: State
@@ -36,6 +36,9 @@ struct PostgresTransaction: SQLTransaction {
         var head: AuditHead??
         /// The head moved and is written before COMMIT.
         var headMoved = false
+        /// Events appended and not yet inserted: they go in one statement,
+        /// before COMMIT or before anything reads or deletes events.
+        var events: [AuditEvent] = []
     }
 
     /// Tables known to exist, kept for the store's life (none is ever
@@ -174,19 +177,38 @@ struct PostgresTransaction: SQLTransaction {
     }
 
     func appendAudit(_ event: AuditEvent, head: AuditHead) throws {
-        try insertAuditEvent(event)
+        state.events.append(event)
         state.head = head
         state.headMoved = true
     }
 
     func pruneAudit(through id: Int64, head: AuditHead) throws {
+        try insertPendingEvents()
         try deleteAuditEvents(through: id)
         state.head = head
         state.headMoved = true
     }
 
-    /// Writes what the transaction kept back until COMMIT: the audit head, once.
+    func auditEvents(ids range: ClosedRange<Int64>) throws -> [AuditEvent] {
+        try insertPendingEvents()
+        return try readAuditEvents(ids: range)
+    }
+
+    func auditEvents(matching query: AuditQuery) throws -> [AuditEvent] {
+        try insertPendingEvents()
+        return try readAuditEvents(matching: query)
+    }
+
+    private func insertPendingEvents() throws {
+        guard !state.events.isEmpty else { return }
+        try insertAuditEvents(state.events)
+        state.events = []
+    }
+
+    /// Writes what the transaction kept back until COMMIT: its events, in
+    /// one statement, and the audit head, once.
     func finish() throws {
+        try insertPendingEvents()
         guard state.headMoved, let head = state.head ?? nil else { return }
         try writeAuditHead(head)
         state.headMoved = false

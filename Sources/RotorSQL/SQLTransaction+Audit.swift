@@ -15,12 +15,20 @@ extension SQLTransaction {
     }
 
     public func auditEvents(ids range: ClosedRange<Int64>) throws -> [AuditEvent] {
+        try readAuditEvents(ids: range)
+    }
+
+    public func readAuditEvents(ids range: ClosedRange<Int64>) throws -> [AuditEvent] {
         try fetch(
             "SELECT \(SQLColumns.auditColumns) FROM audit_events WHERE id BETWEEN ? AND ? ORDER BY id",
             [range.lowerBound, range.upperBound], Self.auditEvent)
     }
 
     public func auditEvents(matching query: AuditQuery) throws -> [AuditEvent] {
+        try readAuditEvents(matching: query)
+    }
+
+    public func readAuditEvents(matching query: AuditQuery) throws -> [AuditEvent] {
         let filters: [(condition: String, value: (any SQLArgument)?)] = [
             ("app = ?", query.app), ("action = ?", query.action), ("outcome = ?", query.outcome?.rawValue),
             ("time >= ?", query.since), ("time < ?", query.until), ("id > ?", query.afterID),
@@ -54,20 +62,28 @@ extension SQLTransaction {
     }
 
     public func appendAudit(_ event: AuditEvent, head: AuditHead) throws {
-        try insertAuditEvent(event)
+        try insertAuditEvents([event])
         try writeAuditHead(head)
     }
 
-    public func insertAuditEvent(_ event: AuditEvent) throws {
-        try execute(
-            sql: """
-                INSERT INTO audit_events (id, time, actor, action, outcome, app, rotation_id, detail, prev_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                event.id, event.time, event.actor, event.action, event.outcome, event.app, event.rotationID,
-                event.detail, event.prevHash, event.hash,
-            ])
+    /// Inserts events in order, up to 1,000 a statement.
+    public func insertAuditEvents(_ events: [AuditEvent]) throws {
+        for start in stride(from: 0, to: events.count, by: 1000) {
+            let chunk = events[start..<min(start + 1000, events.count)]
+            var arguments: StatementArguments = []
+            for event in chunk {
+                arguments += [
+                    event.id, event.time, event.actor, event.action, event.outcome, event.app, event.rotationID,
+                    event.detail, event.prevHash, event.hash,
+                ]
+            }
+            try execute(
+                sql: """
+                    INSERT INTO audit_events (id, time, actor, action, outcome, app, rotation_id, detail, prev_hash, hash)
+                    VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
+                    """,
+                arguments: arguments)
+        }
     }
 
     public func writeAuditHead(_ head: AuditHead) throws {

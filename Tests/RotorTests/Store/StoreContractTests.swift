@@ -32,6 +32,29 @@ struct StoreContractTests {
         #expect(try await db.ledger.read { try $0.auditHead()?.lastID } == head)
     }
 
+    /// A transaction reads the events it recorded, and the head they moved,
+    /// before it commits (a backend may hold them back until COMMIT), and
+    /// pruning in the same transaction sees them too.
+    @Test(arguments: backends)
+    func eventsRecordedInATransactionAreReadByIt(_ backend: StoreBackend) async throws {
+        let db = try await backend.make(InstantClock())
+        let before = try await db.ledger.read { try $0.auditHead()?.lastID ?? 0 }
+        let seen = try await db.ledger.commit { tx in
+            for name in ["a", "b", "c"] { try tx.record(AuditDraft(.appUpdated, app: name)) }
+            let head = try #require(try tx.store.auditHead())
+            let byID = try tx.store.auditEvents(ids: (before + 1)...(before + 3)).compactMap(\.app)
+            let matching = try tx.store.auditEvents(matching: AuditQuery(app: "b")).count
+            return (head.lastID, byID, matching)
+        }
+        #expect(seen.0 == before + 3)
+        #expect(seen.1 == ["a", "b", "c"])
+        #expect(seen.2 == 1)
+        let pruned = try await AuditLog(ledger: db.ledger).prune(before: "9999-01-01T00:00:00Z")
+        #expect(pruned.removed == before + 3)
+        #expect(try await AuditLog(ledger: db.ledger).verify().isIntact)
+        #expect(try await db.ledger.read { try $0.auditHead()?.lastID } == before + 4)
+    }
+
     /// Concurrent commits each apply once, atomically, and the audit chain
     /// they extend stays whole and gapless; a failing one takes only itself back.
     @Test(arguments: backends)
