@@ -171,7 +171,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     {
         let connection = try connection()
         let tx = PostgresTransaction(connection: connection, state: PostgresTransaction.State(), catalog: catalog)
-        // BEGIN, the write lock and the commit mode go in one round trip.
+        // BEGIN, the write lock and the commit mode are waited for together (``PostgresTransaction/runAll(_:)``).
         var opening: [(sql: String, arguments: StatementArguments)] = [(begin, [])]
         if write {
             opening.append(("SELECT pg_advisory_xact_lock(?)", [Self.writeLock]))
@@ -182,7 +182,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
             let result = try body(tx)
             try tx.finish()
             // Others learn of a change from the counter; a transaction that changed nothing leaves it.
-            // The counter and COMMIT go in one round trip.
+            // The counter and COMMIT are waited for together.
             var closing: [(sql: String, arguments: StatementArguments)] = [("COMMIT", [])]
             if write, tx.state.changed { closing.insert(("UPDATE change_mark SET n = n + 1 WHERE id = 1", []), at: 0) }
             try tx.runAll(closing)

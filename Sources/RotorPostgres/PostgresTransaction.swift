@@ -42,9 +42,21 @@ struct PostgresTransaction: SQLTransaction {
     }
 
     /// Tables known to exist, kept for the store's life (none is ever
-    /// dropped). Touched only on the store's thread.
+    /// dropped), and statements as the server takes them. Touched only on
+    /// the store's thread.
     final class Catalog: @unchecked Sendable {
         var tables: Set<String> = []
+        private var statements: [String: String] = [:]
+
+        /// ``PostgresTransaction/numbered(_:)``, done once a statement: the
+        /// store's statements are a few hundred texts.
+        func numbered(_ sql: String) -> String {
+            if let known = statements[sql] { return known }
+            if statements.count >= 1024 { statements.removeAll() }
+            let numbered = PostgresTransaction.numbered(sql)
+            statements[sql] = numbered
+            return numbered
+        }
     }
 
     static let logger = Logger(label: "rotor.postgres")
@@ -55,9 +67,12 @@ struct PostgresTransaction: SQLTransaction {
         try runAll([(sql, arguments)])
     }
 
-    /// Runs statements in order, sent together and answered together: one
-    /// round trip for all (the server runs them one after another). Each
-    /// answer is checked in order; the first error is thrown. Returns the last answer.
+    /// Runs statements in order, handed to the connection together and
+    /// waited for together. postgres-nio sends a query only once the one
+    /// before it is answered (it does not pipeline), so this saves the
+    /// hand-offs between the store's thread and the event loop, not round
+    /// trips. Each answer is checked in order; the first error is thrown.
+    /// Returns the last answer.
     @discardableResult
     func runAll(_ statements: [(sql: String, arguments: StatementArguments)]) throws -> PostgresQueryResult {
         // postgres-nio leaves a query on a connection already closed unanswered: fail it here,
@@ -68,7 +83,7 @@ struct PostgresTransaction: SQLTransaction {
         let answers = statements.map { statement in
             let answer = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
             connection.query(
-                PostgresQuery(unsafeSQL: Self.numbered(statement.sql), binds: Self.bindings(statement.arguments)),
+                PostgresQuery(unsafeSQL: catalog.numbered(statement.sql), binds: Self.bindings(statement.arguments)),
                 logger: Self.logger
             ).cascade(to: answer)
             return answer
