@@ -1,5 +1,6 @@
 import Foundation
 import RotorCore
+import Synchronization
 
 /// Runs the built `rotor` binary as a real child process.
 public struct RotorProcess: Sendable {
@@ -90,6 +91,20 @@ public final class RunningRotor: Sendable {
         Glibc.kill(process.processIdentifier, signal)
     }
 
+    /// What the process has written to standard output so far.
+    public var stdoutSoFar: String { out.text }
+
+    /// Waits until standard output so far satisfies `condition` (polled,
+    /// with a generous guard of `timeout` seconds); false if it never did.
+    public func waitForOutput(timeout: TimeInterval = 120, _ condition: (String) -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition(out.text) { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return condition(out.text)
+    }
+
     /// Waits for the process to end.
     public func wait() async -> RotorProcess.Result {
         for await _ in exited {}
@@ -132,22 +147,36 @@ extension RotorProcess {
     }
 }
 
-/// Drains a pipe on a background thread so a chatty child never blocks.
+/// Drains a pipe on a background thread so a chatty child never blocks;
+/// what it has read so far can be looked at while the child runs.
 final class PipeReader: Sendable {
     private let result: Task<String, Never>
+    private let sofar = Received()
+
+    final class Received: Sendable {
+        let data = Mutex(Data())
+    }
 
     init(_ handle: FileHandle) {
-        let (stream, continuation) = AsyncStream<String>.makeStream()
+        let (stream, continuation) = AsyncStream<Data>.makeStream()
+        let sofar = self.sofar
         Thread.detachNewThread {
-            continuation.yield(String(decoding: handle.readDataToEndOfFile(), as: UTF8.self))
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                sofar.data.withLock { $0.append(chunk) }
+                continuation.yield(chunk)
+            }
             continuation.finish()
         }
         result = Task {
-            var text = ""
-            for await chunk in stream { text += chunk }
-            return text
+            var data = Data()
+            for await chunk in stream { data.append(chunk) }
+            return String(decoding: data, as: UTF8.self)
         }
     }
+
+    var text: String { sofar.data.withLock { String(decoding: $0, as: UTF8.self) } }
 
     func finish() async -> String {
         await result.value

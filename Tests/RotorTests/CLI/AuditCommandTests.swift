@@ -176,9 +176,10 @@ struct AuditCommandTests {
     @Test func followStreamsNewEvents() async throws {
         let cli = try await populated()
         let follower = try cli.rotor.start(["audit", "--follow", "--format", "jsonl", "--limit", "2"])
-        try await Task.sleep(for: .milliseconds(500))
+        // The last two events first, then the one added while it follows.
+        #expect(try await follower.waitForOutput { ids($0).count == 2 })
         try await cli.addApp("late", secret: "s")
-        try await Task.sleep(for: .milliseconds(1800))
+        #expect(try await follower.waitForOutput { ids($0).count == 3 })
         follower.kill(SIGTERM)
         let output = await follower.wait().stdout
         #expect(ids(output) == [7, 8, 9], "\(output)")
