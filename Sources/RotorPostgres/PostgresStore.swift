@@ -35,7 +35,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     private var failedAttempts = 0
     /// The submitted commit bodies, taken in batches on the store's thread.
     private(set) var batched: CommitBatches<PostgresTransaction>!
-    /// Tables known to exist; touched only on `queue`.
+    /// Tables known to exist and statements as the server takes them; touched only on `queue`.
     private let catalog = PostgresTransaction.Catalog()
     /// The advisory lock every write takes.
     static let writeLock: Int64 = 0x526F_746F_72  // "Rotor"
