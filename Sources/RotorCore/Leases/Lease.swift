@@ -16,7 +16,7 @@ public struct Lease: Sendable, Equatable {
 
     /// How long an app's lease lasts unless renewed; its holder renews it
     /// every third of that while it works.
-    public static let appDuration: TimeInterval = 120
+    public static let appDuration: TimeInterval = 60
 
     /// The name of the lease that one process holds while it works on an app.
     public static func app(_ id: Int64) -> String { "app:\(id)" }
